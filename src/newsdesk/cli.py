@@ -1,0 +1,194 @@
+"""The ``newsdesk`` command line: each command is one library call plus printing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import api
+from .readers import iter_inputs
+from .records import FORMATS, Article
+from .store import Store
+
+err = Console(stderr=True)
+
+
+def _parse_fields(values: tuple[str, ...]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for v in values:
+        name, sep, other = v.partition("=")
+        if not sep or not name or not other:
+            raise click.BadParameter(f"{v!r}: expected NAME=INPUT_FIELD, e.g. text=body")
+        if name not in api.JSON_FIELDS:
+            raise click.BadParameter(
+                f"{name!r} is not a newsdesk field; use one of {', '.join(api.JSON_FIELDS)}"
+            )
+        fields[name] = other
+    return fields
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    default="newsdesk.db",
+    envvar="NEWSDESK_DB",
+    show_default=True,
+    help="SQLite file, or a database URL such as postgresql://host/db.",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.version_option(package_name="newsdesk")
+@click.pass_context
+def main(ctx: click.Context, db: str, verbose: int) -> None:
+    """newsdesk: turn news articles from many outlets into checked stories."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = db
+
+
+def _store(ctx: click.Context) -> Store:
+    return api.open_store(ctx.obj)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Skip detection; read all as this.")
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="NAME=INPUT",
+    help="Map a JSON field, e.g. --field text=body --field published=meta.date.",
+)
+@click.option("--source", help="Outlet name for inputs that carry none (plain text files).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+@click.pass_context
+def ingest(
+    ctx: click.Context, paths: tuple[str, ...], fmt: str | None, fields: tuple[str, ...],
+    source: str | None, quiet: bool,
+) -> None:
+    """Ingest files, directories (recursively) or - (stdin).
+
+    Formats are detected by content and extension: plain text, HTML, JSONL/JSON,
+    RSS/Atom feeds, WARC (.warc, .warc.gz).
+    """
+    field_map = _parse_fields(fields)
+    total = sum(1 for _ in iter_inputs(paths))
+    with _store(ctx) as store:
+        progress = Progress(
+            TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.fields[name]}"), console=err, transient=True,
+            disable=quiet or total < 2,
+        )
+        with progress:
+            task = progress.add_task("ingest", total=total, name="")
+
+            def tick(origin: str, _n: int) -> None:
+                progress.update(task, advance=1, name=Path(origin).name[-40:])
+
+            report = api.ingest(
+                store, paths, format=fmt, fields=field_map, source=source, progress=tick  # type: ignore[arg-type]
+            )
+    for problem in report.problems:
+        err.print(f"[red]error[/red] {escape(str(problem))}", highlight=False)
+    if not quiet:
+        c = report.counts
+        err.print(
+            f"{report.inputs} input(s): {c.inserted} new, {c.updated} updated, "
+            f"{c.unchanged} unchanged article(s); {report.skipped_inputs} input(s) already "
+            f"ingested; {len(report.problems)} problem(s)",
+            highlight=False,
+        )
+    if report.problems:
+        sys.exit(1)
+
+
+@main.command("articles")
+@click.option("--source", help="Only this outlet.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--offset", type=int, default=0)
+@click.pass_context
+def list_articles(ctx: click.Context, source: str | None, limit: int, offset: int) -> None:
+    """List stored articles, oldest first."""
+    with _store(ctx) as store:
+        rows = list(store.iter_articles(source=source, limit=limit, offset=offset))
+        total = store.count_articles()
+    table = Table(title=f"{len(rows)} of {total} article(s)", show_lines=False)
+    for col in ("id", "published", "source", "lang", "words", "title"):
+        table.add_column(col, overflow="fold" if col == "title" else "ellipsis")
+    for a in rows:
+        table.add_row(
+            a.id, a.published.date().isoformat() if a.published else "", a.source or "",
+            a.lang or "", str(len(a.text.split())), escape(a.title or ""),
+        )
+    Console().print(table)
+
+
+def _print_article(a: Article, out: Console) -> None:
+    out.print(f"[bold]{escape(a.title or '(no title)')}[/bold]")
+    meta = [
+        ("id", a.id), ("source", a.source), ("url", a.url),
+        ("published", a.published.isoformat() if a.published else None),
+        ("lang", a.lang), ("author", a.author), ("dateline", a.dateline),
+        ("format", a.format), ("origin", a.origin),
+    ]
+    for k, v in meta:
+        if v:
+            out.print(f"[dim]{k:>9}[/dim] {escape(str(v))}", highlight=False)
+    out.print()
+    out.print(escape(a.text), highlight=False)
+    if a.removed:
+        out.print()
+        out.print(f"[bold]Removed by cleaning[/bold] ({len(a.removed)})")
+        for r in a.removed:
+            out.print(f"[dim]line {r.line + 1:>4}[/dim] [yellow]{r.reason}[/yellow]: "
+                      f"[strike]{escape(r.text)}[/strike]", highlight=False)
+
+
+@main.command()
+@click.argument("article_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the article as JSON.")
+@click.pass_context
+def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
+    """Print one cleaned article, its metadata and what cleaning removed."""
+    with _store(ctx) as store:
+        article = store.get_article(article_id)
+    if article is None:
+        raise click.ClickException(f"no article with id {article_id!r}")
+    if as_json:
+        record = article.to_export() | {
+            "removed": [{"line": r.line, "text": r.text, "reason": r.reason} for r in article.removed]
+        }
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+    else:
+        _print_article(article, Console())
+
+
+@main.group()
+def export() -> None:
+    """Write stored data as JSONL."""
+
+
+@export.command("articles")
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("-o", "--out", type=click.File("w", encoding="utf-8"), default="-",
+              help="Output file (default stdout).")
+@click.option("--source", help="Only this outlet.")
+@click.pass_context
+def export_articles(ctx: click.Context, fmt: str, out: TextIO, source: str | None) -> None:
+    """One JSON object per line: id, title, source, url, published, lang, text."""
+    with _store(ctx) as store:
+        for record in api.export_articles(store, source=source):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

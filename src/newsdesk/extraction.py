@@ -1,0 +1,71 @@
+"""Article body and metadata from HTML, with trafilatura."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .readers import parse_datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    text: str
+    title: str | None
+    author: str | None
+    sitename: str | None
+    url: str | None
+    published: datetime | None
+    lang: str | None
+
+
+class ExtractionError(ValueError):
+    """No article text could be found in a page."""
+
+
+def extract_html(html: str, *, url: str | None = None, fragment: bool = False) -> Extracted:
+    """The main text of a page and its metadata.
+
+    ``fragment`` is for feed entry content: a bare snippet of markup where
+    boilerplate detection would throw away short but real text, so all of its
+    text is kept.
+    """
+    import trafilatura
+
+    if fragment:
+        wrapped = f"<html><body><article>{html}</article></body></html>"
+        text = trafilatura.extract(wrapped, favor_recall=True, include_tables=True) or ""
+        if not text.strip():
+            text = trafilatura.html2txt(wrapped, clean=True) or ""
+        if not text.strip():
+            raise ExtractionError("entry content has no text")
+        return Extracted(text.strip(), None, None, None, url, None, None)
+
+    doc = trafilatura.bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        deduplicate=False,
+    )
+    text = (doc.text if doc is not None else None) or ""
+    if not text.strip():
+        # trafilatura gives up on very short pages; its plain-text fallback keeps them.
+        text = trafilatura.html2txt(html, clean=True) or ""
+        if not text.strip():
+            raise ExtractionError("no article text found in the HTML")
+        return Extracted(text.strip(), None, None, None, url, None, None)
+    try:
+        published = parse_datetime(doc.date) if doc.date else None
+    except ValueError:
+        published = None
+    return Extracted(
+        text=text,
+        title=doc.title or None,
+        author=doc.author or None,
+        sitename=doc.sitename or None,
+        url=doc.url or url,
+        published=published,
+        lang=doc.language or None,
+    )

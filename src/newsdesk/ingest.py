@@ -1,0 +1,178 @@
+"""Ingest: raw documents -> clean articles -> store.
+
+``to_article`` is pure (a RawDocument in, an Article out); ``ingest`` does the I/O:
+it reads files, stores articles in batches and records finished inputs so an
+interrupted run resumes without redoing them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cleaning import clean_text
+from .extraction import ExtractionError, extract_html
+from .metadata import (
+    article_id,
+    content_hash,
+    detect_language,
+    find_dateline,
+    find_text_date,
+    outlet_from_attribution,
+    outlet_from_url,
+)
+from .readers import iter_inputs, read
+from .records import Article, Format, IngestProblem, RawDocument
+from .store import Store, WriteCounts
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+
+
+class ArticleError(ValueError):
+    """A record that was read but holds no usable article."""
+
+
+def to_article(raw: RawDocument) -> Article:
+    """Clean one raw document and fill in its metadata. Raises ArticleError."""
+    title = raw.title
+    author, sitename, url, published, lang = raw.author, None, raw.url, raw.published, raw.lang
+    if raw.html is not None:
+        try:
+            ext = extract_html(raw.html, url=raw.url, fragment=raw.format == "feed")
+        except ExtractionError as exc:
+            raise ArticleError(str(exc)) from None
+        title = title or ext.title
+        author = author or ext.author
+        sitename = ext.sitename
+        url = url or ext.url
+        published = published or ext.published
+        lang = lang or ext.lang
+        cleaned = clean_text(ext.text, title=title, extracted=True)
+        body_for_id = raw.html
+    elif raw.text is not None:
+        cleaned = clean_text(raw.text, title=title)
+        body_for_id = raw.text
+    else:
+        raise ArticleError("record has no text")
+    text = cleaned.text.strip()
+    if not text:
+        raise ArticleError("nothing is left after cleaning: the input is all boilerplate")
+    title = title or cleaned.title
+    source = raw.source or sitename or outlet_from_url(url)
+    if source is None:
+        for removal in cleaned.removed:
+            if removal.reason == "attribution-spam":
+                source = outlet_from_attribution(removal.text)
+                if source:
+                    break
+    if published is None:
+        published = find_text_date(raw.text or text)
+    return Article(
+        id=raw.id or article_id(url, body_for_id),
+        text=text,
+        title=title,
+        source=source,
+        url=url,
+        published=published,
+        lang=lang or detect_language(text),
+        author=author,
+        format=raw.format,
+        origin=raw.origin,
+        content_hash=content_hash(text),
+        removed=cleaned.removed,
+        dateline=find_dateline(text),
+    )
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did."""
+
+    inputs: int = 0
+    skipped_inputs: int = 0  # already fully ingested earlier
+    counts: WriteCounts = field(default_factory=WriteCounts)
+    problems: list[IngestProblem] = field(default_factory=list)
+    article_ids: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+ProgressFn = Callable[[str, int], None]  # (origin of the input just finished, articles in it)
+
+
+def _digest(path: str | Path, options: str) -> str | None:
+    """Identity of an input for resume: its bytes plus the options it was read with."""
+    if str(path) == "-":
+        return None
+    h = hashlib.sha256(options.encode())
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def ingest(
+    store: Store,
+    paths: Iterable[str | Path],
+    *,
+    format: Format | None = None,
+    fields: Mapping[str, str] | None = None,
+    source: str | None = None,
+    progress: ProgressFn | None = None,
+) -> IngestReport:
+    """Read every input, clean each article and store it.
+
+    Bad files and records are reported in ``IngestReport.problems`` and never stop
+    the others. Ingesting the same input twice changes nothing.
+    """
+    report = IngestReport()
+    options = repr((format, sorted((fields or {}).items()), source))
+    for path in iter_inputs(paths):
+        report.inputs += 1
+        digest = _digest(path, options)
+        if digest is not None and store.input_done(digest):
+            report.skipped_inputs += 1
+            if progress:
+                progress(str(path), 0)
+            continue
+        n_articles, n_problems, batch = 0, 0, []
+        for item in read(path, format=format, fields=fields, source=source):
+            if isinstance(item, IngestProblem):
+                report.problems.append(item)
+                n_problems += 1
+                continue
+            try:
+                article = to_article(item)
+            except ArticleError as exc:
+                report.problems.append(IngestProblem(item.origin, str(exc)))
+                n_problems += 1
+                continue
+            except Exception as exc:  # noqa: BLE001 - one record must never stop the run
+                log.exception("unexpected failure on %s", item.origin)
+                report.problems.append(
+                    IngestProblem(item.origin, f"internal error: {type(exc).__name__}: {exc}")
+                )
+                n_problems += 1
+                continue
+            batch.append(article)
+            report.article_ids.append(article.id)
+            n_articles += 1
+            if len(batch) >= BATCH_SIZE:
+                report.counts += store.add_articles(batch)
+                batch = []
+        report.counts += store.add_articles(batch)
+        if digest is not None:
+            store.mark_input_done(digest, str(path), n_articles, n_problems)
+        if progress:
+            progress(str(path), n_articles)
+    return report

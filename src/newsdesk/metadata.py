@@ -1,0 +1,113 @@
+"""Metadata found in the text itself: outlet, dateline, date, language, ids."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime
+from urllib.parse import urlsplit
+
+_URL_RE = re.compile(r"https?://[^\s\"'<>)]+", re.I)
+
+# "BEIJING —", "WASHINGTON (Reuters) -", "LONDON, Sept 3 (AP) —": an all-caps place
+# at the very start of the body, then a dash. Mixed-case words are not datelines.
+_DATELINE_RE = re.compile(
+    r"^\s*(?P<place>[A-Z][A-Z.'\- ]{1,40}?(?:,\s*[A-Z][A-Za-z.]+(?:\s+\d{1,2})?)?)"
+    r"\s*(?:\((?P<agency>[A-Za-z][\w .&-]{0,30})\)\s*)?[—–-]{1,2}\s+"
+)
+
+_MONTHS = (
+    "Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    "Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?"
+)
+_TEXT_DATE_RES = (
+    re.compile(rf"\b(?:{_MONTHS})\.?\s+\d{{1,2}},?\s+(?:19|20)\d\d\b"),
+    re.compile(rf"\b\d{{1,2}}\s+(?:{_MONTHS})\.?,?\s+(?:19|20)\d\d\b"),
+    re.compile(r"\b(?:19|20)\d\d-[01]\d-[0-3]\d(?:[T ][0-2]\d:[0-5]\d(?::[0-5]\d)?)?\b"),
+)
+
+
+def outlet_from_url(url: str | None) -> str | None:
+    """The registered host of a URL, without ``www.``: ``https://www.bbc.co.uk/x`` -> ``bbc.co.uk``."""
+    if not url:
+        return None
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+    if not host or "." not in host:
+        return None
+    for prefix in ("www.", "www1.", "www2.", "m.", "amp.", "mobile."):
+        if host.startswith(prefix):
+            host = host[len(prefix):]
+            break
+    return host
+
+
+def outlet_from_attribution(snippet: str) -> str | None:
+    """The site named by attribution spam such as ``This news data comes from:http://x.com``."""
+    m = _URL_RE.search(snippet)
+    return outlet_from_url(m.group(0)) if m else None
+
+
+def find_dateline(text: str) -> str | None:
+    """The dateline place at the start of a body (``BEIJING —`` -> ``BEIJING``)."""
+    m = _DATELINE_RE.match(text[:200])
+    if not m:
+        return None
+    place = m.group("place").strip(" ,")
+    # Guard against ordinary capitalised words: a dateline is mostly upper case letters.
+    letters = [c for c in place.split(",")[0] if c.isalpha()]
+    if len(letters) < 3 or sum(c.isupper() for c in letters) / len(letters) < 0.9:
+        return None
+    return place
+
+
+def find_text_date(text: str, *, head_chars: int = 600) -> datetime | None:
+    """A publication date written near the top of a text ("November 18, 2019")."""
+    from dateutil import parser
+
+    head = text[:head_chars]
+    for rx in _TEXT_DATE_RES:
+        m = rx.search(head)
+        if m:
+            try:
+                return parser.parse(m.group(0).replace("Sept", "Sep"))
+            except (ValueError, OverflowError):
+                continue
+    return None
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of the text's language, or None when there is too little text."""
+    sample = text[:3000]
+    if sum(c.isalpha() for c in sample) < 20:
+        return None
+    import py3langid
+
+    lang, _score = py3langid.classify(sample)
+    return str(lang)
+
+
+def normalize_for_hash(text: str) -> str:
+    """Case, Unicode form and whitespace folded: equal texts hash equal."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(text.split())
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(normalize_for_hash(text).encode()).hexdigest()
+
+
+def article_id(url: str | None, body: str) -> str:
+    """A stable id from the input: the same input always gets the same id.
+
+    The URL takes part so that one wire text republished by two sites stays two
+    articles (later grouped as copies), not one.
+    """
+    h = hashlib.sha256()
+    h.update((url or "").strip().encode())
+    h.update(b"\x00")
+    h.update(normalize_for_hash(body).encode())
+    return h.hexdigest()[:16]

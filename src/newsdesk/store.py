@@ -1,0 +1,282 @@
+"""The store: articles and ingest bookkeeping in SQLite (default) or PostgreSQL.
+
+SQLAlchemy Core keeps one schema for both dialects. Migrations are named and
+recorded in ``schema_migrations`` so later releases can add tables without
+touching what exists.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from .records import Article, Removal
+
+log = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+
+schema_migrations = sa.Table(
+    "schema_migrations",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("applied_at", sa.DateTime, nullable=False),
+)
+
+articles = sa.Table(
+    "articles",
+    metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("title", sa.Text),
+    sa.Column("source", sa.String(300), index=True),
+    sa.Column("url", sa.Text),
+    sa.Column("published", sa.DateTime, index=True),
+    sa.Column("lang", sa.String(16)),
+    sa.Column("author", sa.Text),
+    sa.Column("dateline", sa.String(200)),
+    sa.Column("format", sa.String(16), nullable=False),
+    sa.Column("origin", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("removed", sa.Text, nullable=False),  # JSON list of Removal
+    sa.Column("ingested_at", sa.DateTime, nullable=False),
+)
+
+# Inputs (files) whose every record was processed: a rerun skips them, so an
+# interrupted ingest resumes where it stopped.
+ingested_inputs = sa.Table(
+    "ingested_inputs",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("origin", sa.Text, nullable=False),
+    sa.Column("articles", sa.Integer, nullable=False),
+    sa.Column("problems", sa.Integer, nullable=False),
+    sa.Column("finished_at", sa.DateTime, nullable=False),
+)
+
+
+def _m0001_articles(conn: Connection) -> None:
+    for table in (articles, ingested_inputs):
+        table.create(conn, checkfirst=True)
+
+
+# Append only; never edit a migration that has shipped.
+MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
+    ("0001_articles", _m0001_articles),
+]
+
+
+def database_url(db: str | Path) -> str:
+    """A path becomes an SQLite URL; anything with ``://`` is used as given."""
+    s = str(db)
+    if "://" in s:
+        if s.startswith("postgresql://"):
+            s = "postgresql+psycopg://" + s[len("postgresql://"):]
+        return s
+    return f"sqlite:///{Path(s).expanduser()}"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: WriteCounts) -> WriteCounts:
+        return WriteCounts(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+
+class Store:
+    """All reads and writes of newsdesk data go through here."""
+
+    def __init__(self, db: str | Path = "newsdesk.db", *, echo: bool = False) -> None:
+        self.url = database_url(db)
+        self.engine: Engine = sa.create_engine(self.url, echo=echo, future=True)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.migrate()
+
+    # --- schema --------------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Apply pending migrations in order; returns the names applied."""
+        applied: list[str] = []
+        with self.engine.begin() as conn:
+            schema_migrations.create(conn, checkfirst=True)
+            done = set(conn.scalars(sa.select(schema_migrations.c.name)))
+            for name, step in MIGRATIONS:
+                if name in done:
+                    continue
+                log.info("applying migration %s", name)
+                step(conn)
+                conn.execute(schema_migrations.insert().values(name=name, applied_at=_utcnow()))
+                applied.append(name)
+        return applied
+
+    def migrations(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.scalars(sa.select(schema_migrations.c.name).order_by("name")))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- articles ------------------------------------------------------------------
+    def add_articles(self, batch: Iterable[Article]) -> WriteCounts:
+        """Insert new articles; an article whose id exists is left alone when its
+        content is unchanged and replaced when it changed. One transaction."""
+        rows = [_article_row(a) for a in batch]
+        if not rows:
+            return WriteCounts()
+        ids = [r["id"] for r in rows]
+        with self.engine.begin() as conn:
+            existing: dict[str, str] = {
+                row.id: row.content_hash
+                for row in conn.execute(
+                    sa.select(articles.c.id, articles.c.content_hash).where(articles.c.id.in_(ids))
+                )
+            }
+            inserted = updated = unchanged = 0
+            seen: set[str] = set()
+            for row in rows:
+                if row["id"] in seen:  # the same record twice in one batch
+                    unchanged += 1
+                    continue
+                seen.add(row["id"])
+                old = existing.get(row["id"])
+                if old is None:
+                    conn.execute(articles.insert().values(**row))
+                    inserted += 1
+                elif old != row["content_hash"]:
+                    values = {k: v for k, v in row.items() if k != "id"}
+                    conn.execute(articles.update().where(articles.c.id == row["id"]).values(**values))
+                    updated += 1
+                else:
+                    unchanged += 1
+        return WriteCounts(inserted, updated, unchanged)
+
+    def get_article(self, article_id: str) -> Article | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(articles).where(articles.c.id == article_id)).first()
+            if row is None:
+                # Let users type a unique prefix of a hash id, as with git.
+                rows = conn.execute(
+                    sa.select(articles).where(articles.c.id.startswith(article_id, autoescape=True))
+                    .limit(2)
+                ).all()
+                row = rows[0] if len(rows) == 1 else None
+        return _row_article(row) if row is not None else None
+
+    def iter_articles(
+        self,
+        *,
+        source: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        chunk: int = 500,
+    ) -> Iterator[Article]:
+        """Articles ordered by publication time (undated last), then id."""
+        query = sa.select(articles).order_by(
+            articles.c.published.is_(None), articles.c.published, articles.c.id
+        )
+        if source is not None:
+            query = query.where(articles.c.source == source)
+        if limit is not None:
+            query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=chunk).execute(query)
+            for row in result:
+                yield _row_article(row)
+
+    def count_articles(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(sa.select(sa.func.count()).select_from(articles)) or 0)
+
+    # --- ingest bookkeeping ----------------------------------------------------------
+    def input_done(self, digest: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.scalar(
+                sa.select(ingested_inputs.c.digest).where(ingested_inputs.c.digest == digest)
+            ) is not None
+
+    def mark_input_done(self, digest: str, origin: str, n_articles: int, n_problems: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(ingested_inputs).where(ingested_inputs.c.digest == digest))
+            conn.execute(
+                ingested_inputs.insert().values(
+                    digest=digest, origin=origin, articles=n_articles, problems=n_problems,
+                    finished_at=_utcnow(),
+                )
+            )
+
+
+def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
+    cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    # WAL lets readers (the CLI, later the web UI) work while an ingest writes.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _article_row(a: Article) -> dict[str, object]:
+    return {
+        "id": a.id,
+        "title": a.title,
+        "source": a.source,
+        "url": a.url,
+        "published": a.published,
+        "lang": a.lang,
+        "author": a.author,
+        "dateline": a.dateline,
+        "format": a.format,
+        "origin": a.origin,
+        "content_hash": a.content_hash,
+        "text": a.text,
+        "removed": json.dumps(
+            [{"line": r.line, "text": r.text, "reason": r.reason} for r in a.removed],
+            ensure_ascii=False,
+        ),
+        "ingested_at": _utcnow(),
+    }
+
+
+def _row_article(row: sa.Row) -> Article:
+    m = row._mapping
+    removed = tuple(Removal(**r) for r in json.loads(m["removed"] or "[]"))
+    return Article(
+        id=m["id"],
+        text=m["text"],
+        title=m["title"],
+        source=m["source"],
+        url=m["url"],
+        published=m["published"],
+        lang=m["lang"],
+        author=m["author"],
+        format=m["format"],
+        origin=m["origin"],
+        content_hash=m["content_hash"],
+        removed=removed,
+        dateline=m["dateline"],
+    )

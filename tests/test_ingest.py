@@ -1,0 +1,156 @@
+"""Ingest end to end into a real SQLite file: idempotence, resume, bad records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+import newsdesk
+from newsdesk.ingest import to_article
+from newsdesk.readers import read
+from newsdesk.records import RawDocument
+from newsdesk.store import Store
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SAMPLES = Path(__file__).parent.parent / "samples"
+SEED_000 = SAMPLES / "000_2a837432b18d5e63.txt"
+SEED_003 = SAMPLES / "003_1fbef299465c00bb.txt"
+
+
+def dump(store: Store) -> list[tuple[object, ...]]:
+    """Every stored article row except the ingest timestamp."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT id, title, source, url, published, lang, author, dateline, format, origin, "
+            "content_hash, text, removed FROM articles ORDER BY id")).all()
+    return [tuple(r) for r in rows]
+
+
+def the_doc(path: Path) -> RawDocument:
+    (doc,) = list(read(path))
+    assert isinstance(doc, RawDocument)
+    return doc
+
+
+def test_seed_articles_metadata() -> None:
+    a = to_article(the_doc(SEED_000))
+    assert a.title == "Putin meets Kim, praises North Korean troops in Russia"
+    assert a.source == "redcanaco.com"  # named only by the attribution spam
+    assert a.dateline == "BEIJING"
+    assert a.lang == "en"
+    assert "This news data comes from" not in a.text
+    b = to_article(the_doc(SEED_003))
+    assert b.title == "Vladimir Putin thanks Kim Jong-un for supplying North Korean troops to fight Ukraine"
+    assert b.lang == "en"
+    assert not b.text.rstrip().endswith("Today")
+    assert a.id != b.id and len(a.id) == 16
+
+
+def test_ids_are_content_hashes_unless_given() -> None:
+    a1 = to_article(the_doc(SEED_000))
+    a2 = to_article(the_doc(SEED_000))
+    assert a1.id == a2.id
+    docs = [d for d in read(FIXTURES / "articles.jsonl") if isinstance(d, RawDocument)]
+    assert [to_article(d).id for d in docs] == ["wire-001", "wire-002", "wire-006"]
+
+
+def test_html_record_in_jsonl_is_extracted() -> None:
+    docs = [d for d in read(FIXTURES / "articles.jsonl") if isinstance(d, RawDocument)]
+    harvest = to_article(docs[1])
+    assert "40,000 tonnes" in harvest.text
+    assert harvest.title == "Grape harvest starts early"
+    assert "Grape harvest starts early" not in harvest.text  # headline is metadata, not body
+
+
+def test_feed_entries_become_articles(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.db")
+    report = newsdesk.ingest(store, [FIXTURES / "feed.rss", FIXTURES / "feed.atom"])
+    assert report.counts.inserted == 3
+    assert len(report.problems) == 1  # the empty entry
+    by_title = {a.title: a for a in newsdesk.articles(store)}
+    bridge = by_title["Harbour bridge reopens after three-month repair"]
+    assert bridge.source == "Harbour Daily News"
+    assert '"We are relieved to have it back," the mayor told reporters' in bridge.text
+    assert by_title["Storm closes mountain pass for second day"].source == "Valley Times"
+
+
+def test_ingest_twice_changes_nothing(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.db")
+    inputs = [SAMPLES, FIXTURES / "articles.jsonl", FIXTURES / "feed.rss"]
+    first = newsdesk.ingest(store, inputs)
+    assert first.counts.inserted == 2 + 3 + 2
+    before = dump(store)
+    second = newsdesk.ingest(store, inputs)
+    assert second.counts.inserted == 0 and second.counts.updated == 0
+    assert dump(store) == before
+    # Even when the finished-input bookkeeping is gone, records are not duplicated.
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM ingested_inputs"))
+    third = newsdesk.ingest(store, inputs)
+    assert third.counts.inserted == 0 and third.counts.unchanged == 7
+    assert dump(store) == before
+
+
+def test_interrupted_ingest_resumes_without_duplicates(tmp_path: Path) -> None:
+    inputs = [SEED_000, FIXTURES / "articles.jsonl", FIXTURES / "feed.rss", SEED_003]
+    reference = Store(tmp_path / "ref.db")
+    newsdesk.ingest(reference, inputs)
+
+    store = Store(tmp_path / "n.db")
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_second(origin: str, n: int) -> None:
+        if origin.endswith("articles.jsonl"):
+            raise Stop
+
+    with pytest.raises(Stop):
+        newsdesk.ingest(store, inputs, progress=stop_after_second)
+    assert 0 < store.count_articles() < reference.count_articles()
+    resumed = newsdesk.ingest(store, inputs)
+    assert resumed.skipped_inputs == 2  # the two files finished before the stop
+    assert dump(store) == dump(reference)
+
+
+def test_bad_records_do_not_lose_good_ones(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.db")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x00\x01\x02binary")
+    report = newsdesk.ingest(store, [bad, FIXTURES / "articles.jsonl", SEED_003])
+    assert report.counts.inserted == 4
+    origins = [p.origin for p in report.problems]
+    assert str(bad) in origins
+    assert sum("articles.jsonl#line=" in o for o in origins) == 4
+    assert not report.ok
+
+
+def test_changed_record_under_same_id_is_updated(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.db")
+    p = tmp_path / "one.jsonl"
+    p.write_text('{"id": "x1", "text": "The first version of this article said the vote was close."}\n')
+    newsdesk.ingest(store, [p])
+    p.write_text('{"id": "x1", "text": "The corrected version of this article said the vote was unanimous."}\n')
+    report = newsdesk.ingest(store, [p])
+    assert report.counts.updated == 1
+    article = newsdesk.get_article(store, "x1")
+    assert article is not None and "unanimous" in article.text
+    assert store.count_articles() == 1
+
+
+def test_export_shape(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.db")
+    newsdesk.ingest(store, [FIXTURES / "articles.jsonl"])
+    records = list(newsdesk.export_articles(store))
+    assert [r["id"] for r in records] == ["wire-001", "wire-002", "wire-006"]
+    assert set(records[0]) == {"id", "title", "source", "url", "published", "lang", "text"}
+    assert records[0]["published"] == "2025-09-05T09:00:00"
+
+
+def test_migrations_are_named_and_recorded(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.db")
+    assert store.migrations() == ["0001_articles"]
+    again = Store(tmp_path / "n.db")
+    assert again.migrate() == []
