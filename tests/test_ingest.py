@@ -132,7 +132,8 @@ def test_changed_record_under_same_id_is_updated(tmp_path: Path) -> None:
     p = tmp_path / "one.jsonl"
     p.write_text('{"id": "x1", "text": "The first version of this article said the vote was close."}\n')
     newsdesk.ingest(store, [p])
-    p.write_text('{"id": "x1", "text": "The corrected version of this article said the vote was unanimous."}\n')
+    p.write_text('{"id": "x1", "text": "The corrected version of this article said the vote '
+                 'was unanimous."}\n')
     report = newsdesk.ingest(store, [p])
     assert report.counts.updated == 1
     article = newsdesk.get_article(store, "x1")

@@ -189,6 +189,3 @@ def export_articles(ctx: click.Context, fmt: str, out: TextIO, source: str | Non
         for record in api.export_articles(store, source=source):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
-
-if __name__ == "__main__":
-    main()

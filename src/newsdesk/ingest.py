@@ -53,10 +53,8 @@ def to_article(raw: RawDocument) -> Article:
         published = published or ext.published
         lang = lang or ext.lang
         cleaned = clean_text(ext.text, title=title, extracted=True)
-        body_for_id = raw.html
     elif raw.text is not None:
         cleaned = clean_text(raw.text, title=title)
-        body_for_id = raw.text
     else:
         raise ArticleError("record has no text")
     text = cleaned.text.strip()
@@ -73,7 +71,7 @@ def to_article(raw: RawDocument) -> Article:
     if published is None:
         published = find_text_date(raw.text or text)
     return Article(
-        id=raw.id or article_id(url, body_for_id),
+        id=raw_id(raw),
         text=text,
         title=title,
         source=source,
@@ -86,7 +84,22 @@ def to_article(raw: RawDocument) -> Article:
         content_hash=content_hash(text),
         removed=cleaned.removed,
         dateline=find_dateline(text),
+        raw_hash=raw_hash(raw),
     )
+
+
+def raw_id(raw: RawDocument) -> str:
+    """The article id: the input's own id, else a hash of its URL and body."""
+    return raw.id or article_id(raw.url, raw.text if raw.text is not None else raw.html or "")
+
+
+def raw_hash(raw: RawDocument) -> str:
+    """Everything the input says about an article; equal hashes mean nothing to redo."""
+    h = hashlib.sha256()
+    for value in (raw.format, raw.text, raw.html, raw.id, raw.url, raw.title, raw.source,
+                  raw.published.isoformat() if raw.published else None, raw.lang, raw.author):
+        h.update(b"\x01" if value is None else b"\x02" + value.encode())
+    return h.hexdigest()
 
 
 @dataclass
@@ -102,6 +115,41 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def _store_batch(store: Store, docs: list[RawDocument], report: IngestReport) -> tuple[int, int]:
+    """Clean and store a batch, skipping inputs already stored unchanged.
+
+    Returns (articles, problems) and records both in ``report``.
+    """
+    if not docs:
+        return 0, 0
+    known = store.raw_hashes(raw_id(d) for d in docs)
+    batch: list[Article] = []
+    ok = bad = 0
+    for doc in docs:
+        aid = raw_id(doc)
+        if known.get(aid) == raw_hash(doc):
+            # Unchanged input: nothing to clean or write again.
+            report.counts += WriteCounts(unchanged=1)
+            report.article_ids.append(aid)
+            ok += 1
+            continue
+        try:
+            batch.append(to_article(doc))
+        except ArticleError as exc:
+            report.problems.append(IngestProblem(doc.origin, str(exc)))
+            bad += 1
+            continue
+        except Exception as exc:  # noqa: BLE001 - one record must never stop the run
+            log.exception("unexpected failure on %s", doc.origin)
+            report.problems.append(IngestProblem(doc.origin, f"internal error: {type(exc).__name__}: {exc}"))
+            bad += 1
+            continue
+        report.article_ids.append(aid)
+        ok += 1
+    report.counts += store.add_articles(batch)
+    return ok, bad
 
 
 ProgressFn = Callable[[str, int], None]  # (origin of the input just finished, articles in it)
@@ -145,32 +193,20 @@ def ingest(
             if progress:
                 progress(str(path), 0)
             continue
-        n_articles, n_problems, batch = 0, 0, []
+        n_articles, n_problems = 0, 0
+        pending: list[RawDocument] = []
+
         for item in read(path, format=format, fields=fields, source=source):
             if isinstance(item, IngestProblem):
                 report.problems.append(item)
                 n_problems += 1
                 continue
-            try:
-                article = to_article(item)
-            except ArticleError as exc:
-                report.problems.append(IngestProblem(item.origin, str(exc)))
-                n_problems += 1
-                continue
-            except Exception as exc:  # noqa: BLE001 - one record must never stop the run
-                log.exception("unexpected failure on %s", item.origin)
-                report.problems.append(
-                    IngestProblem(item.origin, f"internal error: {type(exc).__name__}: {exc}")
-                )
-                n_problems += 1
-                continue
-            batch.append(article)
-            report.article_ids.append(article.id)
-            n_articles += 1
-            if len(batch) >= BATCH_SIZE:
-                report.counts += store.add_articles(batch)
-                batch = []
-        report.counts += store.add_articles(batch)
+            pending.append(item)
+            if len(pending) >= BATCH_SIZE:
+                ok, bad = _store_batch(store, pending, report)
+                n_articles, n_problems, pending = n_articles + ok, n_problems + bad, []
+        ok, bad = _store_batch(store, pending, report)
+        n_articles, n_problems = n_articles + ok, n_problems + bad
         if digest is not None:
             store.mark_input_done(digest, str(path), n_articles, n_problems)
         if progress:

@@ -63,6 +63,7 @@ class Article:
     content_hash: str
     removed: tuple[Removal, ...] = ()
     dateline: str | None = None
+    raw_hash: str = ""  # hash of the input record: unchanged input is never reprocessed
 
     def to_export(self) -> dict[str, object]:
         """The public JSONL export shape."""

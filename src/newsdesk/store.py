@@ -44,6 +44,7 @@ articles = sa.Table(
     sa.Column("format", sa.String(16), nullable=False),
     sa.Column("origin", sa.Text, nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("raw_hash", sa.String(64), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("removed", sa.Text, nullable=False),  # JSON list of Removal
     sa.Column("ingested_at", sa.DateTime, nullable=False),
@@ -141,18 +142,31 @@ class Store:
         self.close()
 
     # --- articles ------------------------------------------------------------------
+    def raw_hashes(self, ids: Iterable[str]) -> dict[str, str]:
+        """The stored input hash of each of these ids that exists."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        with self.engine.connect() as conn:
+            return {
+                row.id: row.raw_hash
+                for row in conn.execute(
+                    sa.select(articles.c.id, articles.c.raw_hash).where(articles.c.id.in_(ids))
+                )
+            }
+
     def add_articles(self, batch: Iterable[Article]) -> WriteCounts:
         """Insert new articles; an article whose id exists is left alone when its
-        content is unchanged and replaced when it changed. One transaction."""
+        input is unchanged and replaced when it changed. One transaction."""
         rows = [_article_row(a) for a in batch]
         if not rows:
             return WriteCounts()
         ids = [r["id"] for r in rows]
         with self.engine.begin() as conn:
             existing: dict[str, str] = {
-                row.id: row.content_hash
+                row.id: row.raw_hash
                 for row in conn.execute(
-                    sa.select(articles.c.id, articles.c.content_hash).where(articles.c.id.in_(ids))
+                    sa.select(articles.c.id, articles.c.raw_hash).where(articles.c.id.in_(ids))
                 )
             }
             inserted = updated = unchanged = 0
@@ -166,7 +180,7 @@ class Store:
                 if old is None:
                     conn.execute(articles.insert().values(**row))
                     inserted += 1
-                elif old != row["content_hash"]:
+                elif old != row["raw_hash"]:
                     values = {k: v for k, v in row.items() if k != "id"}
                     conn.execute(articles.update().where(articles.c.id == row["id"]).values(**values))
                     updated += 1
@@ -253,6 +267,7 @@ def _article_row(a: Article) -> dict[str, object]:
         "format": a.format,
         "origin": a.origin,
         "content_hash": a.content_hash,
+        "raw_hash": a.raw_hash,
         "text": a.text,
         "removed": json.dumps(
             [{"line": r.line, "text": r.text, "reason": r.reason} for r in a.removed],
@@ -277,6 +292,7 @@ def _row_article(row: sa.Row) -> Article:
         format=m["format"],
         origin=m["origin"],
         content_hash=m["content_hash"],
+        raw_hash=m["raw_hash"],
         removed=removed,
         dateline=m["dateline"],
     )
