@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cleaning import clean_text
+from .cleaning import clean_text, normalize_line
 from .extraction import ExtractionError, extract_html
 from .metadata import (
     article_id,
@@ -31,14 +31,33 @@ from .store import Store, WriteCounts
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
+# A short line on this many articles of one outlet is that outlet's boilerplate
+# ("Follow us on Facebook", a newsletter prompt). Five keeps a phrase that two or
+# three stories happen to share.
+OUTLET_MIN_PAGES = 5
+OUTLET_LINE_MAX_CHARS = 200
+
+
+def outlet_line_keys(text: str) -> list[str]:
+    """The normalised short lines of a scraped text, as the outlet memory counts them."""
+    keys = []
+    for line in text.splitlines():
+        if 0 < len(line.strip()) <= OUTLET_LINE_MAX_CHARS:
+            key = normalize_line(line)
+            if key:
+                keys.append(key[:300])
+    return keys
 
 
 class ArticleError(ValueError):
     """A record that was read but holds no usable article."""
 
 
-def to_article(raw: RawDocument) -> Article:
-    """Clean one raw document and fill in its metadata. Raises ArticleError."""
+def to_article(raw: RawDocument, *, outlet_boilerplate: frozenset[str] = frozenset()) -> Article:
+    """Clean one raw document and fill in its metadata. Raises ArticleError.
+
+    ``outlet_boilerplate``: normalised lines known to repeat across the outlet's pages.
+    """
     title = raw.title
     author, sitename, url, published, lang = raw.author, None, raw.url, raw.published, raw.lang
     if raw.html is not None:
@@ -54,7 +73,7 @@ def to_article(raw: RawDocument) -> Article:
         lang = lang or ext.lang
         cleaned = clean_text(ext.text, title=title, extracted=True)
     elif raw.text is not None:
-        cleaned = clean_text(raw.text, title=title)
+        cleaned = clean_text(raw.text, title=title, outlet_boilerplate=outlet_boilerplate)
     else:
         raise ArticleError("record has no text")
     text = cleaned.text.strip()
@@ -126,6 +145,7 @@ def _store_batch(store: Store, docs: list[RawDocument], report: IngestReport) ->
         return 0, 0
     known = store.raw_hashes(raw_id(d) for d in docs)
     batch: list[Article] = []
+    memory: dict[str, frozenset[str]] = {}
     ok = bad = 0
     for doc in docs:
         aid = raw_id(doc)
@@ -135,8 +155,13 @@ def _store_batch(store: Store, docs: list[RawDocument], report: IngestReport) ->
             report.article_ids.append(aid)
             ok += 1
             continue
+        boilerplate: frozenset[str] = frozenset()
+        if doc.text is not None and doc.source:
+            if doc.source not in memory:
+                memory[doc.source] = store.outlet_boilerplate(doc.source, min_pages=OUTLET_MIN_PAGES)
+            boilerplate = memory[doc.source]
         try:
-            batch.append(to_article(doc))
+            article = to_article(doc, outlet_boilerplate=boilerplate)
         except ArticleError as exc:
             report.problems.append(IngestProblem(doc.origin, str(exc)))
             bad += 1
@@ -146,6 +171,9 @@ def _store_batch(store: Store, docs: list[RawDocument], report: IngestReport) ->
             report.problems.append(IngestProblem(doc.origin, f"internal error: {type(exc).__name__}: {exc}"))
             bad += 1
             continue
+        batch.append(article)
+        if doc.text is not None and article.source and aid not in known:
+            store.count_outlet_lines(article.source, outlet_line_keys(doc.text))
         report.article_ids.append(aid)
         ok += 1
     report.counts += store.add_articles(batch)

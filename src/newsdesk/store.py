@@ -62,9 +62,19 @@ ingested_inputs = sa.Table(
     sa.Column("finished_at", sa.DateTime, nullable=False),
 )
 
+# Short lines of scraped text per outlet, with the number of distinct articles they
+# appear in: a line on many pages of one outlet is that site's boilerplate.
+outlet_lines = sa.Table(
+    "outlet_lines",
+    metadata,
+    sa.Column("source", sa.String(300), primary_key=True),
+    sa.Column("line", sa.String(300), primary_key=True),
+    sa.Column("pages", sa.Integer, nullable=False),
+)
+
 
 def _m0001_articles(conn: Connection) -> None:
-    for table in (articles, ingested_inputs):
+    for table in (articles, ingested_inputs, outlet_lines):
         table.create(conn, checkfirst=True)
 
 
@@ -226,6 +236,33 @@ class Store:
     def count_articles(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.scalar(sa.select(sa.func.count()).select_from(articles)) or 0)
+
+    # --- outlet boilerplate -------------------------------------------------------------
+    def outlet_boilerplate(self, source: str, *, min_pages: int) -> frozenset[str]:
+        """Normalised lines seen on at least ``min_pages`` articles of one outlet."""
+        with self.engine.connect() as conn:
+            return frozenset(conn.scalars(
+                sa.select(outlet_lines.c.line).where(
+                    outlet_lines.c.source == source, outlet_lines.c.pages >= min_pages)
+            ))
+
+    def count_outlet_lines(self, source: str, lines: Iterable[str]) -> None:
+        """Add one page to the count of each (distinct) line of an outlet."""
+        distinct = sorted(set(lines))
+        if not distinct:
+            return
+        with self.engine.begin() as conn:
+            known = set(conn.scalars(sa.select(outlet_lines.c.line).where(
+                outlet_lines.c.source == source, outlet_lines.c.line.in_(distinct))))
+            if known:
+                conn.execute(
+                    outlet_lines.update()
+                    .where(outlet_lines.c.source == source, outlet_lines.c.line.in_(known))
+                    .values(pages=outlet_lines.c.pages + 1)
+                )
+            new = [{"source": source, "line": ln, "pages": 1} for ln in distinct if ln not in known]
+            if new:
+                conn.execute(outlet_lines.insert(), new)
 
     # --- ingest bookkeeping ----------------------------------------------------------
     def input_done(self, digest: str) -> bool:
