@@ -1,0 +1,699 @@
+"""Cleaning of plain text that somebody else already scraped, junk included.
+
+``clean_text`` is a pure function: it never reads anything but the packaged
+line model (``data/line_model.npz``, loaded lazily, once).
+
+Two kinds of decisions are made:
+
+* precise rules, always applied: attribution spam glued to lines ("This news
+  data comes from:http://..."), navigation / share / cookie lines, copyright
+  lines, repeated headlines, a trailing list of "- other headline" links, and
+  lines the store has seen on many pages of the same outlet;
+* a statistical line classifier, applied only when the text did NOT come out
+  of an HTML extractor (``extracted=False``).
+
+Why a trained classifier: no available library cleans *plain* scraped text
+well.  jusText and boilerpipe-style tools need the HTML block structure (on the
+plain-text lines of the scrapinghub benchmark jusText scores F1 0.46), and
+C4-style line rules score 0.62.  What separates article lines from menus,
+related links and footers in plain text is a mix of the line's own shape
+(length, punctuation, stop-word density, capitalisation, words like "share"),
+its neighbours' shape, and where it sits relative to the document's main block
+of prose.  A small gradient-boosted tree ensemble over such features, trained
+on four public line-labelled corpora (see ``bench/train_line_model.py``) and
+evaluated leave-one-dataset-out (``bench/bench_lines.py``), learns this mix;
+its trees are exported to plain numpy arrays so inference needs no
+scikit-learn and no pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from newsdesk.records import Removal
+
+__all__ = [
+    "Cleaned",
+    "REASONS",
+    "clean_text",
+    "line_features",
+    "line_scores",
+    "normalize_line",
+]
+
+# Machine-readable reasons used in ``Removal.reason``.
+REASONS: dict[str, str] = {
+    "attribution-spam": "source-attribution spam (whole line or the glued-on part of a line)",
+    "repeated-headline": "a copy of the headline inside the body",
+    "title": "the headline line at the top, moved to Cleaned.title",
+    "trailing-headline-list": "a list of '- other headline' links at the end",
+    "navigation": "navigation, share or call-to-action line (Advertisement, Read more...)",
+    "cookie-notice": "cookie / consent banner text",
+    "copyright": "copyright / all-rights-reserved line",
+    "repeated-across-outlet": "line the store saw on many pages of the same outlet",
+    "boilerplate-line": "line the statistical classifier judged boilerplate",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Cleaned:
+    """Result of :func:`clean_text`."""
+
+    text: str
+    title: str | None
+    removed: tuple[Removal, ...]
+
+
+# --------------------------------------------------------------------------
+# normalisation
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def line_key(norm: str) -> int:
+    """Stable 63-bit hash of a normalised line (the model stores hashes, not text)."""
+    return int.from_bytes(hashlib.blake2b(norm.encode(), digest_size=8).digest(), "little") >> 1
+
+
+def normalize_line(line: str) -> str:
+    """Case-folded, accent-kept, punctuation-free, single-spaced form of a line.
+
+    Used to compare headlines and lines seen across pages of one outlet.
+    """
+    s = unicodedata.normalize("NFKC", line).casefold()
+    return _NON_WORD.sub(" ", s).strip()
+
+
+# --------------------------------------------------------------------------
+# precise rules
+_URLISH = r"(?:https?://\S+|www\.\S+|[\w-]+(?:\.[\w-]+)+\S*)"
+# Attribution spam glued to the end of a line (or alone on a line).
+_ATTRIBUTION_TAIL = [
+    re.compile(
+        r"[\s,;]*\b(?:this|the)\s+(?:news\s+)?(?:data|article|story|content|news|post|information)"
+        r"\s+(?:data\s+)?(?:comes?|came|is|was)\s+(?:from|sourced\s+from|taken\s+from)\s*[:：]?\s*"
+        + _URLISH
+        + r"\s*$",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"[\s,;]*\b(?:source|sourced\s+from|via|originally\s+published\s+(?:at|on))\s*[:：]\s*"
+        r"https?://\S+\s*$",
+        re.IGNORECASE,
+    ),
+    re.compile(r"\s*\bThe post\b.{1,300}?\bappeared first on\b.{1,120}$"),
+]
+# Whole lines that only say where the text was copied from.
+_ATTRIBUTION_LINE = re.compile(
+    r"^(?:this\s+(?:article|story|post|piece)\s+(?:was\s+|is\s+)?(?:originally\s+|first\s+)?"
+    r"(?:published|appeared|posted)\s+(?:on|in|at|by)\b|"
+    r"(?:originally\s+)?(?:published|posted)\s+(?:on|at)\s*:?\s*" + _URLISH + r"$)",
+    re.IGNORECASE,
+)
+
+# Normalised whole lines that are navigation / share / call-to-action words.
+_NAV_WORDS = """advertisement
+advertisements
+story continues below advertisement
+article continues below advertisement
+continue reading
+continue reading below
+read more
+read more below
+read the full story
+read full article
+read full story
+read next
+more stories
+more news
+see more
+show more
+load more
+view more
+view comments
+show comments
+hide comments
+comments
+leave a comment
+post a comment
+add a comment
+join the conversation
+share
+share this
+share this article
+share this story
+share this page
+share this post
+share article
+share story
+share on facebook
+share on twitter
+share on linkedin
+share via email
+share on whatsapp
+share by email
+email this article
+email this story
+tweet
+pin it
+print
+print this article
+print this page
+email
+facebook
+twitter
+whatsapp
+linkedin
+reddit
+pinterest
+copy link
+link copied
+skip to content
+skip to main content
+skip navigation
+skip to navigation
+skip to search
+back to top
+back to home
+home
+menu
+main menu
+open menu
+close menu
+close
+close search
+sign in
+log in
+login
+logout
+log out
+sign up
+register
+subscribe
+subscribe now
+subscribe today
+newsletter
+sign up for our newsletter
+get the newsletter
+related
+related articles
+related stories
+related content
+related news
+related posts
+related topics
+recommended
+recommended for you
+recommended stories
+you may also like
+you might also like
+also read
+see also
+more on this story
+trending
+trending now
+most popular
+most read
+most viewed
+top stories
+latest news
+latest stories
+follow us
+follow us on twitter
+follow us on facebook
+click here
+tap here
+loading
+loading please wait
+previous article
+next article
+previous post
+next post
+today
+watch
+watch now
+watch live
+listen to this article
+sponsored
+sponsored content
+advertising
+image caption
+media caption
+toggle caption
+hide caption
+enlarge this image"""
+NAVIGATION_LINES: frozenset[str] = frozenset(_NAV_WORDS.split("\n"))
+
+# Lines starting like this and shorter than ~20 words are calls to action.
+_NAV_PREFIX = re.compile(
+    r"^(?:read more|read also|also read|see also|related|recommended|click here|tap here|"
+    r"follow us on|sign up for|sign up to|subscribe to|share this|share on|watch|listen)"
+    r"\s*[:：|>»-]",
+    re.IGNORECASE,
+)
+_NAV_PREFIX_SOFT = re.compile(
+    r"^(?:click here to|follow us on|sign up for our|subscribe to our|download (?:our|the) app|"
+    r"share this (?:article|story|post|page) (?:on|with|via))\b",
+    re.IGNORECASE,
+)
+_COOKIE = re.compile(
+    r"\b(?:we use cookies|(?:this|our) (?:web)?site uses cookies|uses cookies to|"
+    r"accept (?:all )?cookies|cookie (?:policy|settings|preferences|consent)|"
+    r"by (?:continuing to (?:use|browse)|using) (?:this|our) (?:web)?site)\b",
+    re.IGNORECASE,
+)
+_COPYRIGHT = re.compile(
+    r"^(?:©|\(c\)|copyright\b)|\ball rights reserved\b", re.IGNORECASE
+)
+_BULLET = re.compile(r"^(?:[-–—•·*▪►»]\s+)")
+_TERMINAL = re.compile(r"[.!?…][\"'”’»)\]]*$")
+
+
+def _words(s: str) -> int:
+    return len(s.split())
+
+
+def _nav_reason(line: str, norm: str) -> str | None:
+    nw = _words(line)
+    if norm in NAVIGATION_LINES:
+        return "navigation"
+    if nw <= 60 and _COOKIE.search(line):
+        return "cookie-notice"
+    if nw <= 25 and _COPYRIGHT.search(line):
+        return "copyright"
+    if nw <= 20 and (_NAV_PREFIX.match(line) or _NAV_PREFIX_SOFT.match(line)):
+        return "navigation"
+    return None
+
+
+def _strip_attribution(line: str) -> tuple[str, str | None]:
+    """Return (kept part, removed part or None)."""
+    if _ATTRIBUTION_LINE.match(line) and _words(line) <= 30:
+        return "", line
+    for pat in _ATTRIBUTION_TAIL:
+        m = pat.search(line)
+        if m:
+            kept = line[: m.start()].rstrip()
+            return kept, line[m.start() :].strip()
+    return line, None
+
+
+def _headline_like(line: str) -> bool:
+    nw = _words(line)
+    return (
+        2 <= nw <= 25
+        and len(line) <= 220
+        and not _TERMINAL.search(line.rstrip("\"'”’"))
+        and line[:1] not in "\"“‘'-–—•*("
+    )
+
+
+# --------------------------------------------------------------------------
+# features for the line classifier (shared with bench/train_line_model.py)
+_STOP = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for from
+further had has have having he her here hers herself him himself his how i if in into is it
+its itself just me more most my myself no nor not now of off on once only or other our ours
+ourselves out over own same she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up very was we were
+what when where which while who whom why will with would you your yours yourself said says
+also after would could may might must shall last first year years people""".split()
+)
+_BPWORDS = frozenset(
+    """cookie cookies copyright rights reserved privacy policy terms conditions subscribe
+newsletter login log sign register share shares tweet facebook twitter linkedin pinterest
+whatsapp email print comments comment reply replies related advertisement advertise
+sponsored menu home search navigation skip contact about careers sitemap rss follow
+posted tags tagged categories category archive archives previous next click here more
+trending popular read view views video videos photo photos gallery loading javascript
+browser account password username feedback faq help""".split()
+)
+_MONTHS = re.compile(
+    r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|"
+    r"aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?\s*\d",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"[^\W\d_]+")
+_URL = re.compile(r"https?://|www\.|\.com\b|\.org\b|@\w+\.\w", re.IGNORECASE)
+_SEPS = ("|", "»", "›", "•", "·", " / ", " - ", "::")
+_QUOTES = ("\"", "“", "”", "«")
+_TERM_CHARS = ".!?…"
+
+BASE_NAMES = [
+    "logchar", "nwords", "ntok", "upper_frac", "cap_frac", "digit_frac", "punct_frac",
+    "end_term", "end_colon", "bullet", "nseps", "url", "stop_frac", "bp_count", "date",
+    "n_inner_term", "quote", "comma_per_word", "nb_mean", "nb_sum", "lex", "lex_present",
+    "dup", "start_lower", "avg_wlen", "long",
+]
+_CTX = ["logchar", "end_term", "stop_frac", "nb_mean", "long", "cap_frac", "lex", "nwords"]
+_OFFSETS = (-3, -2, -1, 1, 2, 3)
+_WIN = ["long", "logchar", "nb_mean", "end_term", "stop_frac"]
+_WIDTHS = (3, 10)
+
+
+def feature_names() -> list[str]:
+    names = list(BASE_NAMES)
+    names += [f"{c}@{o:+d}" for c in _CTX for o in _OFFSETS]
+    names += [f"{c}~{w}" for c in _WIN for w in _WIDTHS]
+    names += ["mass_before", "mass_after", "inside", "pos", "logi", "logrem"]
+    names += ["doc_logn", "doc_long", "doc_term", "doc_logchar", "doc_nb", "doc_logmass",
+              "doc_stop"]
+    return names
+
+
+def _window_mean(x: np.ndarray, w: int) -> np.ndarray:
+    n = len(x)
+    c = np.concatenate(([0.0], np.cumsum(x)))
+    idx = np.arange(n)
+    lo = np.maximum(idx - w, 0)
+    hi = np.minimum(idx + w + 1, n)
+    return (c[hi] - c[lo]) / (hi - lo)
+
+
+def line_features(
+    lines: list[str],
+    word_logodds: dict[str, float] | None = None,
+    line_logodds: dict[int, float] | None = None,
+) -> np.ndarray:
+    """Feature matrix (len(lines), n_features) for non-blank ``lines``.
+
+    ``word_logodds``/``line_logodds`` are the lexicons of the model (word ->
+    log-odds of boilerplate, line_key(normalised line) -> log-odds); the packaged ones are
+    used when omitted.
+    """
+    if word_logodds is None or line_logodds is None:
+        m = _model()
+        word_logodds = m.word_logodds if word_logodds is None else word_logodds
+        line_logodds = m.line_logodds if line_logodds is None else line_logodds
+    n = len(lines)
+    nb = len(BASE_NAMES)
+    base = np.zeros((n, nb), dtype=np.float64)
+    norms = [normalize_line(s) for s in lines]
+    counts = Counter(norms)
+    get_w = word_logodds.get
+    for i, s in enumerate(lines):
+        nchar = len(s)
+        ws = s.split()
+        nw = len(ws)
+        toks = _TOKEN.findall(s)
+        ntok = len(toks)
+        letters = sum(len(t) for t in toks)
+        upper = sum(1 for ch in s if ch.isupper())
+        digits = sum(1 for ch in s if ch.isdigit())
+        spaces = s.count(" ")
+        punct = nchar - letters - digits - spaces
+        low = [t.lower() for t in toks]
+        cap = sum(1 for t in toks if t[0].isupper())
+        stop = sum(1 for t in low if t in _STOP)
+        bp = sum(1 for t in low if t in _BPWORDS)
+        last = s.rstrip("\"'”’»)]*")[-1:] if s else ""
+        end_term = 1.0 if last and last in _TERM_CHARS else 0.0
+        nbv = [get_w(t) for t in low]
+        nbv = [v for v in nbv if v is not None]
+        lx = line_logodds.get(line_key(norms[i])) if norms[i] else None
+        inner = s.count(". ") + s.count("? ") + s.count("! ")
+        row = base[i]
+        row[0] = math.log1p(nchar)
+        row[1] = nw
+        row[2] = ntok
+        row[3] = upper / letters if letters else 0.0
+        row[4] = cap / ntok if ntok else 0.0
+        row[5] = digits / nchar if nchar else 0.0
+        row[6] = punct / nchar if nchar else 0.0
+        row[7] = end_term
+        row[8] = 1.0 if s.endswith(":") else 0.0
+        row[9] = 1.0 if _BULLET.match(s) else 0.0
+        row[10] = sum(s.count(x) for x in _SEPS)
+        row[11] = 1.0 if _URL.search(s) else 0.0
+        row[12] = stop / ntok if ntok else 0.0
+        row[13] = bp
+        row[14] = 1.0 if _MONTHS.search(s) else 0.0
+        row[15] = inner
+        row[16] = 1.0 if any(q in s for q in _QUOTES) else 0.0
+        row[17] = s.count(",") / nw if nw else 0.0
+        row[18] = sum(nbv) / len(nbv) if nbv else 0.0
+        row[19] = sum(nbv) if nbv else 0.0
+        row[20] = lx if lx is not None else 0.0
+        row[21] = 1.0 if lx is not None else 0.0
+        row[22] = counts[norms[i]] - 1
+        row[23] = 1.0 if s[:1].islower() else 0.0
+        row[24] = letters / ntok if ntok else 0.0
+        row[25] = 1.0 if (nw >= 10 and end_term) else 0.0
+    col = {name: base[:, j] for j, name in enumerate(BASE_NAMES)}
+    parts = [base]
+    # neighbours
+    ctx = np.stack([col[c] for c in _CTX], axis=1)
+    pad = np.full((3, ctx.shape[1]), -1.0)
+    padded = np.concatenate([pad, ctx, pad])
+    for_ctx = []
+    for c in range(ctx.shape[1]):
+        for o in _OFFSETS:
+            for_ctx.append(padded[3 + o : 3 + o + n, c])
+    parts.append(np.stack(for_ctx, axis=1) if n else np.zeros((0, len(for_ctx))))
+    wins = [_window_mean(col[c], w) for c in _WIN for w in _WIDTHS]
+    parts.append(np.stack(wins, axis=1) if n else np.zeros((0, len(wins))))
+    # where the line sits relative to the mass of prose
+    mass = col["long"] * np.exp(col["logchar"])
+    total = mass.sum()
+    cum = np.cumsum(mass)
+    before = (cum - mass) / total if total > 0 else np.zeros(n)
+    after = (total - cum) / total if total > 0 else np.zeros(n)
+    inside = ((before > 0) & (after > 0)).astype(np.float64)
+    idx = np.arange(n, dtype=np.float64)
+    pos = idx / max(n - 1, 1)
+    parts.append(np.stack([before, after, inside, pos, np.log1p(idx), np.log1p(n - 1 - idx)], 1))
+    doc = np.array(
+        [
+            math.log1p(n),
+            col["long"].mean() if n else 0.0,
+            col["end_term"].mean() if n else 0.0,
+            col["logchar"].mean() if n else 0.0,
+            col["nb_mean"].mean() if n else 0.0,
+            math.log1p(total),
+            col["stop_frac"].mean() if n else 0.0,
+        ]
+    )
+    parts.append(np.broadcast_to(doc, (n, len(doc))))
+    return np.concatenate(parts, axis=1)
+
+
+# --------------------------------------------------------------------------
+# packaged model
+@dataclass(frozen=True)
+class _Model:
+    feat: np.ndarray  # (T, N) int
+    thr: np.ndarray  # (T, N) float
+    left: np.ndarray  # (T, N) int
+    right: np.ndarray  # (T, N) int
+    leaf: np.ndarray  # (T, N) bool
+    value: np.ndarray  # (T, N) float
+    depth: int
+    baseline: float
+    threshold: float
+    word_logodds: dict[str, float]
+    line_logodds: dict[int, float]
+
+    def decision(self, X: np.ndarray) -> np.ndarray:
+        n = X.shape[0]
+        T = self.feat.shape[0]
+        if n == 0:
+            return np.zeros(0)
+        node = np.zeros((n, T), dtype=np.int64)
+        tix = np.arange(T)[None, :]
+        rows = np.arange(n)[:, None]
+        for _ in range(self.depth):
+            f = self.feat[tix, node]
+            x = X[rows, f]
+            nxt = np.where(x <= self.thr[tix, node], self.left[tix, node], self.right[tix, node])
+            node = np.where(self.leaf[tix, node], node, nxt)
+        return self.baseline + self.value[tix, node].sum(axis=1)
+
+
+def load_model(path: str | None = None) -> _Model:
+    """Load a line model saved by ``bench/train_line_model.py`` (an .npz file)."""
+    if path is None:
+        ref = resources.files("newsdesk") / "data" / "line_model.npz"
+        with resources.as_file(ref) as p, np.load(p, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    else:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    return _Model(
+        feat=arrays["feat"].astype(np.int64),
+        thr=arrays["thr"].astype(np.float64),
+        left=arrays["left"].astype(np.int64),
+        right=arrays["right"].astype(np.int64),
+        leaf=arrays["leaf"].astype(bool),
+        value=arrays["value"].astype(np.float64),
+        depth=int(arrays["depth"]),
+        baseline=float(arrays["baseline"]),
+        threshold=float(arrays["threshold"]),
+        word_logodds=dict(
+            zip(arrays["words"].tolist(), arrays["word_lo"].astype(float).tolist(), strict=True)
+        ),
+        line_logodds=dict(
+            zip(arrays["line_keys"].tolist(), arrays["line_lo"].astype(float).tolist(), strict=True)
+        ),
+    )
+
+
+_MODEL_OVERRIDE: list[_Model] = []
+
+
+@lru_cache(maxsize=1)
+def _packaged_model() -> _Model:
+    return load_model()
+
+
+def _model() -> _Model:
+    return _MODEL_OVERRIDE[-1] if _MODEL_OVERRIDE else _packaged_model()
+
+
+def line_scores(lines: list[str], model: _Model | None = None) -> np.ndarray:
+    """Probability that each (non-blank) line is article text."""
+    m = model or _model()
+    X = line_features(lines, m.word_logodds, m.line_logodds)
+    z = m.decision(X)
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+# --------------------------------------------------------------------------
+# the cleaner
+def clean_text(
+    text: str,
+    *,
+    title: str | None = None,
+    extracted: bool = False,
+    outlet_boilerplate: frozenset[str] = frozenset(),
+    model: _Model | None = None,
+) -> Cleaned:
+    """Clean scraped plain ``text``; see the module docstring.
+
+    ``title`` is a headline already known from metadata; ``extracted`` says the
+    text came out of an HTML extractor (only precise rules then);
+    ``outlet_boilerplate`` holds :func:`normalize_line` forms of lines seen on
+    many pages of the same outlet.  ``model`` overrides the packaged line model
+    (benchmarks use it).
+    """
+    raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = [unicodedata.normalize("NFC", s).strip() for s in raw]
+    n = len(lines)
+    keep = [bool(s) for s in lines]
+    removed: list[Removal] = []
+
+    def drop(i: int, reason: str) -> None:
+        if keep[i]:
+            keep[i] = False
+            removed.append(Removal(i, lines[i], reason))
+
+    # 1. attribution spam (possibly a part of a line)
+    for i in range(n):
+        if not keep[i]:
+            continue
+        kept, cut = _strip_attribution(lines[i])
+        if cut is not None:
+            if kept:
+                removed.append(Removal(i, cut, "attribution-spam"))
+                lines[i] = kept
+            else:
+                drop(i, "attribution-spam")
+    norms = [normalize_line(s) for s in lines]
+
+    # 2. lines seen on many pages of the outlet, navigation words
+    for i in range(n):
+        if not keep[i]:
+            continue
+        if norms[i] and norms[i] in outlet_boilerplate:
+            drop(i, "repeated-across-outlet")
+            continue
+        r = _nav_reason(lines[i], norms[i])
+        if r:
+            drop(i, r)
+
+    # 3. headline: known, repeated, or a short first paragraph
+    found_title: str | None = title.strip() if title and title.strip() else None
+    tnorm = normalize_line(found_title) if found_title else ""
+    if not tnorm:
+        counts = Counter(norms[i] for i in range(n) if keep[i] and norms[i])
+        for i in range(n):
+            if keep[i] and counts[norms[i]] >= 2 and _headline_like(lines[i]):
+                found_title, tnorm = lines[i], norms[i]
+                break
+    if tnorm:
+        for i in range(n):
+            if keep[i] and norms[i] == tnorm:
+                drop(i, "repeated-headline")
+    else:
+        live = [i for i in range(n) if keep[i]]
+        if len(live) >= 2:
+            first = live[0]
+            nxt_nonblank = next((j for j in range(first + 1, n) if lines[j]), None)
+            if (
+                _headline_like(lines[first])
+                and first + 1 < n
+                and not lines[first + 1]
+                and nxt_nonblank is not None
+                and keep[nxt_nonblank]
+                and _words(lines[nxt_nonblank]) >= 8
+            ):
+                found_title = lines[first]
+                drop(first, "title")
+
+    # 4. trailing list of "- other headline" lines
+    tail: list[int] = []
+    for i in range(n - 1, -1, -1):
+        if not keep[i]:
+            continue
+        if _BULLET.match(lines[i]) and _words(lines[i]) <= 30 and not _TERMINAL.search(
+            lines[i]
+        ):
+            tail.append(i)
+        elif _BULLET.match(lines[i]) and _words(lines[i]) <= 30 and len(tail) >= 1:
+            tail.append(i)  # an occasional item ending with a full stop
+        else:
+            break
+    if len(tail) >= 3:
+        for i in tail:
+            drop(i, "trailing-headline-list")
+
+    # 5. statistical classifier (plain scraped text only).  The first pass sees
+    # every non-blank line, as the model was trained on whole scraped pages; it
+    # is re-run on the surviving lines until nothing more goes, so that
+    # cleaning the cleaned text again removes nothing (idempotence).
+    if not extracted:
+        m = model or _model()
+        pool = [i for i in range(n) if lines[i]]
+        for _ in range(4):
+            live = [i for i in range(n) if keep[i]]
+            if len(live) < 2:
+                break
+            p = line_scores([lines[i] for i in pool], m)
+            dropped = 0
+            for i, pi in zip(pool, p, strict=True):
+                if keep[i] and pi < m.threshold:
+                    drop(i, "boilerplate-line")
+                    dropped += 1
+            pool = [i for i in range(n) if keep[i]]
+            if not dropped:
+                break
+
+    # 6. assemble: keep paragraph breaks, collapse runs of blank lines
+    out: list[str] = []
+    for i in range(n):
+        if keep[i]:
+            out.append(lines[i])
+        elif not lines[i] and out and out[-1] != "":
+            out.append("")
+    while out and out[-1] == "":
+        out.pop()
+    removed.sort(key=lambda r: r.line)
+    return Cleaned("\n".join(out), found_title, tuple(removed))

@@ -1,0 +1,312 @@
+"""Tests of newsdesk.cleaning (plain scraped text -> clean article body)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from newsdesk.cleaning import Cleaned, clean_text, normalize_line
+from newsdesk.records import Removal
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+FIX = Path(__file__).resolve().parent / "fixtures" / "cleaning"
+
+SEED_RAW = (SAMPLES / "000_2a837432b18d5e63.txt").read_text(encoding="utf-8")
+SEED_CLEAN = (SAMPLES / "003_1fbef299465c00bb.txt").read_text(encoding="utf-8")
+HEADLINE_000 = "Putin meets Kim, praises North Korean troops in Russia"
+TITLE_003 = "Vladimir Putin thanks Kim Jong-un for supplying North Korean troops to fight Ukraine"
+
+TRAILING_000 = [ln for ln in SEED_RAW.splitlines() if ln.startswith("- ")]
+
+
+# ----------------------------------------------------------------- seed 000
+@pytest.fixture(scope="module")
+def c000() -> Cleaned:
+    return clean_text(SEED_RAW)
+
+
+def test_000_has_ten_trailing_headlines_in_input() -> None:
+    assert len(TRAILING_000) == 10  # guards the assertions below
+
+
+def test_000_no_attribution_spam(c000: Cleaned) -> None:
+    assert "This news data comes from" not in c000.text
+    assert "redcanaco" not in c000.text.lower()
+
+
+def test_000_attribution_cut_from_quote_line_is_recorded(c000: Cleaned) -> None:
+    quote_line = next(i for i, ln in enumerate(SEED_RAW.splitlines()) if "redcanaco" in ln)
+    cuts = [r for r in c000.removed if r.line == quote_line]
+    assert len(cuts) == 1
+    assert cuts[0].reason == "attribution-spam"
+    assert "This news data comes from" in cuts[0].text
+    assert "said in a meeting with his North Korean counterpart." in c000.text
+
+
+def test_000_title_and_no_repeated_headline(c000: Cleaned) -> None:
+    assert c000.title == HEADLINE_000
+    assert HEADLINE_000 not in c000.text
+    repeats = [r for r in c000.removed if r.reason == "repeated-headline"]
+    assert len(repeats) == 2
+
+
+def test_000_no_trailing_headline_list(c000: Cleaned) -> None:
+    for ln in TRAILING_000:
+        assert ln not in c000.text
+        assert ln[2:] not in c000.text
+    reasons = {r.text: r.reason for r in c000.removed}
+    assert all(reasons.get(ln) == "trailing-headline-list" for ln in TRAILING_000)
+
+
+def test_000_keeps_every_quote_verbatim(c000: Cleaned) -> None:
+    quotes = re.findall(r'"[^"\n]+"', SEED_RAW)
+    assert len(quotes) >= 5
+    for q in quotes:
+        assert q in c000.text, q
+
+
+def test_000_keeps_article_sentences(c000: Cleaned) -> None:
+    for needle in (
+        "BEIJING — Russian President Vladimir Putin on Wednesday thanked",
+        "In a meeting with Kim in Beijing, Putin also praised",
+        "North Korea has become one of Russia's main allies",
+        "Putin made the comments in the Chinese capital",
+    ):
+        assert needle in c000.text
+
+
+# ----------------------------------------------------------------- seed 003
+@pytest.fixture(scope="module")
+def c003() -> Cleaned:
+    return clean_text(SEED_CLEAN)
+
+
+def test_003_title_is_first_line(c003: Cleaned) -> None:
+    assert c003.title == TITLE_003
+    assert TITLE_003 not in c003.text
+
+
+def test_003_drops_trailing_today_keeps_all_body_lines(c003: Cleaned) -> None:
+    lines = SEED_CLEAN.splitlines()
+    assert lines[-1] == "Today"
+    body = [ln for ln in lines[1:-1] if ln.strip()]
+    out = c003.text.splitlines()
+    assert out == body
+    assert not c003.text.endswith("Today")
+    assert [r.reason for r in c003.removed if r.text == "Today"] == ["navigation"]
+
+
+# ----------------------------------------------------------------- rules
+def test_known_title_lines_are_removed() -> None:
+    text = "Big storm hits coast\nThe storm arrived at dawn, flooding the harbour road.\nBIG STORM HITS COAST!\nResidents were told to stay indoors until the evening."
+    c = clean_text(text, title="Big storm hits coast", extracted=True)
+    assert c.title == "Big storm hits coast"
+    assert "storm hits coast" not in c.text.lower()
+    assert [r.reason for r in c.removed] == ["repeated-headline", "repeated-headline"]
+    assert c.text.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "junk, kept",
+    [
+        (
+            "The minister said the plan would be ready in May., This news data comes from:http://example-news.com",
+            "The minister said the plan would be ready in May.",
+        ),
+        (
+            "Prices rose by 3 percent. Source: https://example.org/feed/item/77",
+            "Prices rose by 3 percent.",
+        ),
+        (
+            "The council meets again next week. The post Council delays vote appeared first on Daily Example.",
+            "The council meets again next week.",
+        ),
+    ],
+)
+def test_attribution_spam_is_cut_from_a_line(junk: str, kept: str) -> None:
+    c = clean_text(f"{junk}\nAnother sentence of the article follows here.", extracted=True)
+    assert c.text.splitlines()[0] == kept
+    assert c.removed[0].reason == "attribution-spam"
+    assert c.removed[0].line == 0
+    assert junk.startswith(kept)
+    assert c.removed[0].text in junk
+    assert len(kept) + len(c.removed[0].text) <= len(junk)
+
+
+def test_whole_attribution_line_is_removed() -> None:
+    c = clean_text(
+        "The vote was close.\nThis article was originally published on example.com.",
+        extracted=True,
+    )
+    assert c.text == "The vote was close."
+    assert c.removed[0].reason == "attribution-spam"
+
+
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        ("Advertisement", "navigation"),
+        ("ADVERTISEMENT", "navigation"),
+        ("Read more", "navigation"),
+        ("Read more:", "navigation"),
+        ("READ MORE: Council approves budget", "navigation"),
+        ("Share this article", "navigation"),
+        ("Share on Facebook", "navigation"),
+        ("Skip to main content", "navigation"),
+        ("Related stories", "navigation"),
+        ("Today", "navigation"),
+        (
+            "We use cookies to give you the best experience. By continuing to use this site you accept our cookie policy.",
+            "cookie-notice",
+        ),
+        ("This website uses cookies to improve your experience.", "cookie-notice"),
+        ("© 2026 Example Media Ltd. All rights reserved.", "copyright"),
+        ("Copyright 2025 The Example Times", "copyright"),
+    ],
+)
+def test_navigation_lines(line: str, reason: str) -> None:
+    text = f"The bridge reopened on Monday after a month of repairs.\n{line}\nDrivers said traffic was back to normal by noon."
+    c = clean_text(text, extracted=True)
+    assert [(r.line, r.text, r.reason) for r in c.removed] == [(1, line, reason)]
+    assert c.text == (
+        "The bridge reopened on Monday after a month of repairs.\n"
+        "Drivers said traffic was back to normal by noon."
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Read more about the plan in the council's report, which runs to 300 pages.",
+        "Share prices fell by 4 percent in early trading.",
+        "Today the museum opens a new wing devoted to maritime history.",
+        "Advertisement spending rose sharply last year, the agency said.",
+    ],
+)
+def test_navigation_words_inside_sentences_are_kept(line: str) -> None:
+    c = clean_text(f"First sentence of the story is here.\n{line}", extracted=True)
+    assert line in c.text
+    assert c.removed == ()
+
+
+def test_trailing_headline_list_needs_three_items() -> None:
+    body = "The festival drew a record crowd of 40,000 people over the weekend."
+    two = f"{body}\n- One other story\n- Another story"
+    assert clean_text(two, extracted=True).text == two
+    three = two + "\n- A third story"
+    c = clean_text(three, extracted=True)
+    assert c.text == body
+    assert {r.reason for r in c.removed} == {"trailing-headline-list"}
+
+
+def test_bullets_inside_the_article_are_kept() -> None:
+    text = (
+        "The plan has three parts:\n- new buses\n- cheaper tickets\n- longer hours\n"
+        "The mayor said the changes would start in July."
+    )
+    assert clean_text(text, extracted=True).text == text
+
+
+def test_outlet_boilerplate() -> None:
+    text = "Subscribers get early access to our reports!\nThe bank raised rates by half a point."
+    bp = frozenset({normalize_line("SUBSCRIBERS get early access to our reports")})
+    c = clean_text(text, extracted=True, outlet_boilerplate=bp)
+    assert c.text == "The bank raised rates by half a point."
+    assert c.removed == (Removal(0, "Subscribers get early access to our reports!", "repeated-across-outlet"),)
+
+
+def test_normalize_line() -> None:
+    assert normalize_line("  Putin meets Kim,  praises TROOPS! ") == "putin meets kim praises troops"
+    assert normalize_line("Ｆｕｌｌ-width") == "full width"
+
+
+def test_paragraph_breaks_kept_and_collapsed() -> None:
+    text = "First paragraph of the article.\n\nAdvertisement\n\nSecond paragraph of the article.\n\n\n"
+    c = clean_text(text, extracted=True)
+    assert c.text == "First paragraph of the article.\n\nSecond paragraph of the article."
+
+
+def test_empty_text() -> None:
+    assert clean_text("") == Cleaned("", None, ())
+    assert clean_text("\n\n  \n").text == ""
+
+
+def test_removed_line_numbers_point_at_input() -> None:
+    lines = SEED_RAW.splitlines()
+    for r in clean_text(SEED_RAW).removed:
+        assert r.text in lines[r.line]
+
+
+# ----------------------------------------------------------------- idempotence
+@pytest.mark.parametrize(
+    "text",
+    [
+        SEED_RAW,
+        SEED_CLEAN,
+        *(p.read_text(encoding="utf-8") for p in sorted(FIX.glob("*.txt"))),
+    ],
+)
+@pytest.mark.parametrize("extracted", [False, True])
+def test_idempotent(text: str, extracted: bool) -> None:
+    once = clean_text(text, extracted=extracted)
+    twice = clean_text(once.text, extracted=extracted)
+    assert twice.text == once.text
+    assert twice.removed == ()
+
+
+def _fixture_pages() -> list[tuple[str, list[str], list[int]]]:
+    pages = []
+    for p in sorted(FIX.glob("*.tsv")):
+        rows = [ln.split("\t", 1) for ln in p.read_text(encoding="utf-8").splitlines() if ln]
+        pages.append((p.name, [t for _, t in rows], [int(y) for y, _ in rows]))
+    return pages
+
+
+@pytest.mark.parametrize("extracted", [False])
+def test_idempotent_on_scraped_fixtures(extracted: bool) -> None:
+    for _, texts, _ in _fixture_pages():
+        once = clean_text("\n".join(texts), extracted=extracted)
+        assert clean_text(once.text, extracted=extracted).text == once.text
+
+
+# ----------------------------------------------------------------- quality floor
+def test_quality_floor_on_project_pages() -> None:
+    """Line precision/recall on hand-written scraped pages (tests/fixtures/cleaning)."""
+    tp = fp = fn = 0
+    pages = _fixture_pages()
+    assert len(pages) >= 2
+    for name, texts, labels in pages:
+        c = clean_text("\n".join(texts))
+        out = set(c.text.splitlines())
+        for t, y in zip(texts, labels, strict=True):
+            kept = t in out or t == c.title
+            tp += kept and y == 1
+            fp += kept and y == 0
+            fn += (not kept) and y == 1
+    precision = tp / (tp + fp)
+    recall = tp / (tp + fn)
+    assert precision >= 0.9, (precision, recall)
+    assert recall >= 0.9, (precision, recall)
+
+
+def test_clean_text_is_kept_whole() -> None:
+    text = (FIX / "clean_library.txt").read_text(encoding="utf-8")
+    c = clean_text(text)
+    assert c.title == "City library extends opening hours for exam season"
+    body = [ln for ln in text.splitlines()[1:] if ln.strip()]
+    assert c.text.splitlines() == body
+
+
+def test_speed_typical_article() -> None:
+    import time
+
+    clean_text(SEED_CLEAN)  # loads the model
+    t0 = time.perf_counter()
+    for _ in range(20):
+        clean_text(SEED_RAW)
+        clean_text(SEED_CLEAN)
+    per_page_ms = (time.perf_counter() - t0) / 40 * 1000
+    assert per_page_ms < 25  # generous: CI machines are slow; the benchmark reports the median
