@@ -101,7 +101,10 @@ def test_003_drops_trailing_today_keeps_all_body_lines(c003: Cleaned) -> None:
 
 # ----------------------------------------------------------------- rules
 def test_known_title_lines_are_removed() -> None:
-    text = "Big storm hits coast\nThe storm arrived at dawn, flooding the harbour road.\nBIG STORM HITS COAST!\nResidents were told to stay indoors until the evening."
+    text = (
+        "Big storm hits coast\nThe storm arrived at dawn, flooding the harbour road.\n"
+        "BIG STORM HITS COAST!\nResidents were told to stay indoors until the evening."
+    )
     c = clean_text(text, title="Big storm hits coast", extracted=True)
     assert c.title == "Big storm hits coast"
     assert "storm hits coast" not in c.text.lower()
@@ -113,7 +116,8 @@ def test_known_title_lines_are_removed() -> None:
     "junk, kept",
     [
         (
-            "The minister said the plan would be ready in May., This news data comes from:http://example-news.com",
+            "The minister said the plan would be ready in May., "
+            "This news data comes from:http://example-news.com",
             "The minister said the plan would be ready in May.",
         ),
         (
@@ -121,7 +125,8 @@ def test_known_title_lines_are_removed() -> None:
             "Prices rose by 3 percent.",
         ),
         (
-            "The council meets again next week. The post Council delays vote appeared first on Daily Example.",
+            "The council meets again next week. "
+            "The post Council delays vote appeared first on Daily Example.",
             "The council meets again next week.",
         ),
     ],
@@ -159,7 +164,8 @@ def test_whole_attribution_line_is_removed() -> None:
         ("Related stories", "navigation"),
         ("Today", "navigation"),
         (
-            "We use cookies to give you the best experience. By continuing to use this site you accept our cookie policy.",
+            "We use cookies to give you the best experience. "
+            "By continuing to use this site you accept our cookie policy.",
             "cookie-notice",
         ),
         ("This website uses cookies to improve your experience.", "cookie-notice"),
@@ -168,7 +174,10 @@ def test_whole_attribution_line_is_removed() -> None:
     ],
 )
 def test_navigation_lines(line: str, reason: str) -> None:
-    text = f"The bridge reopened on Monday after a month of repairs.\n{line}\nDrivers said traffic was back to normal by noon."
+    text = (
+        f"The bridge reopened on Monday after a month of repairs.\n{line}\n"
+        "Drivers said traffic was back to normal by noon."
+    )
     c = clean_text(text, extracted=True)
     assert [(r.line, r.text, r.reason) for r in c.removed] == [(1, line, reason)]
     assert c.text == (
@@ -215,7 +224,9 @@ def test_outlet_boilerplate() -> None:
     bp = frozenset({normalize_line("SUBSCRIBERS get early access to our reports")})
     c = clean_text(text, extracted=True, outlet_boilerplate=bp)
     assert c.text == "The bank raised rates by half a point."
-    assert c.removed == (Removal(0, "Subscribers get early access to our reports!", "repeated-across-outlet"),)
+    assert c.removed == (
+        Removal(0, "Subscribers get early access to our reports!", "repeated-across-outlet"),
+    )
 
 
 def test_normalize_line() -> None:
@@ -278,7 +289,7 @@ def test_quality_floor_on_project_pages() -> None:
     tp = fp = fn = 0
     pages = _fixture_pages()
     assert len(pages) >= 2
-    for name, texts, labels in pages:
+    for _name, texts, labels in pages:
         c = clean_text("\n".join(texts))
         out = set(c.text.splitlines())
         for t, y in zip(texts, labels, strict=True):

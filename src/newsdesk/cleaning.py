@@ -417,8 +417,7 @@ def line_features(
         bp = sum(1 for t in low if t in _BPWORDS)
         last = s.rstrip("\"'”’»)]*")[-1:] if s else ""
         end_term = 1.0 if last and last in _TERM_CHARS else 0.0
-        nbv = [get_w(t) for t in low]
-        nbv = [v for v in nbv if v is not None]
+        nbv = [v for v in (get_w(t) for t in low) if v is not None]
         lx = line_logodds.get(line_key(norms[i])) if norms[i] else None
         inner = s.count(". ") + s.count("? ") + s.count("! ")
         row = base[i]
