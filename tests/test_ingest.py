@@ -155,3 +155,29 @@ def test_migrations_are_named_and_recorded(tmp_path: Path) -> None:
     assert store.migrations() == ["0001_articles"]
     again = Store(tmp_path / "n.db")
     assert again.migrate() == []
+
+
+def test_lines_repeated_across_an_outlets_pages_are_dropped(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.db")
+    promo = "Get the Harbour Gazette app for breaking news alerts"
+    topics = ["ferry timetable", "fish market", "lighthouse repairs", "rowing regatta",
+              "harbour dredging", "sea wall", "marina fees"]
+    lines = []
+    for i, topic in enumerate(topics):
+        body = (f"Council members debated the {topic} for three hours on Tuesday before "
+                f"voting {i + 4} to 2 in favour of the plan.\nResidents who spoke at the meeting "
+                f"said the {topic} had been neglected for years and welcomed the decision.")
+        lines.append({"id": f"hg-{i}", "source": "Harbour Gazette", "text": f"{body}\n{promo}"})
+    p = tmp_path / "gazette.jsonl"
+    import json
+    p.write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    report = newsdesk.ingest(store, [p])
+    assert report.ok
+    texts = {a.id: a for a in newsdesk.articles(store)}
+    # Pages seen after the line had appeared on five earlier pages lose it, with a reason.
+    for i in (5, 6):
+        a = texts[f"hg-{i}"]
+        assert promo not in a.text
+        assert any(r.reason == "repeated-across-outlet" and r.text == promo for r in a.removed)
+    # The article lines themselves stay.
+    assert "marina fees had been neglected" in texts["hg-6"].text

@@ -19,7 +19,12 @@ from .readers import iter_inputs
 from .records import FORMATS, Article
 from .store import Store
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _out() -> Console:
+    # Piped output keeps whole lines (no hard wrapping at 80 columns).
+    return Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 
 def _parse_fields(values: tuple[str, ...]) -> dict[str, str]:
@@ -122,14 +127,16 @@ def list_articles(ctx: click.Context, source: str | None, limit: int, offset: in
         rows = list(store.iter_articles(source=source, limit=limit, offset=offset))
         total = store.count_articles()
     table = Table(title=f"{len(rows)} of {total} article(s)", show_lines=False)
-    for col in ("id", "published", "source", "lang", "words", "title"):
-        table.add_column(col, overflow="fold" if col == "title" else "ellipsis")
+    table.add_column("id", no_wrap=True)
+    for col in ("published", "source", "lang", "words"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("title", overflow="fold")
     for a in rows:
         table.add_row(
             a.id, a.published.date().isoformat() if a.published else "", a.source or "",
             a.lang or "", str(len(a.text.split())), escape(a.title or ""),
         )
-    Console().print(table)
+    _out().print(table)
 
 
 def _print_article(a: Article, out: Console) -> None:
@@ -169,7 +176,7 @@ def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
         }
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
     else:
-        _print_article(article, Console())
+        _print_article(article, _out())
 
 
 @main.group()

@@ -174,6 +174,7 @@ def _store_batch(store: Store, docs: list[RawDocument], report: IngestReport) ->
         batch.append(article)
         if doc.text is not None and article.source and aid not in known:
             store.count_outlet_lines(article.source, outlet_line_keys(doc.text))
+            memory.pop(article.source, None)  # the next page of this outlet sees the new counts
         report.article_ids.append(aid)
         ok += 1
     report.counts += store.add_articles(batch)
