@@ -98,3 +98,16 @@ def test_installed_entry_point(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "1 new" in proc.stderr
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    names: list[str] = []
+    for name, cmd in main.commands.items():
+        sub = getattr(cmd, "commands", None)
+        if sub:
+            names.extend(f"{name} {s}" for s in sub)
+        else:
+            names.append(name)
+    for name in names:
+        assert f"newsdesk --db news.db {name}" in readme, f"README does not document {name!r}"
