@@ -31,6 +31,7 @@ def extract_html(html: str, *, url: str | None = None, fragment: bool = False) -
     text is kept.
     """
     import trafilatura
+    from trafilatura.settings import Document
 
     if fragment:
         wrapped = f"<html><body><article>{html}</article></body></html>"
@@ -49,8 +50,9 @@ def extract_html(html: str, *, url: str | None = None, fragment: bool = False) -
         include_tables=True,
         deduplicate=False,
     )
-    text = (doc.text if doc is not None else None) or ""
-    if not text.strip():
+    # bare_extraction returns a Document (dicts only with as_dict=True, not used here).
+    text = (doc.text if isinstance(doc, Document) else None) or ""
+    if not isinstance(doc, Document) or not text.strip():
         # trafilatura gives up on very short pages; its plain-text fallback keeps them.
         text = trafilatura.html2txt(html, clean=True) or ""
         if not text.strip():

@@ -182,17 +182,18 @@ class Store:
             inserted = updated = unchanged = 0
             seen: set[str] = set()
             for row in rows:
-                if row["id"] in seen:  # the same record twice in one batch
+                aid = str(row["id"])
+                if aid in seen:  # the same record twice in one batch
                     unchanged += 1
                     continue
-                seen.add(row["id"])
-                old = existing.get(row["id"])
+                seen.add(aid)
+                old = existing.get(aid)
                 if old is None:
                     conn.execute(articles.insert().values(**row))
                     inserted += 1
                 elif old != row["raw_hash"]:
                     values = {k: v for k, v in row.items() if k != "id"}
-                    conn.execute(articles.update().where(articles.c.id == row["id"]).values(**values))
+                    conn.execute(articles.update().where(articles.c.id == aid).values(**values))
                     updated += 1
                 else:
                     unchanged += 1
