@@ -14,7 +14,8 @@ Construction (deterministic for a given ``--seed``; nothing is written to the re
   label-0 lines of the line sets, added before and after), ``boilerplate-`` (the *original* as
   stored carries the boilerplate, the copy is clean), ``edited`` (1-3 sentences rewritten,
   dropped or replaced by a 5-40-word sentence of another article; never more than a
-  quarter of the sentences: a short article with most sentences rewritten is no copy), ``truncated`` (the first 30-70% of
+  quarter of the sentences: a short article with most sentences rewritten is no copy),
+  ``truncated`` (the first 30-70% of
   the text, cut at a sentence end), ``embedded`` (the article inside a longer page of
   boilerplate lines and teasers, the first two sentences of 3-6 other articles of 8 or more
   sentences), ``embedded-real`` (the line-set page
@@ -380,7 +381,7 @@ def main() -> None:
                 merged += groups[ms[i].id] == groups[ms[j].id]
 
     orig_ok = orig_n = 0
-    for fid, ms in fam.items():
+    for ms in fam.values():
         if len(ms) < 2 or len({groups[m.id] for m in ms}) != 1:
             continue
         want = min(ms, key=lambda m: original_rank(m.published, len(m.text.split()), m.id))
@@ -401,7 +402,8 @@ def main() -> None:
     print(f"| **all** | {len(copies)} | **{found / len(copies):.3f}** |")
     print(f"\nlink precision: {lp:.4f} ({link['right']} right, {link['wrong']} wrong, "
           f"{link['natural']} between naturally overlapping originals, not counted)")
-    print(f"pairwise on final groups: precision {tp / max(1, tp + fp):.4f}, recall {tp / max(1, gold_pairs):.4f} "
+    print(f"pairwise on final groups: precision {tp / max(1, tp + fp):.4f}, "
+          f"recall {tp / max(1, gold_pairs):.4f} "
           f"({amb} natural-overlap pairs not counted)")
     print(f"independent same-event pairs grouped: {merged} of {indep}")
     print(f"family original = earliest (then longest) member: {orig_ok}/{orig_n}")

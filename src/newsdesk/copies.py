@@ -662,7 +662,9 @@ class CopyIndex:
         discount = prm.wire_discount if shared else 0.0
         j = jaccard(p.shingles, other)
         c = containment(p.shingles, other)
-        wire = (CopyEvidence("wire-credit", 1.0, "both credit " + ", ".join(sorted(shared))),) if shared else ()
+        wire: tuple[CopyEvidence, ...] = ()
+        if shared:
+            wire = (CopyEvidence("wire-credit", 1.0, "both credit " + ", ".join(sorted(shared))),)
         if j >= prm.jaccard - discount:
             return (
                 CopyEvidence(
@@ -692,8 +694,8 @@ class CopyIndex:
             same = sorted((r for r in recs.values() if r.content_hash == p.record.content_hash),
                           key=lambda r: r.id)
             if same:
-                ev = (CopyEvidence("exact", 1.0, "same content hash " + p.record.content_hash[:12]),)
-                best = ((3.0, 1.0), same[0], ev)
+                exact = (CopyEvidence("exact", 1.0, "same content hash " + p.record.content_hash[:12]),)
+                best = ((3.0, 1.0), same[0], exact)
         if best is None:
             cands = self._candidates(p)
             st.candidates += len(cands)
@@ -711,16 +713,16 @@ class CopyIndex:
                     best = (rank, rec, ev)
         match: CopyMatch | None = None
         if best is not None:
-            _, matched, ev = best
+            _, matched, evidence = best
             orig_id = matched.original_id
             current = matched if orig_id == matched.id else self._fetch([orig_id]).get(orig_id, matched)
             new_orig, replaced = resolve_original(p.record, current)
             match = CopyMatch(
                 article_id=p.record.id, matched_id=matched.id, original_id=new_orig,
-                evidence=ev, replaced_original_id=replaced,
+                evidence=evidence, replaced_original_id=replaced,
             )
             st.copies += 1
-            st.by_method[ev[0].method] = st.by_method.get(ev[0].method, 0) + 1
+            st.by_method[evidence[0].method] = st.by_method.get(evidence[0].method, 0) + 1
         self.buckets.add(p.keys_exact + p.keys_band + p.keys_anchor, p.record.id)
         self._cache[p.record.id] = p.shingles
         if len(self._cache) > self.params.cache_size:
