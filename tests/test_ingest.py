@@ -146,13 +146,13 @@ def test_export_shape(tmp_path: Path) -> None:
     newsdesk.ingest(store, [FIXTURES / "articles.jsonl"])
     records = list(newsdesk.export_articles(store))
     assert [r["id"] for r in records] == ["wire-001", "wire-002", "wire-006"]
-    assert set(records[0]) == {"id", "title", "source", "url", "published", "lang", "text"}
+    assert set(records[0]) == {"id", "title", "source", "url", "published", "lang", "text", "copy_of"}
     assert records[0]["published"] == "2025-09-05T09:00:00"
 
 
 def test_migrations_are_named_and_recorded(tmp_path: Path) -> None:
     store = Store(tmp_path / "n.db")
-    assert store.migrations() == ["0001_articles"]
+    assert store.migrations() == ["0001_articles", "0002_copies"]
     again = Store(tmp_path / "n.db")
     assert again.migrate() == []
 
@@ -213,3 +213,54 @@ def test_killed_ingest_resumes_to_the_same_store(tmp_path: Path) -> None:
     assert 0 < Store(db).count_articles() < 400
     subprocess.run([*cmd, str(db), "ingest", "-q", str(corpus)], check=True)
     assert dump(Store(db)) == dump(Store(tmp_path / "ref.db"))
+
+
+WIRE = (
+    "GENEVA (Reuters) - Negotiators from 40 countries agreed on Friday to extend a treaty that limits "
+    "fishing in the high seas for another ten years, after two weeks of talks that nearly collapsed "
+    "over quotas for tuna.\nThe agreement still needs ratification by national parliaments, and several "
+    "delegations said they expected a difficult debate at home over the enforcement provisions.\n"
+    "\"This is a fragile compromise, but it is a compromise,\" the chair of the talks told reporters "
+    "after the final session ended late on Friday night.\nEnvironmental groups welcomed the extension "
+    "but said the quotas remained far above what scientists recommend for several threatened species."
+)
+
+
+def test_syndicated_copies_are_folded_with_evidence(tmp_path: Path) -> None:
+    import json
+
+    store = Store(tmp_path / "n.db")
+    records = [
+        {"id": "orig", "url": "https://wire.example/treaty", "source": "Wire", "text": WIRE,
+         "published": "2025-03-07T18:00:00Z", "title": "Fishing treaty extended"},
+        # Republished a day later under another headline, with a site promo line appended.
+        {"id": "copy1", "url": "https://daily.example/a/99", "source": "Daily", "title": "Deal on seas",
+         "text": WIRE + "\nSubscribe to the Daily newsletter for more world news.",
+         "published": "2025-03-08T08:00:00Z"},
+        # A different report of the same event: not a copy.
+        {"id": "own", "url": "https://other.example/fish", "source": "Other", "published":
+         "2025-03-08T09:00:00Z", "text": "Delegates in Geneva extended the high-seas fishing treaty "
+         "on Friday. Our correspondent says tuna quotas dominated the final days of the talks, and "
+         "small island states pushed hardest for stricter enforcement of the catch limits."},
+    ]
+    p = tmp_path / "batch1.jsonl"
+    p.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    report = newsdesk.ingest(store, [p])
+    assert report.copies == 1
+    # An earlier copy arriving in a later batch becomes the group's original.
+    p2 = tmp_path / "batch2.jsonl"
+    p2.write_text(json.dumps({"id": "early", "url": "https://first.example/x", "source": "First",
+                              "text": WIRE, "published": "2025-03-07T17:30:00Z"}) + "\n")
+    report = newsdesk.ingest(store, [p2])
+    assert report.copies == 1
+    out = {r["id"]: r["copy_of"] for r in newsdesk.export_articles(store)}
+    assert out == {"early": None, "orig": "early", "copy1": "early", "own": None}
+    info = newsdesk.copy_info(store, "copy1")
+    assert info is not None and info["method"] in ("near-duplicate", "contained")
+    # Both texts credit Reuters: recorded as supporting evidence.
+    assert any(e["method"] == "wire-credit" and "reuters" in e["detail"].lower()
+               for e in info["evidence"])
+    # Re-ingesting changes nothing.
+    before = list(newsdesk.export_articles(store))
+    newsdesk.ingest(store, [p, p2])
+    assert list(newsdesk.export_articles(store)) == before

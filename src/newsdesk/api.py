@@ -22,6 +22,7 @@ __all__ = [
     "Store",
     "articles",
     "clean_text",
+    "copy_info",
     "export_articles",
     "get_article",
     "ingest",
@@ -45,7 +46,26 @@ def get_article(store: Store, article_id: str) -> Article | None:
     return store.get_article(article_id)
 
 
+def copy_info(store: Store, article_id: str) -> dict[str, object] | None:
+    """Which original an article copies and the evidence, or None for an original."""
+    return store.copy_info(article_id)
+
+
 def export_articles(store: Store, *, source: str | None = None) -> Iterator[dict[str, object]]:
-    """Export records, one per article, in the documented JSONL shape."""
+    """Export records, one per article, in the documented JSONL shape.
+
+    ``copy_of`` is the id of the original this article copies, or None.
+    """
+    chunk: list[Article] = []
     for article in store.iter_articles(source=source):
-        yield article.to_export()
+        chunk.append(article)
+        if len(chunk) >= 500:
+            yield from _with_copies(store, chunk)
+            chunk = []
+    yield from _with_copies(store, chunk)
+
+
+def _with_copies(store: Store, chunk: list[Article]) -> Iterator[dict[str, object]]:
+    originals = store.copy_of_map([a.id for a in chunk])
+    for a in chunk:
+        yield a.to_export() | {"copy_of": originals.get(a.id)}

@@ -108,7 +108,8 @@ def ingest(
         c = report.counts
         err.print(
             f"{report.inputs} input(s): {c.inserted} new, {c.updated} updated, "
-            f"{c.unchanged} unchanged article(s); {report.skipped_inputs} input(s) already "
+            f"{c.unchanged} unchanged article(s), {report.copies} copy(ies) folded; "
+            f"{report.skipped_inputs} input(s) already "
             f"ingested; {len(report.problems)} problem(s)",
             highlight=False,
         )
@@ -139,7 +140,7 @@ def list_articles(ctx: click.Context, source: str | None, limit: int, offset: in
     _out().print(table)
 
 
-def _print_article(a: Article, out: Console) -> None:
+def _print_article(a: Article, out: Console, copy: dict[str, object] | None = None) -> None:
     out.print(f"[bold]{escape(a.title or '(no title)')}[/bold]")
     meta = [
         ("id", a.id), ("source", a.source), ("url", a.url),
@@ -150,6 +151,11 @@ def _print_article(a: Article, out: Console) -> None:
     for k, v in meta:
         if v:
             out.print(f"[dim]{k:>9}[/dim] {escape(str(v))}", highlight=False)
+    if copy:
+        evidence = "; ".join(f"{e['method']} {e['score']:.2f} ({e['detail']})"
+                             for e in copy["evidence"])  # type: ignore[attr-defined]
+        out.print(f"[dim]{'copy of':>9}[/dim] {copy['original_id']}: {escape(evidence)}",
+                  highlight=False)
     out.print()
     out.print(escape(a.text), highlight=False)
     if a.removed:
@@ -167,16 +173,19 @@ def _print_article(a: Article, out: Console) -> None:
 def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
     """Print one cleaned article, its metadata and what cleaning removed."""
     with _store(ctx) as store:
-        article = store.get_article(article_id)
+        article = api.get_article(store, article_id)
+        copy = api.copy_info(store, article.id) if article else None
     if article is None:
         raise click.ClickException(f"no article with id {article_id!r}")
     if as_json:
         record = article.to_export() | {
+            "copy_of": copy["original_id"] if copy else None,
+            "copy_evidence": copy["evidence"] if copy else None,
             "removed": [{"line": r.line, "text": r.text, "reason": r.reason} for r in article.removed]
         }
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
     else:
-        _print_article(article, _out())
+        _print_article(article, _out(), copy)
 
 
 @main.group()
@@ -191,7 +200,7 @@ def export() -> None:
 @click.option("--source", help="Only this outlet.")
 @click.pass_context
 def export_articles(ctx: click.Context, fmt: str, out: TextIO, source: str | None) -> None:
-    """One JSON object per line: id, title, source, url, published, lang, text."""
+    """One JSON object per line: id, title, source, url, published, lang, text, copy_of."""
     with _store(ctx) as store:
         for record in api.export_articles(store, source=source):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cleaning import clean_text, normalize_line
+from .copies import CopyIndex
 from .extraction import ExtractionError, extract_html
 from .metadata import (
     article_id,
@@ -26,7 +27,7 @@ from .metadata import (
 )
 from .readers import iter_inputs, read
 from .records import Article, Format, IngestProblem, RawDocument
-from .store import Store, WriteCounts
+from .store import SqlBuckets, Store, WriteCounts
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ def to_article(raw: RawDocument, *, outlet_boilerplate: frozenset[str] = frozens
         removed=cleaned.removed,
         dateline=find_dateline(text),
         raw_hash=raw_hash(raw),
+        feed_source=raw.extra.get("publisher") if raw.format == "feed" else None,
     )
 
 
@@ -130,6 +132,8 @@ class IngestReport:
     counts: WriteCounts = field(default_factory=WriteCounts)
     problems: list[IngestProblem] = field(default_factory=list)
     article_ids: list[str] = field(default_factory=list)
+    copies: int = 0  # new articles found to copy a stored (or same-batch) one
+    copy_index: CopyIndex | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -178,7 +182,25 @@ def _store_batch(store: Store, docs: list[RawDocument], report: IngestReport) ->
         report.article_ids.append(aid)
         ok += 1
     report.counts += store.add_articles(batch)
+    if batch:
+        _fold_copies(store, batch, changed=[a.id for a in batch if a.id in known], report=report)
     return ok, bad
+
+
+def _fold_copies(store: Store, batch: list[Article], *, changed: list[str], report: IngestReport) -> None:
+    """Place new and changed articles in the copy index and record what they copy."""
+    store.forget_copies(changed)
+    if report.copy_index is None:
+        report.copy_index = CopyIndex(buckets=store.copy_buckets(), fetch=store.copy_records)
+    index = report.copy_index
+    feed_sources = {a.id: a.feed_source for a in batch if a.feed_source}
+    matches = index.place_batch(batch, feed_sources=feed_sources)
+    buckets = index.buckets
+    if isinstance(buckets, SqlBuckets):
+        buckets.flush()
+    found = [m for m in matches if m is not None]
+    store.save_copy_matches(found)
+    report.copies += len(found)
 
 
 ProgressFn = Callable[[str, int], None]  # (origin of the input just finished, articles in it)

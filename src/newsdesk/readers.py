@@ -394,7 +394,8 @@ def _read_feed(
             published=_feed_datetime(entry),
             author=entry.get("author"),
             lang=(parsed.get("feed") or {}).get("language"),
-            extra={k: v for k, v in (("guid", entry.get("id")), ("feed", feed_title)) if v},
+            extra={k: v for k, v in (("guid", entry.get("id")), ("feed", feed_title),
+                                     ("publisher", publisher)) if v},
         )
 
 

@@ -64,9 +64,10 @@ class Article:
     removed: tuple[Removal, ...] = ()
     dateline: str | None = None
     raw_hash: str = ""  # hash of the input record: unchanged input is never reprocessed
+    feed_source: str | None = None  # the publisher a feed entry's <source> names (wire evidence)
 
     def to_export(self) -> dict[str, object]:
-        """The public JSONL export shape."""
+        """The public JSONL export shape (the store adds story and copy fields)."""
         return {
             "id": self.id,
             "title": self.title,

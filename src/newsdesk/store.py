@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from .copies import CopyMatch, CopyRecord
 from .records import Article, Removal
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ articles = sa.Table(
     sa.Column("origin", sa.Text, nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False, index=True),
     sa.Column("raw_hash", sa.String(64), nullable=False),
+    sa.Column("feed_source", sa.String(300)),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("removed", sa.Text, nullable=False),  # JSON list of Removal
     sa.Column("ingested_at", sa.DateTime, nullable=False),
@@ -72,15 +75,44 @@ outlet_lines = sa.Table(
     sa.Column("pages", sa.Integer, nullable=False),
 )
 
+# Candidate keys of the copy index (exact hash, MinHash LSH bands, anchors): one
+# row per key and article, looked up by key.
+copy_keys = sa.Table(
+    "copy_keys",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.BigInteger, nullable=False, index=True),
+    sa.Column("article_id", sa.String(200), nullable=False, index=True),
+)
+
+# One row per article that copies another: its group's original and why.
+copies = sa.Table(
+    "copies",
+    metadata,
+    sa.Column("article_id", sa.String(200), primary_key=True),
+    sa.Column("original_id", sa.String(200), nullable=False, index=True),
+    sa.Column("matched_id", sa.String(200), nullable=False),
+    sa.Column("method", sa.String(40), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("evidence", sa.Text, nullable=False),  # JSON list of {method, score, detail}
+    sa.Column("component", sa.String(40), nullable=False),
+)
+
 
 def _m0001_articles(conn: Connection) -> None:
     for table in (articles, ingested_inputs, outlet_lines):
         table.create(conn, checkfirst=True)
 
 
+def _m0002_copies(conn: Connection) -> None:
+    for table in (copy_keys, copies):
+        table.create(conn, checkfirst=True)
+
+
 # Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_articles", _m0001_articles),
+    ("0002_copies", _m0002_copies),
 ]
 
 
@@ -124,9 +156,26 @@ class Store:
 
     # --- schema --------------------------------------------------------------------
     def migrate(self) -> list[str]:
-        """Apply pending migrations in order; returns the names applied."""
+        """Apply pending migrations in order; returns the names applied.
+
+        Safe when several processes open a new store at once: PostgreSQL takes an
+        advisory lock; on SQLite the loser of the race retries once the winner's
+        transaction is done.
+        """
+        for attempt in range(20):
+            try:
+                return self._migrate_once()
+            except (sa.exc.OperationalError, sa.exc.IntegrityError, sa.exc.ProgrammingError):
+                if attempt == 19:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        return []
+
+    def _migrate_once(self) -> list[str]:
         applied: list[str] = []
         with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7365001)"))
             schema_migrations.create(conn, checkfirst=True)
             done = set(conn.scalars(sa.select(schema_migrations.c.name)))
             for name, step in MIGRATIONS:
@@ -265,6 +314,72 @@ class Store:
             if new:
                 conn.execute(outlet_lines.insert(), new)
 
+    # --- copies ---------------------------------------------------------------------
+    def copy_buckets(self, per_key: int = 64) -> SqlBuckets:
+        return SqlBuckets(self, per_key=per_key)
+
+    def copy_records(self, ids: Sequence[str]) -> dict[str, CopyRecord]:
+        """What copy verification needs of stored articles, with their group's original."""
+        if not ids:
+            return {}
+        q = (
+            sa.select(articles.c.id, articles.c.text, articles.c.published, articles.c.content_hash,
+                      articles.c.feed_source, copies.c.original_id)
+            .select_from(articles.outerjoin(copies, copies.c.article_id == articles.c.id))
+            .where(articles.c.id.in_(list(ids)))
+        )
+        with self.engine.connect() as conn:
+            return {
+                r.id: CopyRecord(id=r.id, text=r.text, published=r.published,
+                                 content_hash=r.content_hash, original_id=r.original_id or r.id,
+                                 feed_source=r.feed_source)
+                for r in conn.execute(q)
+            }
+
+    def save_copy_matches(self, matches: Iterable[CopyMatch]) -> None:
+        """Record copy matches in order; a new original takes over its whole group."""
+        with self.engine.begin() as conn:
+            for m in matches:
+                evidence = json.dumps([{"method": e.method, "score": e.score, "detail": e.detail}
+                                       for e in m.evidence], ensure_ascii=False)
+                row = {"original_id": m.original_id, "matched_id": m.matched_id, "method": m.method,
+                       "score": m.score, "evidence": evidence, "component": m.component}
+                if m.replaced_original_id is not None:
+                    old = m.replaced_original_id
+                    conn.execute(copies.update().where(copies.c.original_id == old)
+                                 .values(original_id=m.original_id))
+                    # The former original is now a copy of the new one, for the same reason.
+                    conn.execute(sa.delete(copies).where(copies.c.article_id == old))
+                    conn.execute(copies.insert().values(article_id=old, **(row | {
+                        "matched_id": m.article_id, "original_id": m.original_id})))
+                if m.original_id != m.article_id:
+                    conn.execute(sa.delete(copies).where(copies.c.article_id == m.article_id))
+                    conn.execute(copies.insert().values(article_id=m.article_id, **row))
+
+    def forget_copies(self, article_ids: Sequence[str]) -> None:
+        """Drop the copy keys and copy rows of articles whose content changed."""
+        if not article_ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(copy_keys).where(copy_keys.c.article_id.in_(list(article_ids))))
+            conn.execute(sa.delete(copies).where(copies.c.article_id.in_(list(article_ids))))
+
+    def copy_info(self, article_id: str) -> dict[str, object] | None:
+        """The copy row of an article (None when it is an original or alone)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(copies).where(copies.c.article_id == article_id)).first()
+        if row is None:
+            return None
+        m = dict(row._mapping)
+        m["evidence"] = json.loads(m["evidence"])
+        return m
+
+    def copy_of_map(self, ids: Sequence[str]) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            return {r.article_id: r.original_id for r in conn.execute(
+                sa.select(copies.c.article_id, copies.c.original_id)
+                .where(copies.c.article_id.in_(list(ids))))}
+
     # --- ingest bookkeeping ----------------------------------------------------------
     def input_done(self, digest: str) -> bool:
         with self.engine.connect() as conn:
@@ -281,6 +396,58 @@ class Store:
                     finished_at=_utcnow(),
                 )
             )
+
+
+class SqlBuckets:
+    """The copy index's candidate keys in the store's ``copy_keys`` table.
+
+    Adds are buffered and written by :meth:`flush` in one transaction per batch;
+    lookups see buffered keys too. Each key returns at most its ``per_key`` most
+    recent articles, so a key shared by thousands (a wire story everywhere, a
+    boilerplate sentence) stays cheap.
+    """
+
+    def __init__(self, store: Store, per_key: int = 64) -> None:
+        self.store = store
+        self.per_key = per_key
+        self._pending: list[dict[str, object]] = []
+        self._pending_by_key: dict[int, list[str]] = {}
+
+    def add(self, keys: Sequence[int], article_id: str) -> None:
+        for k in keys:
+            self._pending.append({"key": int(k), "article_id": article_id})
+            self._pending_by_key.setdefault(int(k), []).append(article_id)
+
+    def lookup(self, keys: Sequence[int]) -> dict[str, int]:
+        keys = sorted({int(k) for k in keys})
+        hits: dict[str, int] = {}
+        if not keys:
+            return hits
+        ranked = (
+            sa.select(copy_keys.c.key, copy_keys.c.article_id,
+                      sa.func.row_number().over(partition_by=copy_keys.c.key,
+                                                order_by=copy_keys.c.seq.desc()).label("rn"))
+            .where(copy_keys.c.key.in_(keys))
+            .subquery()
+        )
+        q = sa.select(ranked.c.key, ranked.c.article_id).where(ranked.c.rn <= self.per_key)
+        seen: set[tuple[int, str]] = set()
+        with self.store.engine.connect() as conn:
+            for key, aid in conn.execute(q):
+                seen.add((key, aid))
+        for k in keys:
+            for aid in self._pending_by_key.get(k, [])[-self.per_key:]:
+                seen.add((k, aid))
+        for _k, aid in seen:
+            hits[aid] = hits.get(aid, 0) + 1
+        return hits
+
+    def flush(self) -> None:
+        if self._pending:
+            with self.store.engine.begin() as conn:
+                conn.execute(copy_keys.insert(), self._pending)
+        self._pending = []
+        self._pending_by_key = {}
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
@@ -306,6 +473,7 @@ def _article_row(a: Article) -> dict[str, object]:
         "origin": a.origin,
         "content_hash": a.content_hash,
         "raw_hash": a.raw_hash,
+        "feed_source": a.feed_source,
         "text": a.text,
         "removed": json.dumps(
             [{"line": r.line, "text": r.text, "reason": r.reason} for r in a.removed],
@@ -331,6 +499,7 @@ def _row_article(row: sa.Row) -> Article:
         origin=m["origin"],
         content_hash=m["content_hash"],
         raw_hash=m["raw_hash"],
+        feed_source=m["feed_source"],
         removed=removed,
         dateline=m["dateline"],
     )
