@@ -201,3 +201,25 @@ def test_hnsw_backend_finds_the_same_neighbours():
     approx.add(v)
     q = v[7] + 0.01
     assert exact.search(q, 5)[1][0] == approx.search(q, 5)[1][0] == 7
+
+
+def test_auto_switches_to_hnsw_and_round_trips(tmp_path):
+    pytest.importorskip("faiss")
+    from newsdesk.stories import HNSWIndex
+
+    rng = np.random.default_rng(2)
+    centres = rng.standard_normal((8, 384)).astype(np.float32)
+    fs = []
+    for i in range(120):
+        v = centres[i % 8] + 0.3 * rng.standard_normal(384).astype(np.float32)
+        fs.append(ArticleFeatures(id=f"a{i}", embedding=v / np.linalg.norm(v), terms={f"t{i % 8}": 1.0}))
+    idx = StoryIndex(StoryConfig(hnsw_above=50))
+    idx.place_many(fs[:100])
+    assert isinstance(idx._vectors, HNSWIndex)
+    assert idx.n_stories == 8
+    idx.save(tmp_path / "s.npz")
+    again = StoryIndex.load(tmp_path / "s.npz")
+    assert isinstance(again._vectors, HNSWIndex)
+    a, b = idx.place_many(fs[100:]), again.place_many(fs[100:])
+    assert [x.story_id for x in a] == [x.story_id for x in b]
+    assert all(not x.new for x in a)
