@@ -8,8 +8,9 @@ A corpus of ``--n`` articles built from the real texts and pages in the shared d
 is written once in every format to ``bench/out/ingest_corpus_n<N>_s<seed>/``
 (git-ignored; reused when it exists).  Each format is then ingested with the
 library API (``newsdesk.ingest``) into a fresh SQLite store in a temporary folder,
-in its own subprocess, so that the peak RSS (``ru_maxrss`` of that process, read
-with ``os.wait4``) belongs to that format alone.
+in its own subprocess, so that the peak RSS (``VmHWM`` of that process: its own
+high-water mark; ``ru_maxrss`` would include the parent's, inherited across fork
+and exec) belongs to that format alone.
 
 Plain-text files sit in one folder per outlet and are ingested folder by folder
 with ``source=<outlet>`` (what ``newsdesk ingest --source`` does), so the outlet
@@ -118,8 +119,9 @@ def run_child(fmt: str, corpus_dir: Path, db: Path, stages: bool) -> dict:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
     t0 = time.perf_counter()
-    import newsdesk
     import importlib
+
+    import newsdesk
 
     ingest_mod = importlib.import_module("newsdesk.ingest")  # the module; newsdesk.ingest is the function
 
@@ -150,15 +152,15 @@ def run_child(fmt: str, corpus_dir: Path, db: Path, stages: bool) -> dict:
         unchanged += rep.counts.unchanged
         problems.extend({"origin": p.origin, "reason": p.reason} for p in rep.problems)
     wall = time.perf_counter() - t0
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux carries the forking parent's high-water mark into
+    # ru_maxrss across exec, so ru_maxrss of a child is at least the parent's RSS.
+    peak = _vm("VmHWM")
     stored = store.count_articles()
     store.close()
     out = {
-        "format": fmt, "articles": articles, "stored": stored, "inputs": inputs,
+        "format": fmt, "package": newsdesk.__file__, "articles": articles, "stored": stored, "inputs": inputs,
         "seconds": wall, "import_s": import_s, "rss_before_mb": rss_before,
-        "peak_rss_mb_self": peak, "copies": copies, "inserted": inserted,
+        "peak_rss_mb": peak, "copies": copies, "inserted": inserted,
         "updated": updated, "unchanged": unchanged, "problems": len(problems),
         "problem_list": problems[:50], "db_mb": db.stat().st_size / 2**20 if db.exists() else 0,
     }
@@ -174,7 +176,8 @@ def run_child(fmt: str, corpus_dir: Path, db: Path, stages: bool) -> dict:
 
 
 # ----------------------------------------------------------------------- parent
-def run_one(fmt: str, corpus_dir: Path, stages: bool, log_dir: Path, rep: int) -> dict:
+def run_one(fmt: str, corpus_dir: Path, stages: bool, log_dir: Path, rep: int,
+            src: Path | None = None) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"newsdesk-ingest-{fmt}-"))
     try:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child", fmt,
@@ -184,7 +187,10 @@ def run_one(fmt: str, corpus_dir: Path, stages: bool, log_dir: Path, rep: int) -
         log = log_dir / f"ingest_{fmt}_{rep}.log"
         res_path = tmp / "result.json"
         with res_path.open("w") as fo, log.open("w") as fe:
-            p = subprocess.Popen(cmd, stdout=fo, stderr=fe)
+            env = dict(os.environ)
+            if src is not None:  # measure another checkout of the package
+                env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
+            p = subprocess.Popen(cmd, stdout=fo, stderr=fe, env=env)
             _, status, ru = os.wait4(p.pid, 0)
             p.returncode = os.waitstatus_to_exitcode(status)
         text = res_path.read_text()
@@ -193,12 +199,26 @@ def run_one(fmt: str, corpus_dir: Path, stages: bool, log_dir: Path, rep: int) -
             return {"format": fmt, "crashed": True, "returncode": p.returncode,
                     "log": str(log), "log_tail": tail}
         res = json.loads(text.strip().splitlines()[-1])
-        res["peak_rss_mb"] = ru.ru_maxrss / 1024  # of that child process alone
+        if res["peak_rss_mb"] != res["peak_rss_mb"]:  # nan: no /proc
+            res["peak_rss_mb"] = ru.ru_maxrss / 1024  # an upper bound (see run_child)
         res["cpu_s"] = ru.ru_utime + ru.ru_stime
         res["log"] = str(log)
         return res
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def git_state() -> str:
+    """The commit the package was measured at, and uncommitted changes under src/."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=HERE.parent,
+                               text=True, capture_output=True, check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown commit"
+    changed = [x for x in dirty if "/" in x]
+    return head + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
 
 
 def _fmt_row(cells: list[str]) -> str:
@@ -258,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rebuild", action="store_true", help="rebuild the corpus even if present")
     ap.add_argument("--no-stages", action="store_true", help="do not time the stages")
     ap.add_argument("--json", type=Path, default=None, help="write all results here")
+    ap.add_argument("--src", type=Path, default=None,
+                    help="a src/ folder of another newsdesk checkout to measure instead of the installed one")
     ap.add_argument("--child", choices=FORMATS, help=argparse.SUPPRESS)
     ap.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -285,14 +307,15 @@ def main(argv: list[str] | None = None) -> int:
     for f in formats:
         info = manifest["formats"][f]
         print(f"  {f}: {info['files']:,} files, {info['bytes'] / 2**20:.1f} MB")
-    print(f"python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}")
+    print(f"python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}; "
+          f"newsdesk at {git_state()}")
     sys.stdout.flush()
 
     results: dict[str, list[dict]] = {f: [] for f in formats}
     failed = False
     for rep in range(a.repeat):
         for f in formats:
-            r = run_one(f, cdir, not a.no_stages, out_dir, rep)
+            r = run_one(f, cdir, not a.no_stages, out_dir, rep, a.src)
             results[f].append(r)
             if r.get("crashed"):
                 failed = True
@@ -302,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{f} run {rep + 1}] {r['stored']:,} stored of {r['articles']:,} in "
                   f"{r['seconds']:.1f} s = {r['articles'] / r['seconds']:.0f} art/s; peak RSS "
                   f"{r['peak_rss_mb']:.0f} MB (after import {r['rss_before_mb']:.0f} MB); "
-                  f"{r['problems']} problems; {r['copies']} copies; db {r['db_mb']:.0f} MB")
+                  f"{r['problems']} problems; {r['copies']} copies; db {r['db_mb']:.0f} MB; "
+                  f"package {r['package']}")
             if r["stored"] != a.n or r["problems"]:
                 failed = True
             for p in r["problem_list"][:10]:
@@ -311,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report(results, a.repeat))
     path = a.json or out_dir / f"ingest_results_n{a.n}.json"
-    path.write_text(json.dumps({"n": a.n, "seed": a.seed, "repeat": a.repeat,
+    path.write_text(json.dumps({"n": a.n, "seed": a.seed, "repeat": a.repeat, "git": git_state(),
                                 "manifest": manifest, "results": results}, indent=1))
     print(f"\nresults: {path}; child logs (tracebacks of internal errors): {out_dir}/ingest_*.log")
     return 1 if failed else 0

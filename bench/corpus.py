@@ -47,7 +47,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import quote
 
-CORPUS_VERSION = 1
+CORPUS_VERSION = 2
 FORMATS = ("text", "html", "jsonl", "feed", "warc")
 
 
@@ -195,8 +195,10 @@ def load_pool(d: Path, seed: int) -> Pool:
             page: str | None = None) -> None:
         t, paras = title_and_body(text, title)
         # Real articles only: a record of a headline and a copyright line (a few
-        # semeval22 pages) or a stub is not an article.
-        if not paras or sum(len(p.split()) for p in paras) < 60:
+        # semeval22 pages) or a stub is not an article.  (Characters count too:
+        # Japanese text has few spaces.)
+        if not paras or (sum(len(p.split()) for p in paras) < 60
+                         and sum(len(p) for p in paras) < 300):
             return
         if src in OUTLET_NAMES:
             name, dom = OUTLET_NAMES[src]
@@ -238,8 +240,8 @@ def load_pool(d: Path, seed: int) -> Pool:
         title = htmlmod.unescape(m.group(1)).strip() if m else None
         if title:
             title = re.split(r"\s+[|\-–—]\s+[^|\-–—]{2,40}$", title)[0].strip() or None
-        add("scrapinghub_aeb", r["id"], title, r["expected_text"], None, r["url"], None, "en",
-            page=page)
+        add("scrapinghub_aeb", r["id"], title, r["expected_text"], None, r["url"], None, None,
+            page=page)  # mostly English, a few Japanese and other pages
     junk: list[str] = []
     for name in ("dragnet", "cleaneval", "readability_moz"):
         p = d / f"extraction/lines/derived_{name}.jsonl"
@@ -425,7 +427,8 @@ def page_html(it: Item, items: list[Item], rng: random.Random) -> str:
               '<form class="search" action="/search"><input name="q" placeholder="Search">'
               '<button>Search</button></form><a class="subscribe" href="/subscribe">Subscribe</a>'
               '</header>')
-    crumbs = f'<ol class="breadcrumbs"><li><a href="/">Home</a></li><li><a href="/{section.lower()}/">{section}</a></li></ol>'
+    crumbs = ('<ol class="breadcrumbs"><li><a href="/">Home</a></li>'
+              f'<li><a href="/{section.lower()}/">{section}</a></li></ol>')
     share = ('<div class="share"><a href="#">Share on Facebook</a><a href="#">Share on Twitter</a>'
              '<a href="#">Email</a><button>Copy link</button></div>')
     article = (f'<main id="main">{crumbs}<article><header><h1>{e(it.title)}</h1>'
