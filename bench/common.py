@@ -60,6 +60,31 @@ def load_scrapinghub() -> list[dict]:
     return out
 
 
+def clean_labels(texts: list[str], labels: list[int]) -> list[int]:
+    """Training-only label cleaning: menu noise of the derived labels set to 0.
+
+    A line of <= 3 words labelled 1 that lies outside the span of the page's
+    >= 4-word positive lines is a menu entry that happens to be a substring of
+    the gold text ("Home", "Business"); it becomes 0.
+    """
+    nw = [len(t.split()) for t in texts]
+    longpos = [i for i, (w, y) in enumerate(zip(nw, labels, strict=True)) if y == 1 and w >= 4]
+    if not longpos:
+        return list(labels)
+    lo, hi = longpos[0], longpos[-1]
+    return [0 if (y == 1 and nw[i] <= 3 and (i < lo or i > hi)) else y for i, y in enumerate(labels)]
+
+
+def set_df(docs: list[tuple[list[str], list[int]]]) -> Counter:
+    """Number of pages of ``docs`` each normalised line occurs on."""
+    from newsdesk.cleaning import normalize_line
+
+    df: Counter = Counter()
+    for texts, _ in docs:
+        df.update({normalize_line(t) for t in texts} - {""})
+    return df
+
+
 # ---------------------------------------------------------------- metrics
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     p = tp / (tp + fp) if tp + fp else 0.0

@@ -33,6 +33,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -344,6 +345,16 @@ _MONTHS = re.compile(
 )
 _TOKEN = re.compile(r"[^\W\d_]+")
 _URL = re.compile(r"https?://|www\.|\.com\b|\.org\b|@\w+\.\w", re.IGNORECASE)
+# Lines that mark user comments: "Reply", "Name — June 25th, 2012, 12:21 am",
+# "Jo says:", "385 Comments", "Leave a comment".
+_COMMENT_MARK = re.compile(
+    r"^(?:reply|reply ↓|report|report abuse|permalink|flag|quote|like|recommend)$|"
+    r"\b\d+\s+(?:comments?|replies|responses)\b|\b(?:says|said|wrote)\s*:?\s*$|"
+    r"\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\b\.?)?|\b\d+\s+(?:minutes?|hours?|days?|weeks?|months?|years?)\s+ago\b|"
+    r"\b(?:leave a (?:reply|comment)|post a comment|comments? (?:are|is) closed|"
+    r"add (?:a|your) comment)\b",
+    re.IGNORECASE,
+)
 _SEPS = ("|", "»", "›", "•", "·", " / ", " - ", "::")
 _QUOTES = ("\"", "“", "”", "«")
 _TERM_CHARS = ".!?…"
@@ -352,11 +363,12 @@ BASE_NAMES = [
     "logchar", "nwords", "ntok", "upper_frac", "cap_frac", "digit_frac", "punct_frac",
     "end_term", "end_colon", "bullet", "nseps", "url", "stop_frac", "bp_count", "date",
     "n_inner_term", "quote", "comma_per_word", "nb_mean", "nb_sum", "lex", "lex_present",
-    "dup", "start_lower", "avg_wlen", "long",
+    "dup", "start_lower", "avg_wlen", "long", "logdf", "df_avail", "cmark",
 ]
-_CTX = ["logchar", "end_term", "stop_frac", "nb_mean", "long", "cap_frac", "lex", "nwords"]
+_CTX = ["logchar", "end_term", "stop_frac", "nb_mean", "long", "cap_frac", "lex", "nwords",
+        "logdf"]
 _OFFSETS = (-3, -2, -1, 1, 2, 3)
-_WIN = ["long", "logchar", "nb_mean", "end_term", "stop_frac"]
+_WIN = ["long", "logchar", "nb_mean", "end_term", "stop_frac", "logdf"]
 _WIDTHS = (3, 10)
 
 
@@ -365,6 +377,8 @@ def feature_names() -> list[str]:
     names += [f"{c}@{o:+d}" for c in _CTX for o in _OFFSETS]
     names += [f"{c}~{w}" for c in _WIN for w in _WIDTHS]
     names += ["mass_before", "mass_after", "inside", "pos", "logi", "logrem"]
+    names += ["in_block", "block_dist_before", "block_dist_after"]
+    names += ["cm_before", "cm_after", "cm_win", "cm_frac_before"]
     names += ["doc_logn", "doc_long", "doc_term", "doc_logchar", "doc_nb", "doc_logmass",
               "doc_stop"]
     return names
@@ -383,12 +397,14 @@ def line_features(
     lines: list[str],
     word_logodds: dict[str, float] | None = None,
     line_logodds: dict[int, float] | None = None,
+    line_df: Mapping[str, int] | None = None,
 ) -> np.ndarray:
     """Feature matrix (len(lines), n_features) for non-blank ``lines``.
 
     ``word_logodds``/``line_logodds`` are the lexicons of the model (word ->
     log-odds of boilerplate, line_key(normalised line) -> log-odds); the packaged ones are
-    used when omitted.
+    used when omitted.  ``line_df`` maps a normalised line to the number of
+    pages of the same corpus / outlet it occurs on (None: unknown).
     """
     if word_logodds is None or line_logodds is None:
         m = _model()
@@ -447,6 +463,10 @@ def line_features(
         row[23] = 1.0 if s[:1].islower() else 0.0
         row[24] = letters / ntok if ntok else 0.0
         row[25] = 1.0 if (nw >= 10 and end_term) else 0.0
+        if line_df is not None:
+            row[26] = math.log1p(line_df.get(norms[i], 0)) if norms[i] else 0.0
+            row[27] = 1.0
+        row[28] = 1.0 if nw <= 25 and _COMMENT_MARK.search(s) else 0.0
     col = {name: base[:, j] for j, name in enumerate(BASE_NAMES)}
     parts = [base]
     # neighbours
@@ -470,6 +490,34 @@ def line_features(
     idx = np.arange(n, dtype=np.float64)
     pos = idx / max(n - 1, 1)
     parts.append(np.stack([before, after, inside, pos, np.log1p(idx), np.log1p(n - 1 - idx)], 1))
+    # the densest block of prose (max-subarray of a per-line prose score)
+    score = np.where(col["long"] > 0, col["nwords"], -3.0)
+    best, cur, start, lo, hi = 0.0, 0.0, 0, 0, -1
+    for i in range(n):
+        if cur <= 0:
+            cur, start = 0.0, i
+        cur += score[i]
+        if cur > best:
+            best, lo, hi = cur, start, i
+    in_block = ((idx >= lo) & (idx <= hi)).astype(np.float64)
+    d_before = np.log1p(np.maximum(lo - idx, 0)) if hi >= 0 else np.zeros(n)
+    d_after = np.log1p(np.maximum(idx - hi, 0)) if hi >= 0 else np.zeros(n)
+    parts.append(np.stack([in_block, d_before, d_after], 1) if n else np.zeros((0, 3)))
+    # user comments: how many comment markers lie before / after / around
+    cm = col["cmark"]
+    ccum = np.cumsum(cm)
+    cbefore = ccum - cm
+    cafter = ccum[-1] - ccum if n else ccum
+    ctot = ccum[-1] if n else 0.0
+    parts.append(
+        np.stack(
+            [np.log1p(cbefore), np.log1p(cafter), _window_mean(cm, 6),
+             cbefore / ctot if ctot else np.zeros(n)],
+            1,
+        )
+        if n
+        else np.zeros((0, 4))
+    )
     doc = np.array(
         [
             math.log1p(n),
@@ -557,16 +605,22 @@ def _model() -> _Model:
     return _MODEL_OVERRIDE[-1] if _MODEL_OVERRIDE else _packaged_model()
 
 
-def line_scores(lines: list[str], model: _Model | None = None) -> np.ndarray:
+def line_scores(
+    lines: list[str], model: _Model | None = None, line_df: Mapping[str, int] | None = None
+) -> np.ndarray:
     """Probability that each (non-blank) line is article text."""
     m = model or _model()
-    X = line_features(lines, m.word_logodds, m.line_logodds)
+    X = line_features(lines, m.word_logodds, m.line_logodds, line_df)
     z = m.decision(X)
     return 1.0 / (1.0 + np.exp(-z))
 
 
 # --------------------------------------------------------------------------
 # the cleaner
+# Characters of table rows, schedules and product specs, not of headlines.
+_NOT_HEADLINE = re.compile(r"[\d:;()\[\]<>@|/–—=+#&%$€£]|\s-\s|--")
+
+
 def clean_text(
     text: str,
     *,
@@ -574,6 +628,7 @@ def clean_text(
     extracted: bool = False,
     outlet_boilerplate: frozenset[str] = frozenset(),
     model: _Model | None = None,
+    line_df: Mapping[str, int] | None = None,
 ) -> Cleaned:
     """Clean scraped plain ``text``; see the module docstring.
 
@@ -581,7 +636,10 @@ def clean_text(
     text came out of an HTML extractor (only precise rules then);
     ``outlet_boilerplate`` holds :func:`normalize_line` forms of lines seen on
     many pages of the same outlet.  ``model`` overrides the packaged line model
-    (benchmarks use it).
+    (benchmarks use it).  ``line_df`` optionally maps :func:`normalize_line`
+    forms to the number of pages of the same outlet / corpus they occur on; the
+    classifier then uses it (lines repeating across pages are mostly
+    boilerplate).
     """
     raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     lines = [unicodedata.normalize("NFC", s).strip() for s in raw]
@@ -675,7 +733,7 @@ def clean_text(
             live = [i for i in range(n) if keep[i]]
             if len(live) < 2:
                 break
-            p = line_scores([lines[i] for i in pool], m)
+            p = line_scores([lines[i] for i in pool], m, line_df)
             dropped = 0
             for i, pi in zip(pool, p, strict=True):
                 if keep[i] and pi < m.threshold:
@@ -685,7 +743,38 @@ def clean_text(
             if not dropped:
                 break
 
-    # 6. assemble: keep paragraph breaks, collapse runs of blank lines
+    # 6. menus and headline lists around the article: after the last prose
+    # line, a run of >= 3 headline-like lines (other stories); before the first
+    # prose line, a run of >= 4 one- or two-word lines (section links).
+    if not extracted:
+        live = [i for i in range(n) if keep[i]]
+        prose = [i for i in live if _words(lines[i]) >= 10 and _TERMINAL.search(lines[i])]
+        if prose:
+            run: list[int] = []
+            for i in [j for j in live if j > prose[-1]] + [n]:
+                if (
+                    i < n
+                    and _headline_like(lines[i])
+                    and 4 <= _words(lines[i]) <= 14
+                    and not _NOT_HEADLINE.search(lines[i])
+                ):
+                    run.append(i)
+                    continue
+                if len(run) >= 3:
+                    for j in run:
+                        drop(j, "trailing-headline-list")
+                run = []
+            run = []
+            for i in [j for j in live if j < prose[0]] + [n]:
+                if i < n and _words(lines[i]) <= 2 and not _TERMINAL.search(lines[i]):
+                    run.append(i)
+                    continue
+                if len(run) >= 4:
+                    for j in run:
+                        drop(j, "navigation")
+                run = []
+
+    # 7. assemble: keep paragraph breaks, collapse runs of blank lines
     out: list[str] = []
     for i in range(n):
         if keep[i]:
