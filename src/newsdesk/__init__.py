@@ -14,8 +14,12 @@ from .api import (
     export_articles,
     get_article,
     ingest,
+    merge_stories,
     open_store,
     read,
+    split_story,
+    stories,
+    story,
     to_article,
 )
 
@@ -36,7 +40,11 @@ __all__ = [
     "export_articles",
     "get_article",
     "ingest",
+    "merge_stories",
     "open_store",
     "read",
+    "split_story",
+    "stories",
+    "story",
     "to_article",
 ]

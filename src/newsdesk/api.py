@@ -3,14 +3,17 @@ call these and nothing else."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from .cleaning import Cleaned, clean_text
 from .ingest import IngestReport, ingest, to_article
 from .readers import JSON_FIELDS, read
 from .records import Article, IngestProblem, RawDocument
 from .store import Store
+from .storybook import StoryBook, summarize_stories
 
 __all__ = [
     "JSON_FIELDS",
@@ -26,8 +29,12 @@ __all__ = [
     "export_articles",
     "get_article",
     "ingest",
+    "merge_stories",
     "open_store",
     "read",
+    "split_story",
+    "stories",
+    "story",
     "to_article",
 ]
 
@@ -66,6 +73,53 @@ def export_articles(store: Store, *, source: str | None = None) -> Iterator[dict
 
 
 def _with_copies(store: Store, chunk: list[Article]) -> Iterator[dict[str, object]]:
-    originals = store.copy_of_map([a.id for a in chunk])
+    ids = [a.id for a in chunk]
+    originals = store.copy_of_map(ids)
+    story_of = store.story_of_map(ids)
     for a in chunk:
-        yield a.to_export() | {"copy_of": originals.get(a.id)}
+        yield a.to_export() | {"story": story_of.get(a.id), "copy_of": originals.get(a.id)}
+
+
+def stories(store: Store) -> list[dict[str, Any]]:
+    """Every story, newest first: id, title, first and last seen, articles, independent outlets."""
+    return summarize_stories(store.story_rows())
+
+
+def story(store: Store, story_id: str) -> dict[str, Any] | None:
+    """One story (id or unique prefix): its summary and its articles by outlet and time,
+    each with the original it copies and why."""
+    sid = store.resolve_story_id(story_id)
+    if sid is None:
+        return None
+    rows = store.story_rows(sid)
+    summary = summarize_stories(rows)[0]
+    members = sorted(rows, key=lambda r: (r["published"] is None, r["published"] or 0, r["id"]))
+    for r in members:
+        r["reasons"] = json.loads(r["reasons"])
+        r["evidence"] = json.loads(r["evidence"]) if r["evidence"] else None
+    return summary | {"members": members}
+
+
+def merge_stories(store: Store, into: str, other: str) -> str:
+    """Merge story ``other`` into ``into``; later ingests respect it. Returns the surviving id."""
+    a, b = _story_or_raise(store, into), _story_or_raise(store, other)
+    return StoryBook(store).merge(a, b)
+
+
+def split_story(store: Store, story_id: str, article_ids: Sequence[str]) -> str:
+    """Move articles out of a story into a new story; later ingests respect it."""
+    sid = _story_or_raise(store, story_id)
+    full = []
+    for aid in article_ids:
+        a = store.get_article(aid)
+        if a is None:
+            raise KeyError(f"no article with id {aid!r}")
+        full.append(a.id)
+    return StoryBook(store).split(sid, full)
+
+
+def _story_or_raise(store: Store, story_id: str) -> str:
+    sid = store.resolve_story_id(story_id)
+    if sid is None:
+        raise KeyError(f"no story with id {story_id!r}")
+    return sid

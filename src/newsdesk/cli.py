@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 from rich.console import Console
@@ -108,7 +109,8 @@ def ingest(
         c = report.counts
         err.print(
             f"{report.inputs} input(s): {c.inserted} new, {c.updated} updated, "
-            f"{c.unchanged} unchanged article(s), {report.copies} copy(ies) folded; "
+            f"{c.unchanged} unchanged article(s), {report.copies} copy(ies) folded, "
+            f"{report.stories_placed} placed in stories; "
             f"{report.skipped_inputs} input(s) already "
             f"ingested; {len(report.problems)} problem(s)",
             highlight=False,
@@ -188,6 +190,89 @@ def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
         _print_article(article, _out(), copy)
 
 
+def _day(d: datetime | None) -> str:
+    return d.strftime("%Y-%m-%d %H:%M") if d else ""
+
+
+@main.command("stories")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.pass_context
+def list_stories(ctx: click.Context, limit: int) -> None:
+    """List stories, newest first: title, first and last seen, articles, independent outlets."""
+    with _store(ctx) as store:
+        rows = api.stories(store)
+    table = Table(title=f"{min(limit, len(rows))} of {len(rows)} story(ies)")
+    table.add_column("story", no_wrap=True)
+    for col in ("first seen", "last seen", "articles", "outlets"):
+        table.add_column(col, no_wrap=True, justify="right" if col in ("articles", "outlets") else "left")
+    table.add_column("title", overflow="fold")
+    for s in rows[:limit]:
+        table.add_row(s["id"], _day(s["first"]), _day(s["last"]), str(s["articles"]),
+                      str(s["outlets"]), escape(s["title"] or ""))
+    _out().print(table)
+
+
+@main.command("story")
+@click.argument("story_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the story as JSON.")
+@click.pass_context
+def show_story(ctx: click.Context, story_id: str, as_json: bool) -> None:
+    """Show one story: its articles by outlet and time, and each copy group with its reason."""
+    with _store(ctx) as store:
+        st = api.story(store, story_id)
+    if st is None:
+        raise click.ClickException(f"no story with id {story_id!r}")
+    if as_json:
+        click.echo(json.dumps(st, default=str, ensure_ascii=False, indent=2))
+        return
+    out = _out()
+    out.print(f"[bold]{escape(st['title'] or '(untitled story)')}[/bold]")
+    out.print(f"[dim]{st['id']} · {st['articles']} article(s) from {st['outlets']} independent "
+              f"outlet(s) · {_day(st['first'])} – {_day(st['last'])}[/dim]", highlight=False)
+    by_outlet: dict[str, list[dict[str, Any]]] = {}
+    for m in st["members"]:
+        by_outlet.setdefault(m["source"] or "(unknown outlet)", []).append(m)
+    for outlet, members in sorted(by_outlet.items(), key=lambda kv: (kv[1][0]["published"] is None,
+                                                                     kv[1][0]["published"] or 0)):
+        out.print()
+        out.print(f"[bold cyan]{escape(outlet)}[/bold cyan]")
+        for m in members:
+            out.print(f"  {_day(m['published']):16} {m['id']}  {escape(m['title'] or '')}",
+                      highlight=False)
+            if m["original_id"]:
+                why = "; ".join(f"{e['method']} {e['score']:.2f}" for e in m["evidence"] or [])
+                out.print(f"  {'':16} [yellow]copy of {m['original_id']}[/yellow] ({escape(why)})",
+                          highlight=False)
+
+
+@main.command()
+@click.argument("into")
+@click.argument("other")
+@click.pass_context
+def merge(ctx: click.Context, into: str, other: str) -> None:
+    """Merge story OTHER into story INTO. Later ingests keep them together."""
+    with _store(ctx) as store:
+        try:
+            survivor = api.merge_stories(store, into, other)
+        except KeyError as exc:
+            raise click.ClickException(str(exc.args[0])) from None
+    click.echo(survivor)
+
+
+@main.command()
+@click.argument("story_id")
+@click.argument("article_ids", nargs=-1, required=True)
+@click.pass_context
+def split(ctx: click.Context, story_id: str, article_ids: tuple[str, ...]) -> None:
+    """Move ARTICLE_IDS out of STORY_ID into a new story (printed). Later ingests keep it."""
+    with _store(ctx) as store:
+        try:
+            new_id = api.split_story(store, story_id, article_ids)
+        except (KeyError, ValueError) as exc:
+            raise click.ClickException(str(exc.args[0])) from None
+    click.echo(new_id)
+
+
 @main.group()
 def export() -> None:
     """Write stored data as JSONL."""
@@ -200,7 +285,7 @@ def export() -> None:
 @click.option("--source", help="Only this outlet.")
 @click.pass_context
 def export_articles(ctx: click.Context, fmt: str, out: TextIO, source: str | None) -> None:
-    """One JSON object per line: id, title, source, url, published, lang, text, copy_of."""
+    """One JSON object per line: id, title, source, url, published, lang, text, story, copy_of."""
     with _store(ctx) as store:
         for record in api.export_articles(store, source=source):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -28,6 +28,7 @@ from .metadata import (
 from .readers import iter_inputs, read
 from .records import Article, Format, IngestProblem, RawDocument
 from .store import SqlBuckets, Store, WriteCounts
+from .storybook import StoryBook
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,9 @@ class IngestReport:
     problems: list[IngestProblem] = field(default_factory=list)
     article_ids: list[str] = field(default_factory=list)
     copies: int = 0  # new articles found to copy a stored (or same-batch) one
+    stories_placed: int = 0
     copy_index: CopyIndex | None = field(default=None, repr=False)
+    storybook: StoryBook | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -184,6 +187,8 @@ def _store_batch(store: Store, docs: list[RawDocument], report: IngestReport) ->
     report.counts += store.add_articles(batch)
     if batch:
         _fold_copies(store, batch, changed=[a.id for a in batch if a.id in known], report=report)
+        if report.storybook is not None:
+            report.stories_placed += len(report.storybook.place(batch))
     return ok, bad
 
 
@@ -228,13 +233,20 @@ def ingest(
     fields: Mapping[str, str] | None = None,
     source: str | None = None,
     progress: ProgressFn | None = None,
+    stories: bool = True,
 ) -> IngestReport:
-    """Read every input, clean each article and store it.
+    """Read every input, clean each article, store it, fold copies and place it in a story.
 
     Bad files and records are reported in ``IngestReport.problems`` and never stop
-    the others. Ingesting the same input twice changes nothing.
+    the others. Ingesting the same input twice changes nothing. ``stories=False``
+    skips story placement (no embedding model needed); a later ingest with
+    stories on places every article the story index has not seen.
     """
     report = IngestReport()
+    if stories:
+        report.storybook = StoryBook(store)
+        report.stories_placed += report.storybook.catch_up(
+            lambda ids: list(store.get_articles(ids).values()))
     options = repr((format, sorted((fields or {}).items()), source))
     for path in iter_inputs(paths):
         report.inputs += 1
@@ -262,4 +274,6 @@ def ingest(
             store.mark_input_done(digest, str(path), n_articles, n_problems)
         if progress:
             progress(str(path), n_articles)
+    if report.storybook is not None:
+        report.storybook.save()
     return report

@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -98,6 +100,46 @@ copies = sa.Table(
     sa.Column("component", sa.String(40), nullable=False),
 )
 
+# The embedding of each article (semantic search and story placement reuse it).
+embeddings = sa.Table(
+    "embeddings",
+    metadata,
+    sa.Column("article_id", sa.String(200), primary_key=True),
+    sa.Column("component", sa.String(80), nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),  # float32, little-endian
+)
+
+# The story of each article, as the story index last decided (or a user corrected).
+story_members = sa.Table(
+    "story_members",
+    metadata,
+    sa.Column("article_id", sa.String(200), primary_key=True),
+    sa.Column("story_id", sa.String(40), nullable=False, index=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("reasons", sa.Text, nullable=False),
+    sa.Column("component", sa.String(40), nullable=False),
+)
+
+# The serialised incremental story index, so the next ingest continues from it.
+story_index_state = sa.Table(
+    "story_index",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("articles", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# Users' corrections (merge, split), kept so a rebuilt index replays them.
+story_corrections = sa.Table(
+    "story_corrections",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
 
 def _m0001_articles(conn: Connection) -> None:
     for table in (articles, ingested_inputs, outlet_lines):
@@ -109,10 +151,16 @@ def _m0002_copies(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _m0003_stories(conn: Connection) -> None:
+    for table in (embeddings, story_members, story_index_state, story_corrections):
+        table.create(conn, checkfirst=True)
+
+
 # Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_articles", _m0001_articles),
     ("0002_copies", _m0002_copies),
+    ("0003_stories", _m0003_stories),
 ]
 
 
@@ -283,6 +331,16 @@ class Store:
             for row in result:
                 yield _row_article(row)
 
+    def get_articles(self, ids: Sequence[str]) -> dict[str, Article]:
+        with self.engine.connect() as conn:
+            return {r.id: _row_article(r) for r in conn.execute(
+                sa.select(articles).where(articles.c.id.in_(list(ids))))}
+
+    def article_ids(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.scalars(sa.select(articles.c.id).order_by(
+                articles.c.published.is_(None), articles.c.published, articles.c.id)))
+
     def count_articles(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.scalar(sa.select(sa.func.count()).select_from(articles)) or 0)
@@ -374,11 +432,92 @@ class Store:
         m["evidence"] = json.loads(m["evidence"])
         return m
 
+    def story_of_map(self, ids: Sequence[str]) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            return {r.article_id: r.story_id for r in conn.execute(
+                sa.select(story_members.c.article_id, story_members.c.story_id)
+                .where(story_members.c.article_id.in_(list(ids))))}
+
     def copy_of_map(self, ids: Sequence[str]) -> dict[str, str]:
         with self.engine.connect() as conn:
             return {r.article_id: r.original_id for r in conn.execute(
                 sa.select(copies.c.article_id, copies.c.original_id)
                 .where(copies.c.article_id.in_(list(ids))))}
+
+    # --- embeddings and stories -----------------------------------------------------
+    def save_embeddings(self, component: str, vectors: Mapping[str, np.ndarray]) -> None:
+        if not vectors:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(embeddings).where(embeddings.c.article_id.in_(list(vectors))))
+            conn.execute(embeddings.insert(), [
+                {"article_id": aid, "component": component,
+                 "vector": np.asarray(v, dtype="<f4").tobytes()} for aid, v in vectors.items()])
+
+    def get_embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        with self.engine.connect() as conn:
+            return {r.article_id: np.frombuffer(r.vector, dtype="<f4")
+                    for r in conn.execute(sa.select(embeddings.c.article_id, embeddings.c.vector)
+                                          .where(embeddings.c.article_id.in_(list(ids))))}
+
+    def load_story_state(self) -> bytes | None:
+        with self.engine.connect() as conn:
+            return conn.scalar(sa.select(story_index_state.c.data)
+                               .where(story_index_state.c.name == "default"))
+
+    def save_story_state(self, data: bytes, n_articles: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(story_index_state).where(story_index_state.c.name == "default"))
+            conn.execute(story_index_state.insert().values(
+                name="default", data=data, articles=n_articles, updated_at=_utcnow()))
+
+    def story_map(self) -> dict[str, str]:
+        """article id -> story id, for every placed article."""
+        with self.engine.connect() as conn:
+            return {r.article_id: r.story_id for r in conn.execute(
+                sa.select(story_members.c.article_id, story_members.c.story_id))}
+
+    def write_story_members(self, rows: Sequence[dict[str, object]], moved: Mapping[str, str],
+                            component: str) -> None:
+        """Insert/replace assignment rows, and move other articles to new story ids."""
+        with self.engine.begin() as conn:
+            if rows:
+                conn.execute(sa.delete(story_members).where(
+                    story_members.c.article_id.in_([r["article_id"] for r in rows])))
+                conn.execute(story_members.insert(), [r | {"component": component} for r in rows])
+            by_story: dict[str, list[str]] = {}
+            for aid, sid in moved.items():
+                by_story.setdefault(sid, []).append(aid)
+            for sid, aids in by_story.items():
+                for i in range(0, len(aids), 500):
+                    conn.execute(story_members.update()
+                                 .where(story_members.c.article_id.in_(aids[i:i + 500]))
+                                 .values(story_id=sid))
+
+    def add_correction(self, kind: str, payload: Mapping[str, object]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(story_corrections.insert().values(
+                kind=kind, payload=json.dumps(payload), created_at=_utcnow()))
+
+    def story_rows(self, story_id: str | None = None) -> list[dict[str, Any]]:
+        """Member articles with their story, outlet, date, title and copy original."""
+        q = (
+            sa.select(story_members.c.story_id, story_members.c.score, story_members.c.reasons,
+                      articles.c.id, articles.c.title, articles.c.source, articles.c.published,
+                      articles.c.url, copies.c.original_id, copies.c.method, copies.c.evidence)
+            .select_from(story_members.join(articles, articles.c.id == story_members.c.article_id)
+                         .outerjoin(copies, copies.c.article_id == articles.c.id))
+        )
+        if story_id is not None:
+            q = q.where(story_members.c.story_id == story_id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def resolve_story_id(self, prefix: str) -> str | None:
+        with self.engine.connect() as conn:
+            ids = list(conn.scalars(sa.select(story_members.c.story_id).distinct().where(
+                story_members.c.story_id.startswith(prefix, autoescape=True)).limit(2)))
+        return ids[0] if len(ids) == 1 else None
 
     # --- ingest bookkeeping ----------------------------------------------------------
     def input_done(self, digest: str) -> bool:

@@ -1,0 +1,114 @@
+"""Stories through the store: seeds form one story, export carries story ids,
+merge and split survive later ingests, and a crash between index saves is caught up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+
+import newsdesk
+from newsdesk.store import Store
+
+SAMPLES = Path(__file__).parent.parent / "samples"
+
+QUAKE_A = ("A magnitude 6.1 earthquake struck near the town of Amatrice in central Italy early on "
+           "Wednesday, killing at least 38 people and flattening dozens of stone houses, the civil "
+           "protection agency said. Rescuers dug through rubble with bare hands in Amatrice.")
+QUAKE_A2 = ("Rescue teams searched collapsed homes in Amatrice after Wednesday's magnitude 6.1 quake in "
+            "central Italy, as the death toll rose to 38. The mayor of Amatrice said half of the town "
+            "was gone and that roads into the mountain village were blocked by landslides.")
+FERRY = ("A passenger ferry ran aground off the coast of Sulawesi in Indonesia on Saturday, and all 212 "
+         "people on board were taken off safely by navy boats, the transport ministry said. The ferry "
+         "operator blamed a navigation error during a storm.")
+FERRY2 = ("All 212 passengers of a ferry that hit a reef near Sulawesi were rescued on Saturday, "
+          "Indonesia's transport ministry said, after navy boats reached the stranded vessel during a "
+          "storm. Investigators are looking at a navigation error by the crew.")
+
+
+def write_jsonl(path: Path, records: list[dict[str, str]]) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    return path
+
+
+def test_seed_documents_form_one_story_with_two_outlets(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.db")
+    report = newsdesk.ingest(store, [SAMPLES])
+    assert report.stories_placed == 2
+    stories = newsdesk.stories(store)
+    assert len(stories) == 1
+    (st,) = stories
+    assert st["articles"] == 2 and st["outlets"] == 2
+    story = newsdesk.story(store, st["id"][:6])  # a unique prefix is enough
+    assert story is not None and {m["source"] for m in story["members"]} == {"redcanaco.com", None}
+    exported = list(newsdesk.export_articles(store))
+    assert {r["story"] for r in exported} == {st["id"]}
+
+
+def test_different_events_stay_apart_and_copies_join_their_original(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.db")
+    p = write_jsonl(tmp_path / "a.jsonl", [
+        {"id": "qa", "source": "Outlet A", "text": QUAKE_A, "published": "2016-08-24T06:00:00Z"},
+        {"id": "fa", "source": "Outlet A", "text": FERRY, "published": "2016-08-27T06:00:00Z"},
+        {"id": "qb", "source": "Outlet B", "text": QUAKE_A2, "published": "2016-08-24T09:00:00Z"},
+        {"id": "fb", "source": "Outlet B", "text": FERRY2, "published": "2016-08-27T09:00:00Z"},
+        {"id": "qc", "source": "Outlet C", "text": QUAKE_A, "published": "2016-08-24T10:00:00Z"},
+    ])
+    newsdesk.ingest(store, [p])
+    story_of = {r["id"]: r["story"] for r in newsdesk.export_articles(store)}
+    assert story_of["qa"] == story_of["qb"] == story_of["qc"]
+    assert story_of["fa"] == story_of["fb"] != story_of["qa"]
+    quake = newsdesk.story(store, story_of["qa"])
+    assert quake is not None
+    # Three articles, but the copy (qc) is not a third voice.
+    assert quake["articles"] == 3 and quake["outlets"] == 2
+
+
+def test_merge_and_split_survive_later_ingests(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.db")
+    first = write_jsonl(tmp_path / "1.jsonl", [
+        {"id": "qa", "source": "A", "text": QUAKE_A, "published": "2016-08-24T06:00:00Z"},
+        {"id": "fa", "source": "A", "text": FERRY, "published": "2016-08-27T06:00:00Z"},
+    ])
+    newsdesk.ingest(store, [first])
+    story_of = {r["id"]: r["story"] for r in newsdesk.export_articles(store)}
+    assert story_of["qa"] != story_of["fa"]
+    survivor = newsdesk.merge_stories(store, story_of["qa"], story_of["fa"])
+    assert survivor == story_of["qa"]
+    assert {r["story"] for r in newsdesk.export_articles(store)} == {survivor}
+
+    # A later ingest (a new process would load the saved index the same way).
+    second = write_jsonl(tmp_path / "2.jsonl", [
+        {"id": "qb", "source": "B", "text": QUAKE_A2, "published": "2016-08-24T09:00:00Z"},
+    ])
+    newsdesk.ingest(Store(tmp_path / "n.db"), [second])
+    story_of = {r["id"]: r["story"] for r in newsdesk.export_articles(store)}
+    assert story_of["fa"] == story_of["qa"] == survivor  # the merge holds
+
+    new_id = newsdesk.split_story(store, survivor, ["fa"])
+    third = write_jsonl(tmp_path / "3.jsonl", [
+        {"id": "fb", "source": "B", "text": FERRY2, "published": "2016-08-27T09:00:00Z"},
+    ])
+    newsdesk.ingest(Store(tmp_path / "n.db"), [third])
+    story_of = {r["id"]: r["story"] for r in newsdesk.export_articles(store)}
+    assert story_of["fa"] == new_id != survivor
+    assert story_of["qa"] == survivor
+    assert story_of["fb"] == new_id  # the ferry follow-up finds the split-off ferry story
+    with store.engine.connect() as conn:
+        kinds = [r[0] for r in conn.execute(sa.text("SELECT kind FROM story_corrections ORDER BY seq"))]
+    assert kinds == ["merge", "split"]
+
+
+def test_articles_missing_from_a_stale_index_are_caught_up(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.db")
+    p = write_jsonl(tmp_path / "a.jsonl", [
+        {"id": "qa", "source": "A", "text": QUAKE_A, "published": "2016-08-24T06:00:00Z"},
+        {"id": "qb", "source": "B", "text": QUAKE_A2, "published": "2016-08-24T09:00:00Z"},
+    ])
+    newsdesk.ingest(store, [p], stories=False)
+    assert newsdesk.stories(store) == []
+    report = newsdesk.ingest(store, [p])  # nothing new to read, but the index catches up
+    assert report.stories_placed == 2
+    (st,) = newsdesk.stories(store)
+    assert st["articles"] == 2
