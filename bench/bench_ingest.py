@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         info = manifest["formats"][f]
         print(f"  {f}: {info['files']:,} files, {info['bytes'] / 2**20:.1f} MB")
     print(f"python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}; "
-          f"newsdesk at {git_state()}")
+          f"newsdesk: {'--src ' + str(a.src) if a.src else 'working tree at ' + git_state()}")
     sys.stdout.flush()
 
     results: dict[str, list[dict]] = {f: [] for f in formats}
@@ -336,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report(results, a.repeat))
     path = a.json or out_dir / f"ingest_results_n{a.n}.json"
     path.write_text(json.dumps({"n": a.n, "seed": a.seed, "repeat": a.repeat, "git": git_state(),
+                                "src": str(a.src) if a.src else None,
                                 "manifest": manifest, "results": results}, indent=1))
     print(f"\nresults: {path}; child logs (tracebacks of internal errors): {out_dir}/ingest_*.log")
     return 1 if failed else 0
