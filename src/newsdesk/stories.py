@@ -819,9 +819,13 @@ class StoryIndex:
         idx._article_ids = list(meta["article_ids"])
         idx._row = {a: i for i, a in enumerate(idx._article_ids)}
         idx._story_of = list(meta["story_of"])
-        story_emb = np.asarray(arrays["story_emb"], dtype=np.float32)
+        story_emb = arrays.get("story_emb")  # absent in states written before it was added
         for i, s in enumerate(meta["stories"]):
-            st = _Story(s["id"], list(s["members"]), story_emb[i].copy(), dict(s["terms"]), dict(s["names"]))
+            if story_emb is not None:
+                emb = np.asarray(story_emb[i], dtype=np.float32).copy()
+            else:
+                emb = np.sum([idx._vectors.vector(r) for r in s["members"]], axis=0).astype(np.float32)
+            st = _Story(s["id"], list(s["members"]), emb, dict(s["terms"]), dict(s.get("names", {})))
             st.t_min, st.t_max = s["t_min"], s["t_max"]
             idx._stories[st.id] = st
         idx._df = {k: int(v) for k, v in meta["df"].items()}
