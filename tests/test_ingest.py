@@ -265,3 +265,25 @@ def test_syndicated_copies_are_folded_with_evidence(tmp_path: Path) -> None:
     before = list(newsdesk.export_articles(store))
     newsdesk.ingest(store, [p, p2])
     assert list(newsdesk.export_articles(store)) == before
+
+
+def test_line_page_frequencies_feed_the_classifier_once_an_outlet_has_history(tmp_path: Path) -> None:
+    import json
+
+    from newsdesk.cleaning import normalize_line
+    from newsdesk.ingest import LINE_DF_MIN_PAGES, _line_df
+
+    store = Store(tmp_path / "n.db")
+    nav = "Home | World | Business | Sport"
+    recs = [{"id": f"p{i}", "source": "Valley Times",
+             "text": f"{nav}\nThe valley council met for the {i}th time this year on Monday and "
+                     f"approved plan number {i} for the river path after a long debate."}
+            for i in range(LINE_DF_MIN_PAGES)]
+    p = tmp_path / "v.jsonl"
+    p.write_text("\n".join(json.dumps(r) for r in recs) + "\n")
+    assert _line_df(store, "Valley Times", nav) is None  # no history yet
+    newsdesk.ingest(store, [p], stories=False)
+    df = _line_df(store, "Valley Times", f"{nav}\nA brand new line about the harbour.")
+    assert df is not None
+    assert df[normalize_line(nav)] == LINE_DF_MIN_PAGES + 1  # stored pages plus this one
+    assert df[normalize_line("A brand new line about the harbour.")] == 1

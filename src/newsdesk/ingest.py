@@ -55,10 +55,17 @@ class ArticleError(ValueError):
     """A record that was read but holds no usable article."""
 
 
-def to_article(raw: RawDocument, *, outlet_boilerplate: frozenset[str] = frozenset()) -> Article:
+def to_article(
+    raw: RawDocument,
+    *,
+    outlet_boilerplate: frozenset[str] = frozenset(),
+    line_df: Mapping[str, int] | None = None,
+) -> Article:
     """Clean one raw document and fill in its metadata. Raises ArticleError.
 
-    ``outlet_boilerplate``: normalised lines known to repeat across the outlet's pages.
+    ``outlet_boilerplate``: normalised lines known to repeat across the outlet's pages;
+    ``line_df``: on how many of the outlet's pages each line of this text occurs
+    (a feature of the line classifier).
     """
     title = raw.title
     author, sitename, url, published, lang = raw.author, None, raw.url, raw.published, raw.lang
@@ -75,7 +82,8 @@ def to_article(raw: RawDocument, *, outlet_boilerplate: frozenset[str] = frozens
         lang = lang or ext.lang
         cleaned = clean_text(ext.text, title=title, extracted=True)
     elif raw.text is not None:
-        cleaned = clean_text(raw.text, title=title, outlet_boilerplate=outlet_boilerplate)
+        cleaned = clean_text(raw.text, title=title, outlet_boilerplate=outlet_boilerplate,
+                             line_df=line_df)
     else:
         raise ArticleError("record has no text")
     text = cleaned.text.strip()
@@ -163,12 +171,14 @@ def _store_batch(store: Store, docs: list[RawDocument], report: IngestReport) ->
             ok += 1
             continue
         boilerplate: frozenset[str] = frozenset()
+        line_df: dict[str, int] | None = None
         if doc.text is not None and doc.source:
             if doc.source not in memory:
                 memory[doc.source] = store.outlet_boilerplate(doc.source, min_pages=OUTLET_MIN_PAGES)
             boilerplate = memory[doc.source]
+            line_df = _line_df(store, doc.source, doc.text)
         try:
-            article = to_article(doc, outlet_boilerplate=boilerplate)
+            article = to_article(doc, outlet_boilerplate=boilerplate, line_df=line_df)
         except ArticleError as exc:
             report.problems.append(IngestProblem(doc.origin, str(exc)))
             bad += 1
@@ -190,6 +200,20 @@ def _store_batch(store: Store, docs: list[RawDocument], report: IngestReport) ->
         if report.storybook is not None:
             report.stories_placed += len(report.storybook.place(batch))
     return ok, bad
+
+
+# Line page-frequencies mean something once an outlet has this many stored pages.
+LINE_DF_MIN_PAGES = 10
+
+
+def _line_df(store: Store, source: str, text: str) -> dict[str, int] | None:
+    """Page counts of this text's lines among the outlet's stored pages, this page included
+    (as the classifier was trained: frequency within a corpus of pages)."""
+    if store.count_source_articles(source) < LINE_DF_MIN_PAGES:
+        return None
+    keys = {normalize_line(line) for line in text.splitlines()} - {""}
+    stored = store.outlet_line_counts(source, [k[:300] for k in keys])
+    return {k: stored.get(k[:300], 0) + 1 for k in keys}
 
 
 def _fold_copies(store: Store, batch: list[Article], *, changed: list[str], report: IngestReport) -> None:

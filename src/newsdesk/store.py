@@ -354,6 +354,24 @@ class Store:
                     outlet_lines.c.source == source, outlet_lines.c.pages >= min_pages)
             ))
 
+    def outlet_line_counts(self, source: str, lines: Iterable[str]) -> dict[str, int]:
+        """How many stored pages of the outlet each of these normalised lines is on."""
+        wanted = sorted(set(lines))
+        if not wanted:
+            return {}
+        out: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                for r in conn.execute(sa.select(outlet_lines.c.line, outlet_lines.c.pages).where(
+                        outlet_lines.c.source == source, outlet_lines.c.line.in_(wanted[i:i + 500]))):
+                    out[r.line] = r.pages
+        return out
+
+    def count_source_articles(self, source: str) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(sa.select(sa.func.count()).select_from(articles)
+                                   .where(articles.c.source == source)) or 0)
+
     def count_outlet_lines(self, source: str, lines: Iterable[str]) -> None:
         """Add one page to the count of each (distinct) line of an outlet."""
         distinct = sorted(set(lines))
