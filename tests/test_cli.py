@@ -35,7 +35,7 @@ def test_ingest_list_show_export(tmp_path: Path) -> None:
     code, out, _ = run(db, "export", "articles", "--format", "jsonl")
     records = [json.loads(line) for line in out.splitlines()]
     assert len(records) == 2
-    assert all(set(r) == {"id", "title", "source", "url", "published", "lang", "text", "copy_of"}
+    assert all(set(r) == {"id", "title", "source", "url", "published", "lang", "text", "story", "copy_of"}
                for r in records)
     assert all(r["copy_of"] is None for r in records)  # two independent reports, not copies
     seed = next(r for r in records if r["source"] == "redcanaco.com")

@@ -146,7 +146,8 @@ def test_export_shape(tmp_path: Path) -> None:
     newsdesk.ingest(store, [FIXTURES / "articles.jsonl"])
     records = list(newsdesk.export_articles(store))
     assert [r["id"] for r in records] == ["wire-001", "wire-002", "wire-006"]
-    assert set(records[0]) == {"id", "title", "source", "url", "published", "lang", "text", "copy_of"}
+    assert set(records[0]) == {"id", "title", "source", "url", "published", "lang", "text", "story",
+                               "copy_of"}
     assert records[0]["published"] == "2025-09-05T09:00:00"
 
 
