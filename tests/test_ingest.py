@@ -288,3 +288,20 @@ def test_line_page_frequencies_feed_the_classifier_once_an_outlet_has_history(tm
     assert df is not None
     assert df[normalize_line(nav)] == LINE_DF_MIN_PAGES + 1  # stored pages plus this one
     assert df[normalize_line("A brand new line about the harbour.")] == 1
+
+
+def test_warc_pages_keep_their_own_date_over_the_crawl_date(tmp_path: Path) -> None:
+    from test_readers import make_warc
+
+    page = ("<html><head><title>Bridge reopens</title>"
+            '<meta property="article:published_time" content="2025-08-30T10:00:00+00:00"></head>'
+            "<body><article><h1>Bridge reopens</h1><p>The old river bridge reopened to cars on "
+            "Saturday after a two-year repair that cost the city 12 million euros.</p><p>Cyclists "
+            "will get a separate lane from next month, the transport office said.</p></article>"
+            "</body></html>")
+    p = tmp_path / "crawl.warc.gz"
+    p.write_bytes(make_warc([("https://river.example/bridge", page)]))  # crawled 2025-09-03
+    store = Store(tmp_path / "n.db")
+    newsdesk.ingest(store, [p], stories=False)
+    (a,) = newsdesk.articles(store)
+    assert a.published is not None and a.published.date().isoformat() == "2025-08-30"

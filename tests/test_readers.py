@@ -52,6 +52,8 @@ def make_warc(pages: list[tuple[str, str]], *, gz: bool = True) -> bytes:
 
 def test_detect_format_by_content_and_extension() -> None:
     assert detect_format("a.txt", b"Just some text") == "text"
+    assert detect_format("a.txt", b"[Census] Leftovers, by a poet") == "text"
+    assert detect_format("a.txt", b"{Updated} Council votes") == "text"
     assert detect_format("a.txt", b"<!DOCTYPE html><html>") == "html"
     assert detect_format("a.html", b"<html><body>") == "html"
     assert detect_format("a.jsonl", b'{"text": "x"}') == "jsonl"

@@ -78,7 +78,8 @@ def to_article(
         author = author or ext.author
         sitename = ext.sitename
         url = url or ext.url
-        published = published or ext.published
+        # A WARC date is when the page was crawled; the page's own date is better.
+        published = (ext.published or published) if raw.format == "warc" else (published or ext.published)
         lang = lang or ext.lang
         cleaned = clean_text(ext.text, title=title, extracted=True)
     elif raw.text is not None:

@@ -95,9 +95,15 @@ def sniff_format(head: bytes) -> Format | None:
 
 
 def detect_format(name: str, head: bytes) -> Format:
-    """Content first (a ``.txt`` holding HTML is HTML), then the extension, then text."""
+    """Content first (a ``.txt`` holding HTML is HTML), then the extension, then text.
+
+    A ``.txt`` that merely starts with ``[`` or ``{`` ("[Census] Leftovers ...") stays
+    text: only markup and WARC headers are unambiguous enough to override it.
+    """
     sniffed = sniff_format(head)
     by_name = format_from_name(name)
+    if sniffed == "jsonl" and by_name == "text":
+        return "text"
     if sniffed == "warc" or (sniffed and by_name in (None, "text")):
         return sniffed
     if by_name == "feed" and sniffed == "html":
