@@ -223,3 +223,51 @@ def test_auto_switches_to_hnsw_and_round_trips(tmp_path):
     a, b = idx.place_many(fs[100:]), again.place_many(fs[100:])
     assert [x.story_id for x in a] == [x.story_id for x in b]
     assert all(not x.new for x in a)
+
+
+def _synthetic(
+    prefix: str, axis: int, words: list[str], n: int, rng: np.random.Generator
+) -> list[ArticleFeatures]:
+    out = []
+    for i in range(n):
+        v = np.zeros(384, dtype=np.float32)
+        v[axis] = 1.0
+        v += 0.05 * rng.standard_normal(384).astype(np.float32)
+        v /= np.linalg.norm(v)
+        terms = {w: 1.0 for w in words}
+        out.append(ArticleFeatures(id=f"{prefix}{i}", embedding=v, terms=terms, names=terms))
+    return out
+
+
+def test_refine_splits_a_story_that_grew_over_two_events():
+    rng = np.random.default_rng(3)
+    a = _synthetic("a", 0, ["klitschko", "rahman", "mannheim"], 4, rng)
+    b = _synthetic("b", 1, ["klitschko", "thompson", "bern"], 4, rng)
+    idx = StoryIndex()
+    for f in a + b:  # one early bridging article glued both events together
+        idx.pin(f.id, "st-glued")
+    idx.place_many(a + b)
+    assert len(idx.members("st-glued")) == 8 and idx.split_due("st-glued")
+    feats = {f.id: f for f in a + b}
+    new = idx.refine("st-glued", feats)
+    assert new is not None
+    assert sorted(idx.members("st-glued")) == [f.id for f in a]
+    assert sorted(idx.members(new)) == [f.id for f in b]
+    assert new == story_id_for("b0")
+
+
+def test_refine_keeps_one_event_and_leaves_user_corrections_alone():
+    rng = np.random.default_rng(4)
+    a = _synthetic("a", 0, ["klitschko", "rahman", "mannheim"], 8, rng)
+    idx = StoryIndex()
+    idx.place_many(a, features={f.id: f for f in a})
+    (sid,) = idx.stories()
+    assert idx.refine(sid, {f.id: f for f in a}) is None
+    assert len(idx.members(sid)) == 8
+    b = _synthetic("b", 1, ["thompson", "bern"], 4, rng)
+    other = idx.place_many(b)[0].story_id
+    kept = idx.merge(sid, other)  # a user said these are one story
+    idx2 = StoryIndex.from_state(idx.state())
+    for index in (idx, idx2):
+        assert not index.split_due(kept)
+        assert index.refine(kept, {f.id: f for f in a + b}) is None

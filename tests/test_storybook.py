@@ -112,3 +112,27 @@ def test_articles_missing_from_a_stale_index_are_caught_up(tmp_path: Path) -> No
     assert report.stories_placed == 2
     (st,) = newsdesk.stories(store)
     assert st["articles"] == 2
+
+
+def test_a_story_glued_over_two_events_is_refined_in_the_store(tmp_path: Path) -> None:
+    from newsdesk.storybook import StoryBook
+
+    store = Store(tmp_path / "n.db")
+    newsdesk.ingest(store, [write_jsonl(tmp_path / "q.jsonl", [
+        {"id": "qa", "source": "Outlet A", "text": QUAKE_A, "published": "2016-08-24T06:00:00Z"},
+        {"id": "qb", "source": "Outlet B", "text": QUAKE_A2, "published": "2016-08-24T09:00:00Z"},
+    ])])
+    quake = store.story_map()["qa"]
+    newsdesk.ingest(store, [write_jsonl(tmp_path / "f.jsonl", [
+        {"id": "fa", "source": "Outlet A", "text": FERRY, "published": "2016-08-24T07:00:00Z"},
+        {"id": "fb", "source": "Outlet B", "text": FERRY2, "published": "2016-08-24T08:00:00Z"},
+    ])], stories=False)
+    book = StoryBook(store)
+    for aid in ("fa", "fb"):  # as if one bridging article had pulled the ferry into the quake story
+        book.index.pin(aid, quake)
+    arts = store.get_articles(["fa", "fb"])
+    book.place([arts["fa"], arts["fb"]], copy_of={})
+    book.save()
+    story_of = store.story_map()
+    assert story_of["qa"] == story_of["qb"] == quake
+    assert story_of["fa"] == story_of["fb"] != quake

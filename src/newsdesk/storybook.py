@@ -108,6 +108,7 @@ class StoryBook:
         copy_of = copy_of if copy_of is not None else self.store.copy_of_map([a.id for a in batch])
         vectors = self.embed(batch)
         order = sorted(batch, key=lambda a: (a.published is None, a.published or 0, a.id))
+        by_id = {a.id: a for a in batch}
         out: list[Assignment] = []
         for a in order:
             original = copy_of.get(a.id)
@@ -116,12 +117,30 @@ class StoryBook:
                 if sid is not None:
                     # A copy is not a new voice: it goes where its original is.
                     self.index.pin(a.id, sid)
-            out.append(self.index.place(article_features(a, vectors[a.id])))
+            placed = self.index.place(article_features(a, vectors[a.id]))
+            out.append(placed)
+            if self.index.split_due(placed.story_id):
+                self._refine(placed.story_id, by_id)
         self._write_members(out)
         self._since_save += len(out)
         if self._since_save >= SAVE_EVERY:
             self.save()
         return out
+
+    def _refine(self, story_id: str, batch: dict[str, Article]) -> None:
+        """Let the index re-cut a story at a checkpoint size; members' texts come from the store."""
+        ids = self.index.members(story_id)
+        arts = {i: batch[i] for i in ids if i in batch}
+        arts.update(self.store.get_articles([i for i in ids if i not in arts]))
+        feats = {i: article_features(a, self.index.vector_of(i)) for i, a in arts.items()}
+        if len(feats) < len(ids):
+            log.warning("story %s: %d member(s) missing from the store; not refined",
+                        story_id, len(ids) - len(feats))
+            return
+        new = self.index.refine(story_id, feats)
+        if new is not None:
+            log.info("story %s split: %d article(s) moved to %s", story_id,
+                     len(self.index.members(new)), new)
 
     def _write_members(self, assignments: Sequence[Assignment]) -> None:
         """Write the new assignments, and move articles whose story id changed (auto-merges)."""
