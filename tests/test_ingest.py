@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -305,3 +306,18 @@ def test_warc_pages_keep_their_own_date_over_the_crawl_date(tmp_path: Path) -> N
     newsdesk.ingest(store, [p], stories=False)
     (a,) = newsdesk.articles(store)
     assert a.published is not None and a.published.date().isoformat() == "2025-08-30"
+
+
+def test_on_batch_reports_progress_inside_one_big_file(tmp_path: Path) -> None:
+    from newsdesk.ingest import BATCH_SIZE
+
+    n = BATCH_SIZE * 2 + 3
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(json.dumps({"id": f"r{i}", "text": f"Report number {i} about the harbour "
+                                          f"works, with {i} cranes moved and {i * 7} tonnes of steel."})
+                              for i in range(n)) + "\n")
+    calls: list[tuple[str, int]] = []
+    store = Store(tmp_path / "n.db")
+    newsdesk.ingest(store, [path], stories=False, on_batch=lambda origin, k: calls.append((origin, k)))
+    assert len(calls) == 3 and sum(k for _, k in calls) == n == store.count_articles()
+    assert {origin for origin, _ in calls} == {str(path)}

@@ -90,18 +90,25 @@ def ingest(
     total = sum(1 for _ in iter_inputs(paths))
     with _store(ctx) as store:
         progress = Progress(
-            TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.fields[name]}"), console=err, transient=True,
-            disable=quiet or total < 2,
+            TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+            TextColumn("{task.fields[articles]:,} articles"), TimeElapsedColumn(),
+            TextColumn("{task.fields[name]}"), console=err, transient=True, disable=quiet,
         )
         with progress:
-            task = progress.add_task("ingest", total=total, name="")
+            task = progress.add_task("ingest", total=total, name="", articles=0)
+            stored = 0
 
             def tick(origin: str, _n: int) -> None:
                 progress.update(task, advance=1, name=Path(origin).name[-40:])
 
+            def batch_done(origin: str, n: int) -> None:
+                nonlocal stored
+                stored += n
+                progress.update(task, articles=stored, name=Path(origin).name[-40:])
+
             report = api.ingest(
-                store, paths, format=fmt, fields=field_map, source=source, progress=tick  # type: ignore[arg-type]
+                store, paths, format=fmt, fields=field_map, source=source,  # type: ignore[arg-type]
+                progress=tick, on_batch=batch_done,
             )
     for problem in report.problems:
         err.print(f"[red]error[/red] {escape(str(problem))}", highlight=False)

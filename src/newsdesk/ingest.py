@@ -234,6 +234,7 @@ def _fold_copies(store: Store, batch: list[Article], *, changed: list[str], repo
 
 
 ProgressFn = Callable[[str, int], None]  # (origin of the input just finished, articles in it)
+BatchFn = Callable[[str, int], None]  # (origin being read, articles stored by the batch just done)
 
 
 def _digest(path: str | Path, options: str) -> str | None:
@@ -259,13 +260,16 @@ def ingest(
     source: str | None = None,
     progress: ProgressFn | None = None,
     stories: bool = True,
+    on_batch: BatchFn | None = None,
 ) -> IngestReport:
     """Read every input, clean each article, store it, fold copies and place it in a story.
 
     Bad files and records are reported in ``IngestReport.problems`` and never stop
     the others. Ingesting the same input twice changes nothing. ``stories=False``
     skips story placement (no embedding model needed); a later ingest with
-    stories on places every article the story index has not seen.
+    stories on places every article the story index has not seen. ``progress`` is
+    called when an input is finished, ``on_batch`` after every stored batch (a
+    single big JSONL or WARC file holds many batches).
     """
     report = IngestReport()
     if stories:
@@ -293,8 +297,12 @@ def ingest(
             if len(pending) >= BATCH_SIZE:
                 ok, bad = _store_batch(store, pending, report)
                 n_articles, n_problems, pending = n_articles + ok, n_problems + bad, []
+                if on_batch:
+                    on_batch(str(path), ok)
         ok, bad = _store_batch(store, pending, report)
         n_articles, n_problems = n_articles + ok, n_problems + bad
+        if on_batch and ok:
+            on_batch(str(path), ok)
         if digest is not None:
             store.mark_input_done(digest, str(path), n_articles, n_problems)
         if progress:
