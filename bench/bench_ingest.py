@@ -2,6 +2,7 @@
 
     python bench/bench_ingest.py                      # 10,000 articles, all five formats
     python bench/bench_ingest.py --n 500 --formats text,jsonl --repeat 3
+    python bench/bench_ingest.py --no-stories         # without story placement (no embeddings)
 
 A corpus of ``--n`` articles built from the real texts and pages in the shared data
 (``bench/corpus.py``: real articles first, then recombinations of real paragraphs)
@@ -18,7 +19,8 @@ boilerplate memory is exercised; the other formats are ingested as one folder.
 
 Stage split: during the timed run, thin timers wrap the functions ``ingest`` calls
 (``read``, ``to_article``, and inside it ``extract_html`` and ``clean_text``;
-``_fold_copies``; ``Store.add_articles``).  "meta" is ``to_article`` minus
+``_fold_copies``; ``Store.add_articles``; ``StoryBook.embed`` and
+``StoryBook.place``, whose difference is "place").  "meta" is ``to_article`` minus
 extraction and cleaning (language detection, dates, hashes); "other" is the rest
 of the wall time (outlet line memory, resume bookkeeping, SQLite commits outside
 ``add_articles``).  The timers cost about a microsecond per call; ``--no-stages``
@@ -31,6 +33,7 @@ The shared data is read from ``../shared/data`` next to the repository (or
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -48,7 +51,7 @@ sys.path.insert(0, str(HERE))
 import corpus  # noqa: E402
 
 FORMATS = corpus.FORMATS
-STAGES = ("read", "extract", "clean", "meta", "copies", "write", "other")
+STAGES = ("read", "extract", "clean", "meta", "copies", "write", "embed", "place", "other")
 
 
 # ------------------------------------------------------------------------ child
@@ -68,7 +71,7 @@ class _Timers:
 
     def __init__(self) -> None:
         self.t: dict[str, float] = dict.fromkeys(("read", "to_article", "extract", "clean",
-                                                  "copies", "write"), 0.0)
+                                                  "copies", "write", "embed", "stories"), 0.0)
         self.missing: list[str] = []
 
     def timed(self, key: str, fn):  # type: ignore[no-untyped-def]
@@ -111,9 +114,12 @@ class _Timers:
                 self.missing.append(name)
                 continue
             setattr(mod, name, self.timed_gen(key, fn) if gen else self.timed(key, fn))
+        book = importlib.import_module("newsdesk.storybook").StoryBook
+        book.embed = self.timed("embed", book.embed)
+        book.place = self.timed("stories", book.place)
 
 
-def run_child(fmt: str, corpus_dir: Path, db: Path, stages: bool) -> dict:
+def run_child(fmt: str, corpus_dir: Path, db: Path, stages: bool, stories: bool = True) -> dict:
     import logging
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
@@ -143,7 +149,7 @@ def run_child(fmt: str, corpus_dir: Path, db: Path, stages: bool) -> dict:
     inserted = updated = unchanged = 0
     t0 = time.perf_counter()
     for paths, source in jobs:
-        rep = newsdesk.ingest(store, paths, source=source)
+        rep = newsdesk.ingest(store, paths, source=source, stories=stories)
         articles += len(rep.article_ids)
         inputs += rep.inputs
         copies += rep.copies
@@ -167,9 +173,10 @@ def run_child(fmt: str, corpus_dir: Path, db: Path, stages: bool) -> dict:
     if stages:
         t = timers.t
         meta = max(0.0, t["to_article"] - t["extract"] - t["clean"])
-        known = t["read"] + t["to_article"] + t["copies"] + t["write"]
+        known = t["read"] + t["to_article"] + t["copies"] + t["write"] + t["stories"]
         out["stages"] = {"read": t["read"], "extract": t["extract"], "clean": t["clean"],
                          "meta": meta, "copies": t["copies"], "write": t["write"],
+                         "embed": t["embed"], "place": max(0.0, t["stories"] - t["embed"]),
                          "other": max(0.0, wall - known)}
         out["stage_hooks_missing"] = timers.missing
     return out
@@ -177,13 +184,15 @@ def run_child(fmt: str, corpus_dir: Path, db: Path, stages: bool) -> dict:
 
 # ----------------------------------------------------------------------- parent
 def run_one(fmt: str, corpus_dir: Path, stages: bool, log_dir: Path, rep: int,
-            src: Path | None = None) -> dict:
+            src: Path | None = None, stories: bool = True) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"newsdesk-ingest-{fmt}-"))
     try:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child", fmt,
                "--corpus-dir", str(corpus_dir), "--db", str(tmp / "store.db")]
         if not stages:
             cmd.append("--no-stages")
+        if not stories:
+            cmd.append("--no-stories")
         log = log_dir / f"ingest_{fmt}_{rep}.log"
         res_path = tmp / "result.json"
         with res_path.open("w") as fo, log.open("w") as fe:
@@ -277,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="where to build/reuse the corpus (default bench/out/ingest_corpus_n<N>_s<seed>)")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the corpus even if present")
     ap.add_argument("--no-stages", action="store_true", help="do not time the stages")
+    ap.add_argument("--no-stories", action="store_true",
+                    help="skip story placement (no embeddings): the ingest of the foundation issue")
     ap.add_argument("--json", type=Path, default=None, help="write all results here")
     ap.add_argument("--src", type=Path, default=None,
                     help="a src/ folder of another newsdesk checkout to measure instead of the installed one")
@@ -285,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
 
     if a.child:
-        res = run_child(a.child, a.corpus_dir, a.db, not a.no_stages)
+        res = run_child(a.child, a.corpus_dir, a.db, not a.no_stages, not a.no_stories)
         sys.stdout.write(json.dumps(res) + "\n")
         return 0
 
@@ -308,14 +319,15 @@ def main(argv: list[str] | None = None) -> int:
         info = manifest["formats"][f]
         print(f"  {f}: {info['files']:,} files, {info['bytes'] / 2**20:.1f} MB")
     print(f"python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}; "
-          f"newsdesk: {'--src ' + str(a.src) if a.src else 'working tree at ' + git_state()}")
+          f"newsdesk: {'--src ' + str(a.src) if a.src else 'working tree at ' + git_state()}; "
+          f"stories {'off' if a.no_stories else 'on'}")
     sys.stdout.flush()
 
     results: dict[str, list[dict]] = {f: [] for f in formats}
     failed = False
     for rep in range(a.repeat):
         for f in formats:
-            r = run_one(f, cdir, not a.no_stages, out_dir, rep, a.src)
+            r = run_one(f, cdir, not a.no_stages, out_dir, rep, a.src, not a.no_stories)
             results[f].append(r)
             if r.get("crashed"):
                 failed = True
@@ -334,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
     print()
     print(report(results, a.repeat))
-    path = a.json or out_dir / f"ingest_results_n{a.n}.json"
+    path = a.json or out_dir / f"ingest_results_n{a.n}{'_nostories' if a.no_stories else ''}.json"
     path.write_text(json.dumps({"n": a.n, "seed": a.seed, "repeat": a.repeat, "git": git_state(),
                                 "src": str(a.src) if a.src else None,
                                 "manifest": manifest, "results": results}, indent=1))
