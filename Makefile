@@ -22,6 +22,10 @@ demo: install
 	@for id in $$($(BIN)/newsdesk --db $(DB) export articles | $(BIN)/python -c \
 		'import json,sys; [print(json.loads(l)["id"]) for l in sys.stdin]'); do \
 		echo; $(BIN)/newsdesk --db $(DB) show $$id; done
+	@echo; $(BIN)/newsdesk --db $(DB) stories
+	@for id in $$($(BIN)/newsdesk --db $(DB) export articles | $(BIN)/python -c \
+		'import json,sys; print("\n".join(sorted({json.loads(l)["story"] for l in sys.stdin})))'); do \
+		echo; $(BIN)/newsdesk --db $(DB) story $$id; done
 
 ## Install, then run the whole test suite.
 test: install

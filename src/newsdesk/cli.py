@@ -234,8 +234,9 @@ def show_story(ctx: click.Context, story_id: str, as_json: bool) -> None:
         return
     out = _out()
     out.print(f"[bold]{escape(st['title'] or '(untitled story)')}[/bold]")
+    span = f" · {_day(st['first'])} – {_day(st['last'])}" if st["first"] else " · undated"
     out.print(f"[dim]{st['id']} · {st['articles']} article(s) from {st['outlets']} independent "
-              f"outlet(s) · {_day(st['first'])} – {_day(st['last'])}[/dim]", highlight=False)
+              f"outlet(s){span}[/dim]", highlight=False)
     by_outlet: dict[str, list[dict[str, Any]]] = {}
     for m in st["members"]:
         by_outlet.setdefault(m["source"] or "(unknown outlet)", []).append(m)

@@ -113,6 +113,13 @@ class Embedder:
                 "sentence embeddings need torch and sentence-transformers: "
                 "pip install torch sentence-transformers"
             ) from exc
+        # transformers draws a "Loading weights" bar on stderr: noise in a CLI that draws its own
+        try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except ImportError:  # pragma: no cover - sentence-transformers depends on transformers
+            pass
         model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
         model.max_seq_length = self.max_tokens
         log.debug("loaded %s from %s (max_tokens=%d)", COMPONENT, self.model_path, self.max_tokens)
