@@ -311,26 +311,29 @@ def _bulk_stories(idx: StoryIndex, n: int, rng: np.random.Generator, vocab: list
 def sweep(bench: Bench) -> None:
     """The grid the default was chosen from: worst case over the sets of B3 F1 and ARI."""
     grid = {
-        "threshold": [0.36, 0.38, 0.4, 0.45, 0.5],
-        "w_names": [0.15, 0.25, 0.3],
-        "split_threshold": [0.0, 0.38, 0.4, 0.42, 0.45, 0.5],
+        "threshold": [0.26, 0.3, 0.34, 0.38, 0.45],
+        "w_names": [0.15, 0.25, 0.35, 0.45, 0.55],
+        "w_lexical": [0.15, 0.2, 0.3],
+        "split_threshold": [0.0, 0.32, 0.34, 0.36, 0.4, 0.45],
     }
     rows = []
-    for th, wn, sp in itertools.product(*grid.values()):
-        cfg = StoryConfig(threshold=th, w_names=wn, w_lexical=0.3, w_centroid=0.7 - wn, split_threshold=sp)
+    for th, wn, wl, sp in itertools.product(*grid.values()):
+        if wn + wl > 0.85:
+            continue
+        cfg = StoryConfig(threshold=th, w_names=wn, w_lexical=wl, w_centroid=1 - wn - wl, split_threshold=sp)
         res = bench.run(cfg)
         worst = min(min(r["F1"] for r in res.values()), min(r["ARI"] for r in res.values()))
-        rows.append((worst, th, wn, sp))
+        rows.append((worst, th, wn, wl, sp))
         print(
-            f"threshold={th:.2f} w_names={wn:.2f} split={sp:.2f} | "
+            f"threshold={th:.2f} w_names={wn:.2f} w_lexical={wl:.2f} split={sp:.2f} | "
             + " ".join(f"{n}:F1={r['F1']:.3f},ARI={r['ARI']:.3f}" for n, r in res.items())
             + f" | worst={worst:.3f}",
             flush=True,
         )
     rows.sort(key=lambda x: -x[0])
     print("\nbest by worst case (min over sets of B3 F1 and ARI):")
-    for w, th, wn, sp in rows[:8]:
-        print(f"  worst={w:.3f} threshold={th} w_names={wn} w_centroid={0.7 - wn:.2f} split_threshold={sp}")
+    for w, th, wn, wl, sp in rows[:8]:
+        print(f"  worst={w:.3f} threshold={th} w_names={wn} w_lexical={wl} split_threshold={sp}")
 
 
 def main() -> None:
