@@ -240,8 +240,11 @@ def scale(sizes: Sequence[int], queries: int = 300) -> None:
     print("\n## Placement cost vs stored articles (synthetic 384-d vectors, 10 per story)\n")
     # CPU time of the placing thread, not wall time: on a shared 2-core machine the wall
     # time of a 1 ms call mostly measures who else is running.
-    print("| stored | vector search | build s | place CPU ms/article (median) | p90 | wall ms (median) |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| stored | vector search | build s | vectors MB | place CPU ms/article (median) | p90 "
+        "| wall ms (median) |"
+    )
+    print("|---|---|---|---|---|---|---|")
     rng = np.random.default_rng(0)
     vocab = [f"w{i}" for i in range(50_000)]
     for n in sizes:
@@ -282,8 +285,11 @@ def scale(sizes: Sequence[int], queries: int = 300) -> None:
                 times.append(time.thread_time() - t1)
                 walls.append(time.perf_counter() - w1)
             ms = np.array(times) * 1000
+            vec = idx._vectors
+            mb = (vec.to_bytes().nbytes if isinstance(vec, HNSWIndex) else vec.matrix().nbytes) / 1e6
             print(
-                f"| {n:,} | {backend} | {build:.0f} | {np.median(ms):.2f} | {np.percentile(ms, 90):.2f} | "
+                f"| {n:,} | {backend} | {build:.0f} | {mb:.0f} | {np.median(ms):.2f} "
+                f"| {np.percentile(ms, 90):.2f} | "
                 f"{1000 * np.median(walls):.2f} |",
                 flush=True,
             )

@@ -271,3 +271,21 @@ def test_refine_keeps_one_event_and_leaves_user_corrections_alone():
     for index in (idx, idx2):
         assert not index.split_due(kept)
         assert index.refine(kept, {f.id: f for f in a + b}) is None
+
+
+def test_hnsw_stores_vectors_in_8_bits_without_losing_them():
+    pytest.importorskip("faiss")
+    from newsdesk.stories import HNSWIndex
+
+    rng = np.random.default_rng(3)
+    v = rng.standard_normal((3000, 384)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    for rows in (v, v[:200]):  # ranges learnt from the rows / the unit-vector fallback
+        idx = HNSWIndex(384)
+        idx.add(rows)
+        back = idx.vector(42)
+        assert back.dtype == np.float32 and float(back @ rows[42]) > 0.995
+        assert idx.search(rows[42], 3)[1][0] == 42
+        again = HNSWIndex.from_bytes(idx.to_bytes())
+        assert np.allclose(again.vector(42), back)
+        assert len(idx.to_bytes()) < rows.nbytes / 2  # one byte per dimension, not four
