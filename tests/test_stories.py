@@ -289,3 +289,14 @@ def test_hnsw_stores_vectors_in_8_bits_without_losing_them():
         again = HNSWIndex.from_bytes(idx.to_bytes())
         assert np.allclose(again.vector(42), back)
         assert len(idx.to_bytes()) < rows.nbytes / 2  # one byte per dimension, not four
+
+
+def test_a_year_in_the_text_weighs_more_than_a_name():
+    v = np.ones(384, dtype=np.float32)
+    f = features_from_text("a", "The fire at Waitrose in 2008 was put out.", v)
+    assert f.names["2008"] == pytest.approx(4 * f.names["waitrose"])
+    # twin events that differ only in the year score lower than the same event
+    same = features_from_text("b", "The fire at Waitrose in 2008 was put out.", v)
+    twin = features_from_text("c", "The fire at Waitrose in 2013 was put out.", v)
+    idx = StoryIndex()
+    assert idx.pair_score(f, same) - idx.pair_score(f, twin) > 0.3
