@@ -148,8 +148,15 @@ def run_child(fmt: str, corpus_dir: Path, db: Path, stages: bool, stories: bool 
     problems: list[dict] = []
     inserted = updated = unchanged = 0
     t0 = time.perf_counter()
+    # one story index for the whole run, as a caller ingesting folder by folder should
+    # (older versions given with --src have no ``storybook`` argument)
+    import inspect
+
+    reuse = stories and "storybook" in inspect.signature(newsdesk.ingest).parameters
+    book = importlib.import_module("newsdesk.storybook").StoryBook(store) if reuse else None
+    extra = {"storybook": book} if reuse else {}
     for paths, source in jobs:
-        rep = newsdesk.ingest(store, paths, source=source, stories=stories)
+        rep = newsdesk.ingest(store, paths, source=source, stories=stories, **extra)
         articles += len(rep.article_ids)
         inputs += rep.inputs
         copies += rep.copies
@@ -157,6 +164,8 @@ def run_child(fmt: str, corpus_dir: Path, db: Path, stages: bool, stories: bool 
         updated += rep.counts.updated
         unchanged += rep.counts.unchanged
         problems.extend({"origin": p.origin, "reason": p.reason} for p in rep.problems)
+    if book is not None:
+        book.save()
     wall = time.perf_counter() - t0
     # VmHWM, not ru_maxrss: Linux carries the forking parent's high-water mark into
     # ru_maxrss across exec, so ru_maxrss of a child is at least the parent's RSS.

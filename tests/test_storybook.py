@@ -136,3 +136,28 @@ def test_a_story_glued_over_two_events_is_refined_in_the_store(tmp_path: Path) -
     story_of = store.story_map()
     assert story_of["qa"] == story_of["qb"] == quake
     assert story_of["fa"] == story_of["fb"] != quake
+
+
+def test_one_storybook_across_many_ingest_calls(tmp_path: Path) -> None:
+    from newsdesk.storybook import StoryBook
+
+    store = Store(tmp_path / "n.db")
+    a = write_jsonl(tmp_path / "a.jsonl", [
+        {"id": "qa", "source": "Outlet A", "text": QUAKE_A, "published": "2016-08-24T06:00:00Z"},
+        {"id": "fa", "source": "Outlet A", "text": FERRY, "published": "2016-08-27T06:00:00Z"},
+    ])
+    b = write_jsonl(tmp_path / "b.jsonl", [
+        {"id": "qb", "source": "Outlet B", "text": QUAKE_A2, "published": "2016-08-24T09:00:00Z"},
+        {"id": "fb", "source": "Outlet B", "text": FERRY2, "published": "2016-08-27T09:00:00Z"},
+    ])
+    book = StoryBook(store)
+    placed = sum(newsdesk.ingest(store, [p], storybook=book).stories_placed for p in (a, b))
+    assert placed == 4
+    story_of = {r["id"]: r["story"] for r in newsdesk.export_articles(store)}
+    assert story_of["qa"] == story_of["qb"] != story_of["fa"] == story_of["fb"]
+    # the caller owns the book: nothing saved yet, so a fresh ingest would catch up all four
+    assert StoryBook(store).index.story_of("qa") is None
+    book.save()
+    again = StoryBook(store)
+    assert {i: again.index.story_of(i) for i in story_of} == story_of
+    assert newsdesk.ingest(store, [a, b]).stories_placed == 0
