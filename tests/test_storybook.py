@@ -161,3 +161,25 @@ def test_one_storybook_across_many_ingest_calls(tmp_path: Path) -> None:
     again = StoryBook(store)
     assert {i: again.index.story_of(i) for i in story_of} == story_of
     assert newsdesk.ingest(store, [a, b]).stories_placed == 0
+
+
+def test_one_article_files_are_placed_together(tmp_path: Path, monkeypatch) -> None:
+    from newsdesk.storybook import StoryBook
+
+    calls: list[int] = []
+    real = StoryBook.place
+
+    def counting(self, batch, copy_of=None):  # type: ignore[no-untyped-def]
+        calls.append(len(batch))
+        return real(self, batch, copy_of)
+
+    monkeypatch.setattr(StoryBook, "place", counting)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, text in enumerate((QUAKE_A, QUAKE_A2, FERRY, FERRY2)):
+        (folder / f"{i}.txt").write_text(f"Report number {i}\n\n{text}\n")
+    store = Store(tmp_path / "n.db")
+    report = newsdesk.ingest(store, [folder])
+    assert report.stories_placed == 4 and calls == [4]  # one embedding batch, not one per file
+    story_of = {r["id"]: r["story"] for r in newsdesk.export_articles(store)}
+    assert len(set(story_of.values())) == 2
