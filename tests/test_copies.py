@@ -99,13 +99,13 @@ def placed(*articles: Article, params: CopyParams | None = None) -> tuple[CopyIn
 
 # ------------------------------------------------------------ signatures and keys
 def test_signature_is_bit_identical_to_datasketch() -> None:
-    datasketch = pytest.importorskip("datasketch")
+    import datasketch
     for text in (STORY, OTHER_REPORT, "short text", ""):
         hashes = shingle_hashes(text)
         m = datasketch.MinHash(num_perm=128, seed=1, hashfunc=lambda h: h)
         m.update_batch([int(h) for h in hashes])
         assert np.array_equal(signature(text), m.hashvalues)
-    other = pytest.importorskip("datasketch").MinHash(num_perm=64, seed=7, hashfunc=lambda h: h)
+    other = datasketch.MinHash(num_perm=64, seed=7, hashfunc=lambda h: h)
     other.update_batch([int(h) for h in shingle_hashes(STORY)])
     assert np.array_equal(signature(STORY, CopyParams(num_perm=64, seed=7, bands=21)), other.hashvalues)
 

@@ -191,7 +191,6 @@ def test_config_rejects_typos_and_bad_values():
 
 
 def test_hnsw_backend_finds_the_same_neighbours():
-    pytest.importorskip("faiss")
     from newsdesk.stories import HNSWIndex, NumpyIndex
 
     rng = np.random.default_rng(1)
@@ -204,7 +203,6 @@ def test_hnsw_backend_finds_the_same_neighbours():
 
 
 def test_auto_switches_to_hnsw_and_round_trips(tmp_path):
-    pytest.importorskip("faiss")
     from newsdesk.stories import HNSWIndex
 
     rng = np.random.default_rng(2)
@@ -274,7 +272,6 @@ def test_refine_keeps_one_event_and_leaves_user_corrections_alone():
 
 
 def test_hnsw_stores_vectors_in_8_bits_without_losing_them():
-    pytest.importorskip("faiss")
     from newsdesk.stories import HNSWIndex
 
     rng = np.random.default_rng(3)

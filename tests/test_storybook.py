@@ -150,17 +150,21 @@ def test_one_storybook_across_many_ingest_calls(tmp_path: Path) -> None:
         {"id": "qb", "source": "Outlet B", "text": QUAKE_A2, "published": "2016-08-24T09:00:00Z"},
         {"id": "fb", "source": "Outlet B", "text": FERRY2, "published": "2016-08-27T09:00:00Z"},
     ])
+    early = write_jsonl(tmp_path / "early.jsonl", [
+        {"id": "qc", "source": "Outlet C", "text": QUAKE_A, "published": "2016-08-24T10:00:00Z"},
+    ])
+    newsdesk.ingest(store, [early], stories=False)  # stored, never placed
     book = StoryBook(store)
     placed = sum(newsdesk.ingest(store, [p], storybook=book).stories_placed for p in (a, b))
-    assert placed == 4
+    assert placed == 5  # the shared book caught up the unplaced article once, on its first call
     story_of = {r["id"]: r["story"] for r in newsdesk.export_articles(store)}
-    assert story_of["qa"] == story_of["qb"] != story_of["fa"] == story_of["fb"]
+    assert story_of["qa"] == story_of["qb"] == story_of["qc"] != story_of["fa"] == story_of["fb"]
     # the caller owns the book: nothing saved yet, so a fresh ingest would catch up all four
     assert StoryBook(store).index.story_of("qa") is None
     book.save()
     again = StoryBook(store)
     assert {i: again.index.story_of(i) for i in story_of} == story_of
-    assert newsdesk.ingest(store, [a, b]).stories_placed == 0
+    assert newsdesk.ingest(store, [early, a, b]).stories_placed == 0
 
 
 def test_one_article_files_are_placed_together(tmp_path: Path, monkeypatch) -> None:

@@ -292,12 +292,11 @@ def ingest(
     placements, and what a crash loses is placed again by the next ingest.
     """
     report = IngestReport()
-    if stories and storybook is not None:
-        report.storybook = storybook
-    elif stories:
-        report.storybook = StoryBook(store)
-        report.stories_placed += report.storybook.catch_up(
-            lambda ids: list(store.get_articles(ids).values()))
+    if stories:
+        report.storybook = storybook if storybook is not None else StoryBook(store)
+        if not report.storybook.caught_up:  # once per book: a shared one pays it on its first call
+            report.stories_placed += report.storybook.catch_up(
+                lambda ids: list(store.get_articles(ids).values()))
     options = repr((format, sorted((fields or {}).items()), source))
     for path in iter_inputs(paths):
         report.inputs += 1

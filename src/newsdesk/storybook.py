@@ -80,6 +80,7 @@ class StoryBook:
         self.index = _state_from_bytes(data) if data is not None else StoryIndex(DEFAULT_CONFIG)
         self._since_save = 0
         self._known_map: dict[str, str] | None = None
+        self.caught_up = False  # catch_up has run for this book
 
     @property
     def embedder(self) -> Embedder:
@@ -164,6 +165,7 @@ class StoryBook:
         for i in range(0, len(missing), 200):
             batch = articles(missing[i:i + 200])
             placed += len(self.place(batch))
+        self.caught_up = True
         return placed
 
     def save(self) -> None:
