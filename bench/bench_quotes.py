@@ -1,0 +1,210 @@
+"""Benchmark of newsdesk's quote extractor on ggt and PolNeAR.
+
+    python bench/bench_quotes.py                  # ggt (even, odd, all) + PolNeAR dev
+    python bench/bench_quotes.py --sets ggt-even  # the development half only
+    python bench/bench_quotes.py --sets polnear-train --limit 200
+    python bench/bench_quotes.py --sets ggt-even --errors 40   # print misses (terminal only)
+
+Data: ``quotes/ggt/test.jsonl`` and ``quotes/polnear/{train,dev}.jsonl`` under the
+shared data folder (``NEWSDESK_SHARED_DATA``, default ``../shared/data``).
+
+Metric (data README): a gold quote is found by at most one predicted quote whose
+character span covers at least 30% of the gold quote's characters (the union of
+its ``content_spans``), matched greedily, best coverage first; precision =
+found / predicted, recall = found / gold. The speaker of a found quote is the
+right full name when the predicted speaker's name words (lower-cased, titles
+dropped) contain or are contained in the words of ``speaker_canonical``, or share
+the last word; a bare pronoun never counts. The share is over found quotes.
+
+Honesty: ggt has one split. Rules were developed on its even lines (0, 2, 4, ...)
+and PolNeAR train; the odd lines and PolNeAR dev are held out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+from common import data_dir, prf  # noqa: E402
+
+from newsdesk.quotes import COMPONENT, PRONOUNS, extract_quotes  # noqa: E402
+from newsdesk.records import Quote  # noqa: E402
+
+SETS = ("ggt-even", "ggt-odd", "ggt-all", "polnear-dev")
+TITLES = frozenset(
+    "mr mrs ms miss dr prof sir dame lord lady rev hon sen rep gov gen".split()
+)
+COVER = 0.3
+
+
+def load(name: str) -> list[dict]:
+    base = data_dir() / "quotes"
+    if name.startswith("ggt"):
+        path = base / "ggt" / "test.jsonl"
+    else:
+        path = base / "polnear" / f"{name.split('-', 1)[1]}.jsonl"
+    if not path.is_file():
+        sys.stderr.write(f"error: missing {path}\n")
+        raise SystemExit(2)
+    with path.open(encoding="utf-8") as fh:
+        recs = [json.loads(line) for line in fh]
+    if name == "ggt-even":
+        return recs[0::2]
+    if name == "ggt-odd":
+        return recs[1::2]
+    return recs
+
+
+def gold_chars(q: dict) -> set[int]:
+    out: set[int] = set()
+    for a, b in q.get("content_spans") or []:
+        out.update(range(a, b))
+    return out
+
+
+def match(gold: list[dict], pred: list[Quote]) -> list[tuple[int, int]]:
+    """(gold index, predicted index) pairs of found quotes."""
+    pairs = []
+    for gi, g in enumerate(gold):
+        chars = gold_chars(g)
+        if not chars:
+            continue
+        for pi, p in enumerate(pred):
+            cov = sum(1 for c in chars if p.start <= c < p.end) / len(chars)
+            if cov >= COVER:
+                pairs.append((cov, gi, pi))
+    pairs.sort(key=lambda x: -x[0])
+    used_g: set[int] = set()
+    used_p: set[int] = set()
+    out = []
+    for _, gi, pi in pairs:
+        if gi in used_g or pi in used_p:
+            continue
+        used_g.add(gi)
+        used_p.add(pi)
+        out.append((gi, pi))
+    return out
+
+
+def name_words(s: str | None) -> list[str]:
+    words = [w for w in re.findall(r"[\w'’-]+", (s or "").lower())]
+    return [w for w in words if w.strip(".") not in TITLES]
+
+
+def speaker_right(pred: str | None, canonical: str | None) -> bool:
+    p, g = name_words(pred), name_words(canonical)
+    if not p or not g:
+        return False
+    if len(p) == 1 and p[0] in PRONOUNS:
+        return False
+    sp, sg = set(p), set(g)
+    return sp <= sg or sg <= sp or p[-1] == g[-1]
+
+
+def evaluate(recs: list[dict], preds: dict[str, list[Quote]], times: dict[str, float]) -> dict:
+    found = n_pred = n_gold = right = with_canon = 0
+    kind_gold: Counter = Counter()
+    kind_found: Counter = Counter()
+    for r in recs:
+        gold, pred = r["quotes"], preds[r["id"]]
+        n_gold += len(gold)
+        n_pred += len(pred)
+        for g in gold:
+            kind_gold[g.get("type")] += 1
+        for gi, pi in match(gold, pred):
+            found += 1
+            kind_found[gold[gi].get("type")] += 1
+            canon = gold[gi].get("speaker_canonical")
+            if canon:
+                with_canon += 1
+                right += speaker_right(pred[pi].speaker, canon)
+    p, rc, f = prf(found, n_pred - found, n_gold - found)
+    return {
+        "P": p, "R": rc, "F1": f, "found": found, "pred": n_pred, "gold": n_gold,
+        "speaker": right / with_canon if with_canon else None,
+        "sec": statistics.median(times[r["id"]] for r in recs),
+        "kind_recall": {k: kind_found[k] / kind_gold[k] for k in kind_gold if k},
+    }
+
+
+def show_errors(recs: list[dict], preds: dict[str, list[Quote]], n: int) -> None:
+    """Misses, false alarms and wrong speakers, for development (terminal only)."""
+    shown = 0
+    for r in recs:
+        gold, pred, text = r["quotes"], preds[r["id"]], r["text"]
+        pairs = match(gold, pred)
+        gi_f = {g for g, _ in pairs}
+        pi_f = {p for _, p in pairs}
+        for gi, g in enumerate(gold):
+            if gi not in gi_f and g.get("content_spans"):
+                a, b = g["content_spans"][0]
+                print(f"MISS {g.get('type')} [{g.get('speaker')}|{g.get('cue')}] "
+                      f"{text[max(0, a - 60):a]!r} [[{text[a:b][:160]!r}]]")
+                shown += 1
+        for pi, p in enumerate(pred):
+            if pi not in pi_f:
+                print(f"FALSE {p.kind} [{p.speaker_text}|{p.verb}] [[{p.text[:160]!r}]]")
+                shown += 1
+        for gi, pi in pairs:
+            canon = gold[gi].get("speaker_canonical")
+            if canon and not speaker_right(pred[pi].speaker, canon):
+                print(f"SPEAKER gold={canon!r} pred={pred[pi].speaker!r} "
+                      f"written={pred[pi].speaker_text!r} [[{pred[pi].text[:80]!r}]]")
+                shown += 1
+        if shown >= n:
+            return
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--limit", type=int, default=0, help="first N articles of each set")
+    ap.add_argument("--errors", type=int, default=0, help="print up to N errors")
+    a = ap.parse_args()
+    names = a.sets.split(",")
+    recs_by_set = {}
+    for name in names:
+        if name not in SETS + ("polnear-train",):
+            ap.error(f"unknown set {name!r}")
+        recs = load(name)
+        recs_by_set[name] = recs[: a.limit] if a.limit else recs
+    preds: dict[str, list[Quote]] = {}
+    times: dict[str, float] = {}
+    from newsdesk import nlp
+
+    nlp.load()  # loading the model is not part of the per-article time
+    for recs in recs_by_set.values():
+        for r in recs:
+            if r["id"] in preds:
+                continue
+            t0 = time.perf_counter()
+            preds[r["id"]] = extract_quotes(r["text"], r["id"])
+            times[r["id"]] = time.perf_counter() - t0
+    print(f"component {COMPONENT}")
+    print("| set | articles | gold | predicted | P | R | F1 | right full name "
+          "| recall direct/indirect/mixed | median s/article |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, recs in recs_by_set.items():
+        m = evaluate(recs, preds, times)
+        spk = f"{m['speaker']:.1%}" if m["speaker"] is not None else "n/a"
+        kr = m["kind_recall"]
+        kinds = "/".join(f"{kr.get(k, 0):.2f}" for k in ("direct", "indirect", "mixed"))
+        print(f"| {name} | {len(recs)} | {m['gold']} | {m['pred']} | {m['P']:.3f} | "
+              f"{m['R']:.3f} | {m['F1']:.3f} | {spk} | {kinds} | {m['sec']:.3f} |", flush=True)
+    if a.errors:
+        for name, recs in recs_by_set.items():
+            print(f"\n== errors in {name}")
+            show_errors(recs, preds, a.errors)
+
+
+if __name__ == "__main__":
+    main()
