@@ -153,6 +153,7 @@ class _Resolver:
     roles: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     mentions: list[_Mention] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
+    resolved: dict[int, str] = field(default_factory=dict)  # pronoun token -> name
 
 
 # ----------------------------------------------------------------- public API
@@ -218,7 +219,7 @@ def _extract_doc(doc: Doc, article_id: str, offset: int, sent_base: int) -> list
     res = _build_resolver(doc, sent_of, in_quote)
 
     found: list[tuple[int, int, QuoteKind, _Cue]] = []  # indirect and mixed
-    for cue, c_start, c_end in _parse_cues(doc, sent_of):
+    for cue, c_start, c_end in _parse_cues(doc, sent_of, in_quote):
         inside = [
             k for k, s in enumerate(segs)
             if s.start < c_end and c_start < s.end
@@ -411,52 +412,97 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
 
 
 # ----------------------------------------------------------------- cues
-def _parse_cues(doc: Doc, sent_of: list[int]) -> Iterable[tuple[_Cue, int, int]]:
+def _parse_cues(
+    doc: Doc, sent_of: list[int], in_quote: list[bool]
+) -> Iterable[tuple[_Cue, int, int]]:
     """(cue, content start, content end) of every speech verb with a clause
-    complement, and every "according to X"."""
+    complement, and every "according to X", outside quotation marks."""
+    text = doc.text
     for t in doc:
-        lemma = t.lemma_.lower()
-        if t.pos_ == "VERB" and lemma in SPEECH_VERBS:
-            comps = [c for c in t.children if c.dep_ == "ccomp"]
-            if not comps:
-                continue
-            comp = max(comps, key=lambda c: len(list(c.subtree)))
-            sub = list(comp.subtree)
-            if len(sub) < 3 or not any(x.pos_ in ("VERB", "AUX") for x in sub):
-                continue
-            spk = _subject(t)
-            if spk is None or spk.lower_ == "it" and not spk.ent_type_:
-                continue
-            a = sub[0].idx
-            b = sub[-1].idx + len(sub[-1])
-            yield _Cue(t.text, t.idx, sent_of[t.i], spk), a, b
-        elif t.lower_ == "according" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "to":
-            to = doc[t.i + 1]
-            objs = [c for c in to.children if c.dep_ == "pobj"]
-            if not objs:
-                continue
-            src = objs[0]
-            sent = doc[t.i].sent
-            phrase = list(t.subtree)
-            p0, p1 = phrase[0].i, phrase[-1].i + 1
-            if p0 > sent.start + 1 and p1 < sent.end - 1:
-                # In the middle: the content is the clause it modifies.
-                head = t.head
-                sub = [x for x in head.subtree if not (p0 <= x.i < p1)]
-                if not sub:
-                    continue
-                a, b = sub[0].idx, sub[-1].idx + len(sub[-1])
-            elif p0 <= sent.start + 1:
-                rest = doc[p1 : sent.end]
-                if len(rest) < 3:
-                    continue
-                a, b = rest[0].idx, rest[-1].idx + len(rest[-1])
-            else:
-                before = doc[sent.start : p0]
-                if len(before) < 3:
-                    continue
-                a, b = before[0].idx, before[-1].idx + len(before[-1])
-            yield _Cue("according to", t.idx, sent_of[t.i], src), a, b
+        if in_quote[t.i]:
+            continue
+        for cue, a, b in _cue_of(doc, t, sent_of):
+            # The content stays in the cue's paragraph.
+            lo = text.rfind("\n", 0, cue.verb_start) + 1
+            hi = text.find("\n", cue.verb_start)
+            a, b = max(a, lo), min(b, hi if hi >= 0 else len(text))
+            if b - a >= 8:
+                yield cue, a, b
+
+
+_WH = frozenset({"what", "whether", "why", "how", "if", "when", "where", "who", "which"})
+
+
+def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int, int]]:
+    lemma = t.lemma_.lower()
+    if t.pos_ == "VERB" and lemma in SPEECH_VERBS:
+        comps = [c for c in t.children if c.dep_ == "ccomp"]
+        if not comps:
+            if t.dep_ == "parataxis":
+                yield from _parenthetical(doc, t, sent_of)
+            return
+        comp = max(comps, key=lambda c: len(list(c.subtree)))
+        sub = list(comp.subtree)
+        if sub[0].lower_ in _WH:
+            return  # "did not say why ...", "asked whether ..."
+        if len(sub) < 3 or not any(x.pos_ in ("VERB", "AUX") for x in sub):
+            return
+        spk = _subject(t)
+        if spk is None or spk.lower_ == "it" and not spk.ent_type_:
+            return
+        a = sub[0].idx
+        b = sub[-1].idx + len(sub[-1])
+        yield _Cue(t.text, t.idx, sent_of[t.i], spk), a, b
+    elif t.lower_ == "according" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "to":
+        to = doc[t.i + 1]
+        objs = [c for c in to.children if c.dep_ == "pobj"]
+        if not objs:
+            return
+        src = objs[0]
+        sent = doc[t.i].sent
+        phrase = list(t.subtree)
+        p0, p1 = phrase[0].i, phrase[-1].i + 1
+        if p0 > sent.start + 1 and p1 < sent.end - 1:
+            # In the middle: the content is the clause it modifies.
+            head = t.head
+            sub = [x for x in head.subtree if not (p0 <= x.i < p1)]
+            if not sub:
+                return
+            a, b = sub[0].idx, sub[-1].idx + len(sub[-1])
+        elif p0 <= sent.start + 1:
+            rest = doc[p1 : sent.end]
+            if len(rest) < 3:
+                return
+            a, b = rest[0].idx, rest[-1].idx + len(rest[-1])
+        else:
+            before = doc[sent.start : p0]
+            if len(before) < 3:
+                return
+            a, b = before[0].idx, before[-1].idx + len(before[-1])
+        yield _Cue("according to", t.idx, sent_of[t.i], src), a, b
+
+
+def _parenthetical(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int, int]]:
+    """"Too often, he says, they get it": the sentence around the cue, in two
+    parts as written."""
+    subj = [c for c in t.children if c.dep_ == "nsubj"]
+    if not subj:
+        return
+    core = {t.i} | {x.i for x in subj[0].subtree}
+    core |= {c.i for c in t.children if c.dep_ in ("punct", "advmod", "prep", "npadvmod")
+             and c.i <= t.i + 4}
+    for c in list(t.children):
+        if c.dep_ == "prep":
+            core |= {x.i for x in c.subtree}
+    lo, hi = min(core), max(core) + 1
+    sent = t.sent
+    cue = _Cue(t.text, t.idx, sent_of[t.i], subj[0])
+    if lo - sent.start >= 1:
+        left = doc[sent.start : lo]
+        yield cue, left[0].idx, left[-1].idx + len(left[-1])
+    if sent.end - hi >= 2:
+        right = doc[hi : sent.end]
+        yield cue, right[0].idx, right[-1].idx + len(right[-1])
 
 
 def _subject(verb: Token) -> Token | None:
@@ -602,20 +648,57 @@ def _build_resolver(doc: Doc, sent_of: list[int], in_quote: list[bool]) -> _Reso
         name = _fullest(res, w, e.label_, e.start_char)
         res.canon[(e.start_char, e.end_char)] = name
         if e.label_ == "PERSON":
-            title = _left_title(doc, e)
             g = _HONORIFICS.get(doc[e.start - 1].lower_) if e.start > 0 else None
             if g:
                 res.gender.setdefault(name, g)
-            for role in title:
-                res.roles.setdefault(role, []).append((e.start_char, name))
-            for role in _appos_roles(e):
+            for role in _left_title(doc, e) + _appos_roles(e):
                 res.roles.setdefault(role, []).append((e.start_char, name))
         if not any(in_quote[t.i] for t in e):
             subj = any(t.dep_ in ("nsubj", "nsubjpass") for t in e)
             res.mentions.append(
                 _Mention(e.start_char, e.end_char, sent_of[e.start], name, e.label_, subj)
             )
+    _vote_genders(res)
+    # Subject pronouns resolved in text order, each keeping its referent salient
+    # for the next one ("She met ... She said ... , she said").
+    for t in doc:
+        if (
+            t.lower_ in _MALE | _FEMALE | _PLURAL
+            and t.dep_ in ("nsubj", "nsubjpass")
+            and not in_quote[t.i]
+        ):
+            ref = _pronoun(res, t)
+            if ref is not None:
+                res.resolved[t.i] = ref
+                label = "ORG" if t.lower_ in _PLURAL else "PERSON"
+                res.mentions.append(
+                    _Mention(t.idx, t.idx + len(t), sent_of[t.i], ref, label, True)
+                )
     return res
+
+
+def _vote_genders(res: _Resolver) -> None:
+    """he/she of a person from pronouns that follow a sentence naming only them."""
+    votes: dict[str, list[str]] = {}
+    by_sent: dict[int, set[str]] = {}
+    for m in res.mentions:
+        if m.label == "PERSON":
+            by_sent.setdefault(m.sent, set()).add(m.name)
+    for t in res.doc:
+        low = t.lower_
+        if res.in_quote[t.i] or low not in _MALE | _FEMALE:
+            continue
+        si = res.sent_of[t.i]
+        here = {m.name for m in res.mentions
+                if m.sent == si and m.label == "PERSON" and m.start < t.idx}
+        people = here or by_sent.get(si - 1, set())
+        if len(people) == 1:
+            votes.setdefault(next(iter(people)), []).append("m" if low in _MALE else "f")
+    for name, v in votes.items():
+        if name not in res.gender:
+            n_m, n_f = v.count("m"), v.count("f")
+            if n_m != n_f:
+                res.gender[name] = "m" if n_m > n_f else "f"
 
 
 def _fullest(res: _Resolver, w: tuple[str, ...], label: str, pos: int) -> str:
@@ -630,8 +713,6 @@ def _fullest(res: _Resolver, w: tuple[str, ...], label: str, pos: int) -> str:
         ok = n[-len(w) :] == w or (len(w) == 1 and n[0] == w[0]) or n[: len(w)] == w
         if not ok:
             continue
-        if res.labels.get(" ".join(n)) not in (label, None) and len(w) == 1 and label == "ORG":
-            pass
         first = res.name_first.get(" ".join(n), 0)
         # Prefer longer names, then the one introduced last before this mention.
         key = (min(len(n), 3), first if first <= pos else -first)
@@ -641,24 +722,22 @@ def _fullest(res: _Resolver, w: tuple[str, ...], label: str, pos: int) -> str:
 
 
 def _left_title(doc: Doc, e: Span) -> list[str]:
-    """Role words written before a name: "Russian President", "spokesperson"."""
+    """Role nouns written before a name: "Russian President X", "spokesperson X"."""
     roles = []
     i = e.start - 1
-    words: list[str] = []
     while i >= 0 and i >= e.start - 4:
         t = doc[i]
+        if t.is_punct or t.ent_type_ == "PERSON":
+            break
         if t.dep_ in ("compound", "amod", "nmod") or t.ent_type_ == "NORP" or (
-            t.pos_ in ("NOUN", "PROPN") and t.head.i >= e.start and t.head.i < e.end
+            t.pos_ in ("NOUN", "PROPN") and e.start <= t.head.i < e.end
         ):
-            if t.is_punct or t.ent_type_ in ("PERSON",):
-                break
-            words.append(t.lower_)
+            if t.pos_ in ("NOUN", "PROPN") and t.is_alpha and not t.ent_type_:
+                if t.lower_ not in ("mr", "mrs", "ms", "dr"):
+                    roles.append(t.lower_)
             i -= 1
         else:
             break
-    for wd in words:
-        if wd.isalpha() and wd not in ("mr", "mrs", "ms", "dr"):
-            roles.append(wd)
     return roles
 
 
@@ -684,19 +763,14 @@ def _ent_of(tok: Token) -> Span | None:
 
 def _noun_phrase(tok: Token) -> tuple[int, int]:
     """Character span of the noun phrase headed by ``tok`` (no relative clauses)."""
-    keep = [tok]
+    idx = {tok.i}
     for c in tok.lefts:
         if c.dep_ in ("det", "amod", "compound", "nmod", "poss", "nummod", "quantmod"):
-            keep.extend(c.subtree)
+            idx.update(x.i for x in c.subtree)
     for c in tok.rights:
-        if c.dep_ in ("compound", "prep") and c.lower_ in ("of", "for", "at", "with", "from"):
-            keep.extend(c.subtree)
-        if c.dep_ == "compound":
-            keep.extend(c.subtree)
-    keep.sort(key=lambda t: t.i)
-    # contiguous around the head only
+        if c.dep_ == "compound" or c.dep_ == "prep" and c.lower_ in ("of", "for", "at", "from"):
+            idx.update(x.i for x in c.subtree)
     lo = hi = tok.i
-    idx = {t.i for t in keep}
     while lo - 1 in idx:
         lo -= 1
     while hi + 1 in idx:
@@ -705,10 +779,31 @@ def _noun_phrase(tok: Token) -> tuple[int, int]:
     return doc[lo].idx, doc[hi].idx + len(doc[hi])
 
 
+# Nouns naming an organisation that a definite "the company" refers back to.
+_ORG_NOUNS = frozenset(
+    """
+    company firm agency group bank government department ministry union organization
+    organisation association council board commission committee service university
+    school team club party court office corporation network coalition authority
+    airline retailer manufacturer giant startup campaign
+    """.split()
+)
+# Nouns naming what a source wrote: "her statement said" is hers.
+_DOC_NOUNS = frozenset(
+    """
+    statement release post tweet letter email e-mail report document memo filing
+    note message website notice blog column op-ed lawsuit complaint submission
+    """.split()
+)
+_RELATIVE = frozenset({"who", "which", "that", "whom"})
+
+
 def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     if tok is None:
         return _Speaker(None, None, None, None)
     doc = res.doc
+    if tok.lower_ in _RELATIVE and tok.head.dep_ == "relcl" and tok.head.head is not tok:
+        tok = tok.head.head  # "officials who say ..." -> officials
     e = _ent_of(tok)
     if e is not None and e.label_ in ("PERSON", "ORG", "NORP", "GPE"):
         name = res.canon.get((e.start_char, e.end_char))
@@ -717,15 +812,9 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
         return _Speaker(name, e.text, e.start_char, e.end_char)
     low = tok.lower_
     if low in PRONOUNS:
-        name = _pronoun(res, tok)
-        if name is not None and low in _MALE | _FEMALE:
-            res.gender.setdefault(name, "m" if low in _MALE else "f")
-        if name is not None:
-            # A resolved pronoun keeps its person salient for the next "he said".
-            label = "ORG" if low in _PLURAL else "PERSON"
-            res.mentions.append(
-                _Mention(tok.idx, tok.idx + len(tok), res.sent_of[tok.i], name, label, True)
-            )
+        name = res.resolved.get(tok.i)
+        if name is None and tok.dep_ not in ("nsubj", "nsubjpass") and not res.in_quote[tok.i]:
+            name = _pronoun(res, tok)
         return _Speaker(name, tok.text, tok.idx, tok.idx + len(tok))
     a, b = _noun_phrase(tok)
     written = doc.text[a:b]
@@ -733,17 +822,50 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
         w = _name_words(written)
         name = _fullest(res, w, "PERSON", a) if w else None
         return _Speaker(name, written, a, b)
-    role = tok.lemma_.lower()
-    cands = res.roles.get(role) or res.roles.get(tok.lower_)
+    lemma = tok.lemma_.lower()
+    if lemma in _DOC_NOUNS:
+        owner = [c for c in tok.children if c.dep_ == "poss"]
+        if owner:
+            inner = _resolve(res, owner[0])
+            if inner.name is not None:
+                return _Speaker(inner.name, written, a, b)
+    cands = res.roles.get(lemma) or res.roles.get(tok.lower_)
     if cands:
         before = [n for p, n in cands if p < tok.idx]
         name = before[-1] if before else cands[0][1]
         return _Speaker(name, written, a, b)
+    definite = any(c.lower_ == "the" for c in tok.lefts)
+    if definite and tok.tag_ == "NN":
+        if lemma in _ORG_NOUNS:
+            name = _salient(res, tok, "ORG", lemma)
+        elif lemma not in _DOC_NOUNS:
+            # "the 26-year-old right wing": a description of someone named before.
+            name = _salient(res, tok, "PERSON", None)
+        else:
+            name = None
+        if name is not None:
+            return _Speaker(name, written, a, b)
     # A group or an unnamed source ("police", "officials"): the words as written.
     words = written.split()
     while words and words[0].lower() in ("the", "a", "an"):
         words = words[1:]
     return _Speaker(" ".join(words) or None, written, a, b)
+
+
+def _salient(res: _Resolver, tok: Token, label: str, noun: str | None) -> str | None:
+    """The most recent ``label`` mention before ``tok`` (whose name holds ``noun``,
+    preferred), within six sentences."""
+    si = res.sent_of[tok.i]
+    cands = [m for m in res.mentions
+             if m.label == label and m.start < tok.idx and si - m.sent <= 6]
+    if not cands:
+        return None
+    if noun:
+        named = [m for m in cands if noun in m.name.lower()]
+        if named:
+            return named[-1].name
+    cands.sort(key=lambda m: (m.sent, m.subject, m.start))
+    return cands[-1].name
 
 
 def _pronoun(res: _Resolver, tok: Token) -> str | None:
@@ -759,7 +881,8 @@ def _pronoun(res: _Resolver, tok: Token) -> str | None:
         cands = [m for m in res.mentions if m.sent == s and m.start < tok.idx]
         if not cands:
             continue
-        cands.sort(key=lambda m: (not m.subject, m.start))
+        # Subjects first, then the nearest mention.
+        cands.sort(key=lambda m: (not m.subject, -m.start))
         for m in cands:
             if want == "p":
                 if m.label == "ORG":
