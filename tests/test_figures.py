@@ -194,6 +194,8 @@ def test_words_to_numbers(parse) -> None:  # type: ignore[no-untyped-def]
         "The COVID-19 rules were lifted.",
         "It was the first time the river froze.",
         "Three-fifths of the council voted.",
+        "One councillor said the plan was rushed.",
+        "She gave a one-on-one interview.",
     ],
 )
 def test_skips_numbers_that_are_not_facts(parse, sentence: str) -> None:  # type: ignore[no-untyped-def]
@@ -204,6 +206,18 @@ def test_list_numbering_is_skipped_but_the_item_text_is_read(parse) -> None:  # 
     text = "Key points:\n1. The flood displaced 400 families.\n2. The bridge reopened."
     found = figures(parse, text)
     assert [f.text for f in found] == ["400 families"]
+
+
+def test_one_is_kept_when_it_is_a_casualty_or_a_bound(parse) -> None:  # type: ignore[no-untyped-def]
+    assert [(f.value, f.counts) for f in figures(parse, "One person was killed in the crash.")] == [
+        (1, "dead")
+    ]
+    assert [(f.value, f.approx) for f in figures(parse, "At least one guard saw the car.")] == [(1, True)]
+
+
+def test_vague_sums_of_money(parse) -> None:  # type: ignore[no-untyped-def]
+    f = only(parse, "The mayor spent tens of thousands of dollars on flowers.")
+    assert (f.kind, f.unit, f.value, f.approx) == ("money", "USD", None, True)
 
 
 def test_kept_for_a_duration_despite_over(parse) -> None:  # type: ignore[no-untyped-def]

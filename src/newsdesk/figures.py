@@ -663,6 +663,10 @@ def _figure(text: str, doc: Doc, m: re.Match[str], article: str, sent_starts: li
             unit = None
         if counts is None and (number.word and (number.value or 0) <= 2):
             return None  # "one of the", "one said"
+        if number.word and number.value == 1 and modifier is None and casualty is None:
+            return None  # "one lawmaker told" introduces a speaker; "one person died" is kept
+        if unit is not None and (cur := _CURRENCIES.get(_singular(unit))) is not None:
+            kind, unit, counts = "money", cur, None  # "tens of thousands of dollars"
         if number.value is None and counts is None and m.group("few"):
             return None  # "many hundred" that counts nothing
     if modifier is not None:
@@ -736,6 +740,8 @@ def _skipped_by_context(
             prev = re.search(r"\b(\w+)\s+$", before).group(1).lower()  # type: ignore[union-attr]
             if prev in _DETERMINERS or prev in ("no", "every", "any", "each"):
                 return True  # "the two leaders", "no one"
+        if re.match(r"-on-", after):
+            return True  # "one-on-one"
         if w == "one" and re.match(r"\s+(?:of|another|by|day|time|point|side|hand|way|thing)\b", after, re.I):
             return True
     return False
