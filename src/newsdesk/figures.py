@@ -18,7 +18,8 @@ Choices:
   month, decades and times of day are skipped; ``kind="date"`` is not produced.
 - "one"/"two" that count nothing ("one of the", "one said") or follow a determiner
   ("the two leaders") refer back to people already named rather than report a
-  number, so they are skipped.
+  number, so they are skipped; so is a lone "one" that introduces someone ("one
+  lawmaker said"), unless it is a casualty or bounded ("at least one").
 - Word ordinals are kept only before a few nouns whose ordinal is a fact
   ("fifth term", "third anniversary"); "the first time" is not a figure.
 - ``group_figures`` returns a partition: every figure is in exactly one group,
