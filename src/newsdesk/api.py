@@ -8,6 +8,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import accountbook
+from .account import account_markdown
 from .cleaning import Cleaned, clean_text
 from .ingest import IngestReport, ingest, to_article
 from .readers import JSON_FIELDS, read
@@ -23,10 +25,13 @@ __all__ = [
     "IngestReport",
     "RawDocument",
     "Store",
+    "account_markdown",
     "articles",
     "clean_text",
     "copy_info",
     "export_articles",
+    "export_claims",
+    "export_quotes",
     "get_article",
     "ingest",
     "merge_stories",
@@ -35,6 +40,8 @@ __all__ = [
     "split_story",
     "stories",
     "story",
+    "story_account",
+    "story_markdown",
     "to_article",
 ]
 
@@ -98,6 +105,52 @@ def story(store: Store, story_id: str) -> dict[str, Any] | None:
         r["reasons"] = json.loads(r["reasons"])
         r["evidence"] = json.loads(r["evidence"]) if r["evidence"] else None
     return summary | {"members": members}
+
+
+def story_account(store: Store, story_id: str, *,
+                  progress: accountbook.Progress | None = None) -> dict[str, Any] | None:
+    """The cross-source account of a story (id or unique prefix) as JSON data:
+    entities, aligned quotes, claims with their status, coverage by outlet,
+    timeline and cited summary. Cached; recomputed only when an input changed."""
+    return accountbook.story_account(store, story_id, progress=progress)
+
+
+def story_markdown(store: Store, story_id: str) -> str | None:
+    """The account of a story as a Markdown report."""
+    data = story_account(store, story_id)
+    return account_markdown(data) if data is not None else None
+
+
+def _accounts(store: Store, story_id: str | None,
+              progress: accountbook.Progress | None) -> Iterator[dict[str, Any]]:
+    if story_id is not None:
+        data = story_account(store, story_id)
+        if data is None:
+            raise KeyError(f"no story with id {story_id!r}")
+        yield data
+        return
+    ids = store.story_ids()
+    for i, sid in enumerate(ids):
+        data = accountbook.story_account(store, sid)
+        if data is not None:
+            yield data
+        if progress:
+            progress(i + 1, len(ids))
+
+
+def export_quotes(store: Store, *, story_id: str | None = None,
+                  progress: accountbook.Progress | None = None) -> Iterator[dict[str, Any]]:
+    """One record per quote: article, story, start, end, quote, speaker, verb, kind, aligned_id
+    (offsets into the article's cleaned text), for one story or every story."""
+    for data in _accounts(store, story_id, progress):
+        yield from accountbook.quote_rows(data)
+
+
+def export_claims(store: Store, *, story_id: str | None = None,
+                  progress: accountbook.Progress | None = None) -> Iterator[dict[str, Any]]:
+    """One record per claim: story, claim, value, unit, status, outlets, articles, sentences."""
+    for data in _accounts(store, story_id, progress):
+        yield from accountbook.claim_rows(data)
 
 
 def merge_stories(store: Store, into: str, other: str) -> str:

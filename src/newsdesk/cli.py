@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import api
+from . import api, render
 from .readers import iter_inputs
 from .records import FORMATS, Article
 from .store import Store
@@ -221,36 +221,58 @@ def list_stories(ctx: click.Context, limit: int) -> None:
 
 @main.command("story")
 @click.argument("story_id")
-@click.option("--json", "as_json", is_flag=True, help="Print the story as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the story and its account as JSON.")
+@click.option("--brief", is_flag=True, help="Only the articles and copy groups, no account.")
+@click.option("--all", "show_all", is_flag=True, help="Every claim and quote, not the first 12 of each.")
 @click.pass_context
-def show_story(ctx: click.Context, story_id: str, as_json: bool) -> None:
-    """Show one story: its articles by outlet and time, and each copy group with its reason."""
+def show_story(ctx: click.Context, story_id: str, as_json: bool, brief: bool, show_all: bool) -> None:
+    """Show one story: its cited summary, entities, aligned quotes with their wording
+    differences, claims by status, coverage by outlet, timeline, and its articles."""
     with _store(ctx) as store:
         st = api.story(store, story_id)
-    if st is None:
-        raise click.ClickException(f"no story with id {story_id!r}")
+        if st is None:
+            raise click.ClickException(f"no story with id {story_id!r}")
+        account = None if brief else _account_with_progress(store, st["id"])
     if as_json:
-        click.echo(json.dumps(st, default=str, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(st | ({"account": account} if account else {}), default=str,
+                              ensure_ascii=False, indent=2))
         return
     out = _out()
     out.print(f"[bold]{escape(st['title'] or '(untitled story)')}[/bold]")
     span = f" · {_day(st['first'])} – {_day(st['last'])}" if st["first"] else " · undated"
     out.print(f"[dim]{st['id']} · {st['articles']} article(s) from {st['outlets']} independent "
               f"outlet(s){span}[/dim]", highlight=False)
+    if account is not None:
+        render.account(out, account, limit=None if show_all else 12)
+    out.print()
+    out.print("[bold]Articles[/bold]")
+    number = {a["id"]: i + 1 for i, a in enumerate(account["articles"])} if account else {}
     by_outlet: dict[str, list[dict[str, Any]]] = {}
     for m in st["members"]:
         by_outlet.setdefault(m["source"] or "(unknown outlet)", []).append(m)
     for outlet, members in sorted(by_outlet.items(), key=lambda kv: (kv[1][0]["published"] is None,
                                                                      kv[1][0]["published"] or 0)):
-        out.print()
         out.print(f"[bold cyan]{escape(outlet)}[/bold cyan]")
         for m in members:
-            out.print(f"  {_day(m['published']):16} {m['id']}  {escape(m['title'] or '')}",
+            n = f"[{number[m['id']]}]" if m["id"] in number else ""
+            out.print(f"  {n:5}{_day(m['published']):16} {m['id']}  {escape(m['title'] or '')}",
                       highlight=False)
             if m["original_id"]:
                 why = "; ".join(f"{e['method']} {e['score']:.2f}" for e in m["evidence"] or [])
-                out.print(f"  {'':16} [yellow]copy of {m['original_id']}[/yellow] ({escape(why)})",
+                out.print(f"  {'':21} [yellow]copy of {m['original_id']}[/yellow] ({escape(why)})",
                           highlight=False)
+
+
+def _account_with_progress(store: Store, story_id: str) -> dict[str, Any] | None:
+    progress = Progress(TextColumn("[bold]analyse"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("articles"), TimeElapsedColumn(), console=err, transient=True)
+    with progress:
+        task = progress.add_task("analyse", total=None)
+
+        def tick(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return api.story_account(store, story_id, progress=tick)
 
 
 @main.command()
@@ -283,7 +305,66 @@ def split(ctx: click.Context, story_id: str, article_ids: tuple[str, ...]) -> No
 
 @main.group()
 def export() -> None:
-    """Write stored data as JSONL."""
+    """Write stored data: articles, quotes and claims as JSONL, a story as JSON or Markdown."""
+
+
+@export.command("story")
+@click.argument("story_id")
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json",
+              show_default=True)
+@click.option("-o", "--out", type=click.File("w", encoding="utf-8"), default="-",
+              help="Output file (default stdout).")
+@click.pass_context
+def export_story(ctx: click.Context, story_id: str, fmt: str, out: TextIO) -> None:
+    """A story's account: entities, aligned quotes, claims, coverage, timeline, cited summary."""
+    with _store(ctx) as store:
+        data = _account_with_progress(store, story_id)
+    if data is None:
+        raise click.ClickException(f"no story with id {story_id!r}")
+    if fmt == "json":
+        out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(api.account_markdown(data))
+
+
+def _export_rows(ctx: click.Context, which: str, story_id: str | None, out: TextIO) -> None:
+    fn = api.export_quotes if which == "quotes" else api.export_claims
+    with _store(ctx) as store:
+        progress = Progress(TextColumn(f"[bold]{which}"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("stories"), TimeElapsedColumn(), console=err, transient=True,
+                            disable=story_id is not None)
+        with progress:
+            task = progress.add_task(which, total=None)
+            try:
+                for row in fn(store, story_id=story_id,
+                              progress=lambda d, t: progress.update(task, completed=d, total=t)):
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            except KeyError as exc:
+                raise click.ClickException(str(exc.args[0])) from None
+
+
+@export.command("quotes")
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--story", "story_id", help="Only this story (default: every story).")
+@click.option("-o", "--out", type=click.File("w", encoding="utf-8"), default="-",
+              help="Output file (default stdout).")
+@click.pass_context
+def export_quotes(ctx: click.Context, fmt: str, story_id: str | None, out: TextIO) -> None:
+    """One JSON object per quote: article, story, start, end, quote, speaker, verb, kind,
+    aligned_id (start/end are offsets into the article's cleaned text)."""
+    _export_rows(ctx, "quotes", story_id, out)
+
+
+@export.command("claims")
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--story", "story_id", help="Only this story (default: every story).")
+@click.option("-o", "--out", type=click.File("w", encoding="utf-8"), default="-",
+              help="Output file (default stdout).")
+@click.pass_context
+def export_claims(ctx: click.Context, fmt: str, story_id: str | None, out: TextIO) -> None:
+    """One JSON object per claim: story, claim, value, unit, status (corroborated,
+    single-source, contradicted), outlets, articles, sentences."""
+    _export_rows(ctx, "claims", story_id, out)
 
 
 @export.command("articles")

@@ -45,6 +45,41 @@ def outlet_from_url(url: str | None) -> str | None:
     return host
 
 
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "ac", "edu", "ne", "or", "go"})
+_NAME_SUFFIXES = ("news", "online", "newspaper", "network", "media", "group", "daily", "digital")
+
+
+def publisher_key(source: str | None, url: str | None = None) -> str | None:
+    """The publisher behind an outlet, so one publisher's several sites count once:
+    ``bbc.co.uk``, ``www.bbc.com`` and "BBC News" all give ``bbc``.
+
+    A heuristic (no public-suffix list ships offline with a maintained library
+    here): the registered label of the host, else the outlet's name without
+    "the" and words like "News".
+    """
+    host = outlet_from_url(url) or (source.strip().lower() if source and "." in source
+                                    and " " not in source.strip() else None)
+    if host:
+        labels = [x for x in host.lower().split(".") if x]
+        if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL:
+            return labels[-3]
+        return labels[-2] if len(labels) >= 2 else labels[0]
+    if not source or not source.strip():
+        return None
+    words = re.sub(r"[^\w\s]", " ", source.lower()).split()
+    if words and words[0] == "the":
+        words = words[1:]
+    while len(words) > 1 and words[-1] in _NAME_SUFFIXES:
+        words = words[:-1]
+    return "".join(words) or None
+
+
+def outlet_label(outlet: str | None, voice: str) -> str:
+    """How an account names an outlet: its name, or for an article without one,
+    "unknown outlet (<article id>)" so two unnamed outlets stay apart."""
+    return outlet or f"unknown outlet ({voice.removeprefix('article:')})"
+
+
 def outlet_from_attribution(snippet: str) -> str | None:
     """The site named by attribution spam such as ``This news data comes from:http://x.com``."""
     m = _URL_RE.search(snippet)

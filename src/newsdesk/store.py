@@ -141,6 +141,30 @@ story_corrections = sa.Table(
 )
 
 
+# What the account components extracted from one article (sentences, mentions,
+# quotes, figures, dates), as JSON, with a hash of their inputs: the article's
+# content and every component's version. Recomputed only when that hash changes.
+article_analyses = sa.Table(
+    "article_analyses",
+    metadata,
+    sa.Column("article_id", sa.String(200), primary_key=True),
+    sa.Column("input_hash", sa.String(64), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# A story's account as JSON, with a hash of its inputs (members, their analyses,
+# copy folding, component versions); recomputed only when that hash changes.
+story_accounts = sa.Table(
+    "story_accounts",
+    metadata,
+    sa.Column("story_id", sa.String(40), primary_key=True),
+    sa.Column("input_hash", sa.String(64), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+
 def _m0001_articles(conn: Connection) -> None:
     for table in (articles, ingested_inputs, outlet_lines):
         table.create(conn, checkfirst=True)
@@ -156,11 +180,17 @@ def _m0003_stories(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _m0004_accounts(conn: Connection) -> None:
+    for table in (article_analyses, story_accounts):
+        table.create(conn, checkfirst=True)
+
+
 # Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_articles", _m0001_articles),
     ("0002_copies", _m0002_copies),
     ("0003_stories", _m0003_stories),
+    ("0004_accounts", _m0004_accounts),
 ]
 
 
@@ -537,6 +567,43 @@ class Store:
                 story_members.c.story_id.startswith(prefix, autoescape=True)).limit(2)))
         return ids[0] if len(ids) == 1 else None
 
+    # --- accounts ----------------------------------------------------------------------
+    def get_analyses(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """article id -> (input hash, JSON) of its stored analysis."""
+        out: dict[str, tuple[str, str]] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(ids), 500):
+                q = sa.select(article_analyses.c.article_id, article_analyses.c.input_hash,
+                              article_analyses.c.data).where(article_analyses.c.article_id.in_(chunk))
+                out.update({r.article_id: (r.input_hash, r.data) for r in conn.execute(q)})
+        return out
+
+    def save_analyses(self, rows: Mapping[str, tuple[str, str]]) -> None:
+        if not rows:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(article_analyses.delete().where(article_analyses.c.article_id.in_(list(rows))))
+            conn.execute(article_analyses.insert(), [
+                {"article_id": k, "input_hash": h, "data": d, "created_at": _utcnow()}
+                for k, (h, d) in rows.items()])
+
+    def get_account(self, story_id: str) -> tuple[str, str] | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(story_accounts.c.input_hash, story_accounts.c.data)
+                             .where(story_accounts.c.story_id == story_id)).first()
+        return (r.input_hash, r.data) if r else None
+
+    def save_account(self, story_id: str, input_hash: str, data: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(story_accounts.delete().where(story_accounts.c.story_id == story_id))
+            conn.execute(story_accounts.insert().values(story_id=story_id, input_hash=input_hash,
+                                                        data=data, created_at=_utcnow()))
+
+    def story_ids(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.scalars(sa.select(story_members.c.story_id).distinct()
+                                     .order_by(story_members.c.story_id)))
+
     # --- ingest bookkeeping ----------------------------------------------------------
     def input_done(self, digest: str) -> bool:
         with self.engine.connect() as conn:
@@ -660,3 +727,8 @@ def _row_article(row: sa.Row) -> Article:
         removed=removed,
         dateline=m["dateline"],
     )
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

@@ -1,0 +1,86 @@
+"""The store's side of accounts: per-article analyses and story accounts are cached
+with a hash of their inputs, and recomputed only when an input changes (an
+article's text or date, a story's members or copy folding, a component version).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .account import ArticleAnalysis, analyse_article, analysis_hash, build_account, components
+from .records import Article
+from .store import Store
+
+__all__ = ["claim_rows", "quote_rows", "story_account"]
+
+Progress = Callable[[int, int], None]  # (done, total) articles analysed
+
+
+def _analyses(store: Store, arts: dict[str, Article],
+              progress: Progress | None = None) -> tuple[dict[str, ArticleAnalysis], dict[str, str]]:
+    stored = store.get_analyses(list(arts))
+    out: dict[str, ArticleAnalysis] = {}
+    hashes: dict[str, str] = {}
+    fresh: dict[str, tuple[str, str]] = {}
+    todo = []
+    for aid, a in arts.items():
+        h = hashes[aid] = analysis_hash(a)
+        if aid in stored and stored[aid][0] == h:
+            out[aid] = ArticleAnalysis.from_json(stored[aid][1])
+        else:
+            todo.append(a)
+    for i, a in enumerate(todo):
+        x = analyse_article(a)
+        out[a.id] = x
+        fresh[a.id] = (hashes[a.id], x.to_json())
+        if progress:
+            progress(i + 1, len(todo))
+    store.save_analyses(fresh)
+    return out, hashes
+
+
+def story_account(store: Store, story_id: str, *, progress: Progress | None = None,
+                  refresh: bool = False) -> dict[str, Any] | None:
+    """The account of a story (id or unique prefix) as JSON data, from the cache
+    when none of its inputs changed. None when there is no such story."""
+    sid = store.resolve_story_id(story_id)
+    if sid is None:
+        return None
+    rows = store.story_rows(sid)
+    arts = store.get_articles([r["id"] for r in rows])
+    copy_of = {r["id"]: r["original_id"] for r in rows if r["original_id"]}
+    analyses, hashes = _analyses(store, arts, progress)
+    key = json.dumps([
+        sorted((aid, hashes[aid], copy_of.get(aid), a.source, a.url, a.title) for aid, a in arts.items()),
+        components(),
+    ])
+    input_hash = hashlib.sha256(key.encode()).hexdigest()[:32]
+    cached = store.get_account(sid)
+    if cached and cached[0] == input_hash and not refresh:
+        data: dict[str, Any] = json.loads(cached[1])
+        return data
+    data = build_account(sid, list(arts.values()), analyses, copy_of=copy_of).to_json()
+    store.save_account(sid, input_hash, json.dumps(data, ensure_ascii=False))
+    return data
+
+
+def quote_rows(account: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """One export row per quote of an account, with offsets into its article's cleaned text."""
+    for q in account["quotes"]:
+        for w in q["wordings"]:
+            yield {"article": w["article"], "story": account["story"], "start": w["start"],
+                   "end": w["end"], "quote": w["text"], "speaker": w["speaker"], "verb": w["verb"],
+                   "kind": w["kind"], "aligned_id": q["id"], "relation": w["relation"]}
+
+
+def claim_rows(account: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """One export row per claim of an account, with its supporting sentences."""
+    for c in account["claims"]:
+        yield {"story": account["story"], "claim": c["claim"], "value": c["value"], "unit": c["unit"],
+               "status": c["status"], "outlets": c["outlets"], "articles": c["articles"],
+               "sentences": [{"article": s["article"], "sentence": s["sentence"], "start": s["start"],
+                              "end": s["end"], "text": s["text"]} for s in c["supports"]],
+               "kind": c["kind"], "counts": c["counts"], "id": c["id"]}

@@ -1,0 +1,216 @@
+"""Claims of a story and how many independent outlets stand behind each.
+
+Three kinds of claim:
+
+* figure: a number with its unit and what it counts (``figures.py`` extracts
+  them; ``figures.group_figures`` says which state the same quantity). Outlets
+  that give inconsistent values for one quantity make it *contradicted*.
+* statement: a sentence of reported fact; sentences of different articles whose
+  embeddings are close state the same fact.
+* attribution: one statement that outlets attribute to different speakers
+  (from the quote alignment) — contradicted by construction.
+
+Independence: an article's *voice* is its publisher (``metadata.publisher_key``),
+and a copy speaks with its original's voice, so a wire story on ten sites, or
+one publisher's two sites, count once. Two or more voices make a claim
+*corroborated*; one makes it *single-source*.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from . import figures as figures_mod
+from .alignment import AlignedQuote
+from .metadata import outlet_label
+from .records import Figure
+
+__all__ = ["COMPONENT", "Claim", "Sentence", "Support", "attribution_claims", "figure_claims",
+           "statement_claims"]
+
+COMPONENT = "claims.v1"
+Status = Literal["corroborated", "single-source", "contradicted"]
+# Cosine of MiniLM sentence embeddings above which two sentences of different
+# articles state the same fact. Set on the seed pair, where the same-fact pairs
+# score 0.72-0.95 and the closest different-fact pair 0.69 (docs/benchmarks.md);
+# best-first linking with one sentence per article keeps the rest apart.
+SAME_FACT = 0.70
+MIN_WORDS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence of a cleaned article, with its outlet and independence key."""
+
+    article: str
+    index: int
+    start: int
+    end: int
+    text: str
+    outlet: str | None
+    voice: str
+    quoted: float = 0.0  # share of its characters inside quotes
+
+
+@dataclass(frozen=True, slots=True)
+class Support:
+    """Where one article states a claim."""
+
+    article: str
+    outlet: str | None
+    voice: str
+    sentence: int
+    text: str  # the article's sentence, verbatim
+    start: int  # the sentence's span in the article
+    end: int
+    value: float | None = None
+    expression: str | None = None  # the figure as written: "roughly 15,000 troops"
+    confirms: bool = True  # False: consistent but vaguer ("thousands" beside "15,000")
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    id: str
+    kind: Literal["figure", "statement", "attribution"]
+    text: str
+    status: Status
+    supports: tuple[Support, ...]
+    value: float | None = None
+    unit: str | None = None
+    counts: str | None = None
+    values: dict[str, float | None] = field(default_factory=dict)  # outlet -> value, figures
+
+    @property
+    def voices(self) -> int:
+        """Independent voices that state the claim (vaguer consistent figures aside)."""
+        return len({s.voice for s in self.supports if s.confirms})
+
+    @property
+    def outlets(self) -> tuple[str, ...]:
+        return tuple(sorted({outlet_label(s.outlet, s.voice) for s in self.supports if s.confirms}))
+
+    @property
+    def articles(self) -> tuple[str, ...]:
+        return tuple(sorted({s.article for s in self.supports if s.confirms}))
+
+
+def _claim_id(kind: str, supports: Sequence[Support], extra: str = "") -> str:
+    key = kind + extra + "|" + "|".join(sorted(f"{s.article}:{s.start}" for s in supports))
+    return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+def _status(voices: int, contradicted: bool) -> Status:
+    if contradicted:
+        return "contradicted"
+    return "corroborated" if voices >= 2 else "single-source"
+
+
+def figure_claims(figs: Sequence[Figure], sentences: Mapping[tuple[str, int], Sentence]) -> list[Claim]:
+    """One claim per quantity the story's articles state."""
+    claims = []
+    for group in figures_mod.group_figures(figs):
+        found = [(f, sentences.get((f.article, f.sentence if f.sentence is not None else -1)))
+                 for f in group]
+        pairs = [(f, s) for f, s in found if s is not None]
+        if not pairs:
+            continue
+        by_voice: dict[str, list[Figure]] = {}
+        for f, s in pairs:
+            by_voice.setdefault(s.voice, []).append(f)
+        # Contradicted: two independent voices whose figures for the quantity disagree.
+        voices = list(by_voice)
+        contradicted = any(
+            not figures_mod.consistent(fa, fb)
+            for i, va in enumerate(voices) for vb in voices[i + 1:]
+            for fa in by_voice[va] for fb in by_voice[vb]
+        )
+        ref = max(group, key=lambda f: (f.value is not None, not f.approx, len(f.text)))
+        # A number is corroborated only by voices that give a number too: "thousands
+        # of troops" does not contradict "roughly 15,000 troops", nor does it confirm it.
+        supports = [Support(f.article, s.outlet, s.voice, s.index, s.text, s.start, s.end, f.value,
+                            f.text, confirms=ref.value is None or f.value is not None)
+                    for f, s in pairs]
+        backing = len({s.voice for s in supports if s.confirms})
+        claims.append(Claim(
+            id=_claim_id("figure", supports, ref.counts or ""), kind="figure", text=ref.text,
+            status=_status(backing, contradicted), supports=tuple(supports),
+            value=ref.value, unit=ref.unit, counts=ref.counts,
+            values={s.outlet or s.article: s.value for s in supports},
+        ))
+    return claims
+
+
+def statement_claims(sentences: Sequence[Sentence], vectors: np.ndarray,
+                     threshold: float = SAME_FACT) -> list[Claim]:
+    """Group sentences of different articles that state the same fact.
+
+    Sentences that are mostly quotation are left to the quote alignment; very
+    short ones (captions, datelines) say too little to be claims.
+    """
+    keep = [i for i, s in enumerate(sentences) if s.quoted < 0.5 and len(s.text.split()) >= MIN_WORDS]
+    if not keep:
+        return []
+    vec = vectors[keep]
+    sims = vec @ vec.T
+    parent = list(range(len(keep)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    # Best-first linking, one sentence per article per claim: the closest pairs
+    # join first, and a claim never takes two sentences of one article.
+    members: dict[int, set[str]] = {i: {sentences[keep[i]].article} for i in range(len(keep))}
+    pairs = [(sims[i, j], i, j) for i in range(len(keep)) for j in range(i + 1, len(keep))
+             if sims[i, j] >= threshold and sentences[keep[i]].article != sentences[keep[j]].article]
+    for _, i, j in sorted(pairs, reverse=True):
+        ri, rj = find(i), find(j)
+        if ri == rj or members[ri] & members[rj]:
+            continue
+        parent[rj] = ri
+        members[ri] |= members.pop(rj)
+
+    groups: dict[int, list[int]] = {}
+    for i in range(len(keep)):
+        groups.setdefault(find(i), []).append(i)
+    claims = []
+    for idx in groups.values():
+        ss = [sentences[keep[i]] for i in idx]
+        # The claim's wording: the sentence closest to the others (the medoid).
+        medoid = max(idx, key=lambda i: (float(sims[i, idx].sum()), -i))
+        supports = tuple(Support(s.article, s.outlet, s.voice, s.index, s.text, s.start, s.end)
+                         for s in ss)
+        voices = len({s.voice for s in ss})
+        claims.append(Claim(id=_claim_id("statement", supports), kind="statement",
+                            text=sentences[keep[medoid]].text, status=_status(voices, False),
+                            supports=supports))
+    return claims
+
+
+def attribution_claims(aligned: Sequence[AlignedQuote],
+                       sentences: Mapping[tuple[str, int], Sentence]) -> list[Claim]:
+    """A statement that independent outlets attribute to different speakers."""
+    claims = []
+    for a in aligned:
+        speakers = {w.quote.speaker for w in a.wordings if w.quote.speaker}
+        if len(speakers) < 2 or not any(w.different_speaker for w in a.wordings):
+            continue
+        supports = []
+        for w in a.wordings:
+            s = sentences.get((w.quote.article, w.quote.sentence if w.quote.sentence is not None else -1))
+            if s is not None:
+                supports.append(Support(s.article, s.outlet, s.voice, s.index, s.text, s.start, s.end,
+                                        expression=w.quote.speaker))
+        if len({s.voice for s in supports}) < 2:
+            continue
+        text = f"who said \u201c{a.reference.text}\u201d: " + " / ".join(sorted(speakers))
+        claims.append(Claim(id=_claim_id("attribution", supports), kind="attribution", text=text,
+                            status="contradicted", supports=tuple(supports)))
+    return claims

@@ -1,0 +1,323 @@
+"""People, organisations and places of a story, merged across spellings.
+
+spaCy finds the mentions; what no library does for news is the merge across
+articles: "Kim Jong-un", "Kim Jong Un" and "Kim" are one person, "Putin" is the
+"Vladimir Putin" named earlier, and "the Russian president" is Putin when the
+story calls him "Russian President Vladimir Putin" and nobody else. (spaCy's
+entity linker needs a knowledge base, coreferee and neuralcoref do not run on
+spaCy 3.8, and none of them merges across documents.) The rules:
+
+* a name's key folds case, hyphens, accents, possessives and a leading "the";
+* a person named by a part of a full name (surname, first name, the last two
+  words) joins that full name when exactly one full name of the story fits;
+* the kind of an entity is the majority of spaCy's labels over its mentions
+  (the small model calls Kyiv a person now and then);
+* roles come from the words spaCy parses as modifiers of a person's name
+  ("Russian President", "North Korea's leader"); "the <role>" in any article is
+  a mention of that person when no other person of the story holds that role.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from .records import Entity, Mention
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span
+
+__all__ = ["COMPONENT", "EntityIndex", "article_mentions", "merge_entities", "name_key"]
+
+COMPONENT = "entities.rules.v1"
+
+Kind = Literal["person", "organisation", "place", "group", "other"]
+_KIND: dict[str, Kind] = {
+    "PERSON": "person", "ORG": "organisation", "GPE": "place", "LOC": "place", "FAC": "place",
+    "NORP": "group",
+}
+LABELS = frozenset(_KIND)
+_TITLES = frozenset(
+    "mr mrs ms miss dr prof sir dame lord lady rev gen col lt sgt capt sen rep gov pres "
+    "president premier minister chancellor king queen prince princess pope judge justice".split()
+)
+# Words that may stand in a role before a name but are not the role itself.
+_ROLE_STOP = frozenset("the a an his her their its our former then new late acting".split())
+_ROLE_HEADS = frozenset(
+    "president leader minister premier chancellor secretary spokesman spokeswoman spokesperson "
+    "chief director chairman chairwoman chair ceo governor mayor senator representative "
+    "ambassador general commander king queen prince pope counterpart founder head lawyer "
+    "attorney judge official officer coach manager prosecutor analyst economist professor "
+    "envoy dictator monarch emperor ruler candidate nominee speaker".split()
+)
+
+
+def _fold(s: str) -> str:
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    return s.casefold()
+
+
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+def name_key(text: str) -> str:
+    """A name folded for comparison: 'Kim Jong-un' and 'Kim Jong Un' give 'kim jong un'."""
+    s = _fold(text.strip())
+    s = _POSSESSIVE.sub("", s)
+    s = re.sub(r"[-‐‑–_.]", " ", s)
+    s = re.sub(r"[^\w\s&]", "", s)
+    words = s.split()
+    if words and words[0] == "the":
+        words = words[1:]
+    return " ".join(words)
+
+
+def _person_words(key: str) -> list[str]:
+    return [w for w in key.split() if w not in _TITLES]
+
+
+def _clean_span(span: Span) -> tuple[int, int, str] | None:
+    """Character offsets of an entity span without a leading 'the' or a trailing possessive."""
+    tokens = list(span)
+    while tokens and tokens[0].lower_ in ("the",):
+        tokens = tokens[1:]
+    while tokens and tokens[-1].text in ("'s", "’s", "'", "’"):
+        tokens = tokens[:-1]
+    if not tokens:
+        return None
+    start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+    text = span.doc.text[start:end]
+    if not any(c.isalpha() for c in text):
+        return None
+    return start, end, text
+
+
+def _role_of(span: Span) -> str | None:
+    """The role words spaCy parses as modifying a person's name: 'Russian President'."""
+    doc = span.doc
+    i = span.start - 1
+    words: list[str] = []
+    while i >= 0:
+        t = doc[i]
+        if t.is_punct and t.text not in ("'s", "’s"):
+            break
+        if t.ent_type_ == "PERSON":
+            break
+        inside = span.start <= t.head.i < span.end or (words and t.head.i > i and t.head.i < span.end)
+        if not inside and t.text not in ("'s", "’s"):
+            break
+        if t.pos_ not in ("PROPN", "NOUN", "ADJ", "PART"):
+            break
+        words.append(t.text)
+        i -= 1
+    words.reverse()
+    while words and words[0].lower() in _ROLE_STOP:
+        words = words[1:]
+    if not words or words[-1].lower() not in _ROLE_HEADS:
+        return None
+    return _role_text(" ".join(words))
+
+
+def _role_text(text: str) -> str:
+    return re.sub(r"\s+(['’]s)", r"\1", text).lower()
+
+
+def _apposition_role(span: Span) -> str | None:
+    """'Kim Jong Un, North Korea's leader,' and "North Korea's leader Kim Jong-un"
+    (parsed as the name in apposition to the role) -> "north korea's leader"."""
+    root = span.root
+    head = root.head
+    if root.dep_ == "appos" and head.i < span.start and head.lower_ in _ROLE_HEADS:
+        words = [t.text for t in head.subtree if t.i <= head.i and t.lower_ not in _ROLE_STOP
+                 and not t.is_punct]
+        if words:
+            return _role_text(" ".join(words))
+    for child in root.children:
+        if child.dep_ == "appos" and child.lower_ in _ROLE_HEADS:
+            left = [t for t in child.subtree if t.i <= child.i]
+            words = [t.text for t in left if t.lower_ not in _ROLE_STOP and not t.is_punct]
+            if words:
+                return _role_text(" ".join(words))
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """A role an article gives a named person: ('vladimir putin', 'russian president')."""
+
+    article: str
+    person: str  # the name as written
+    role: str
+
+
+def article_mentions(doc: Doc, article_id: str) -> tuple[list[Mention], list[Role]]:
+    """Named mentions of one parsed article, and the roles it gives people."""
+    mentions: list[Mention] = []
+    roles: list[Role] = []
+    for ent in doc.ents:
+        if ent.label_ not in LABELS:
+            continue
+        cleaned = _clean_span(ent)
+        if cleaned is None:
+            continue
+        start, end, text = cleaned
+        mentions.append(Mention(article_id, start, end, text, ent.label_))
+        if ent.label_ == "PERSON":
+            for role in (_role_of(ent), _apposition_role(ent)):
+                if role:
+                    roles.append(Role(article_id, text, role))
+    return mentions, roles
+
+
+def _role_words(role: str) -> list[str]:
+    return [w for w in re.split(r"[\s'’]+", role.lower()) if w and w != "s"]
+
+
+def _role_matches(description: str, role: str) -> bool:
+    """'the russian president' matches 'russian president'; 'the north korean leader'
+    matches "north korea's leader" (demonyms share a 4+ letter stem with the country)."""
+    d, r = _role_words(description), _role_words(role)
+    if not d or not r or d[-1] != r[-1]:
+        return False
+    for w in d[:-1]:
+        if not any(w == x or (len(w) >= 4 and len(x) >= 4 and (w[:5] == x[:5])) for x in r[:-1]):
+            return False
+    return True
+
+
+_DESCRIPTION = re.compile(
+    r"\b[Tt]he\s+((?:[A-Z][\w'’-]*\s+){0,3}(?:[a-z]+\s+)?(" + "|".join(sorted(_ROLE_HEADS)) + r"))\b"
+)
+
+
+def _descriptions(text: str) -> Iterable[tuple[int, int, str]]:
+    for m in _DESCRIPTION.finditer(text):
+        yield m.start(), m.end(), m.group(1)
+
+
+class EntityIndex:
+    """Resolves a name or description written in a story to its merged entity."""
+
+    def __init__(self, entities: Sequence[Entity]) -> None:
+        self.entities = list(entities)
+        self._by_key: dict[str, Entity] = {}
+        for e in self.entities:
+            for alias in e.aliases:
+                self._by_key.setdefault(name_key(alias), e)
+
+    def resolve(self, name: str | None) -> Entity | None:
+        if not name:
+            return None
+        key = name_key(name)
+        if key in self._by_key:
+            return self._by_key[key]
+        words = _person_words(key)
+        fits = [e for e in self.entities if e.kind == "person" and words
+                and _part_of(words, _person_words(name_key(e.name)))]
+        if len(fits) == 1:
+            return fits[0]
+        for e in self.entities:
+            if any(_role_matches(key, r) for r in e.roles):
+                return e
+        return None
+
+    def canonical(self, name: str | None) -> str | None:
+        """The merged full name, or the name itself when the story has no entity for it."""
+        e = self.resolve(name)
+        return e.name if e else name
+
+
+def _part_of(part: list[str], full: list[str]) -> bool:
+    """Is ``part`` a surname, first name or a trailing/leading run of ``full``?"""
+    if not part or len(part) >= len(full):
+        return False
+    n = len(part)
+    return full[-n:] == part or full[:n] == part
+
+
+def merge_entities(mentions: Iterable[Mention], roles: Iterable[Role] = (),
+                   texts: Mapping[str, str] | None = None) -> list[Entity]:
+    """Merge the mentions of a story's articles into entities.
+
+    ``texts`` (article id -> cleaned text) lets role descriptions such as "the
+    Russian president" be added as mentions of the one person holding that role.
+    """
+    by_key: dict[str, list[Mention]] = defaultdict(list)
+    for m in mentions:
+        key = name_key(m.text)
+        if key:
+            by_key[key].append(m)
+
+    labels = {k: Counter(_KIND[m.label] for m in ms) for k, ms in by_key.items()}
+    kind_of: dict[str, Kind] = {k: c.most_common(1)[0][0] for k, c in labels.items()}
+
+    # Persons named by part of a full name join it when exactly one full name fits.
+    parent: dict[str, str] = {}
+    persons = [k for k in by_key if kind_of[k] == "person"]
+    for k in sorted(persons, key=lambda k: len(k.split())):
+        words = _person_words(k)
+        fits = [f for f in persons if f != k and _part_of(words, _person_words(f))]
+        roots = {_root(parent, f) for f in fits}
+        if len(roots) == 1:
+            parent[k] = roots.pop()
+    # A group of mentions whose key is the whole of another only differing by a title.
+    groups: dict[str, list[str]] = defaultdict(list)
+    for k in by_key:
+        groups[_root(parent, k)].append(k)
+
+    role_of: dict[str, set[str]] = defaultdict(set)
+    for r in roles:
+        root = _root(parent, name_key(r.person))
+        if root in groups:
+            role_of[root].add(r.role)
+
+    # A role held by exactly one person makes "the <role>" a mention of that person.
+    holders: dict[str, set[str]] = defaultdict(set)
+    for root, held in role_of.items():
+        for role in held:
+            holders[role].add(root)
+    extra: dict[str, list[Mention]] = defaultdict(list)
+    for aid, text in (texts or {}).items():
+        for start, end, desc in _descriptions(text):
+            who = {root for role, held_by in holders.items() if _role_matches(desc, role)
+                   for root in held_by}
+            if len(who) == 1:
+                extra[who.pop()].append(Mention(aid, start, end, text[start:end], "ROLE"))
+
+    entities = []
+    for root, keys in groups.items():
+        ms = sorted((m for k in keys for m in by_key[k]), key=lambda m: (m.article, m.start))
+        forms = Counter(m.text for m in ms)
+        name = _fullest(forms)
+        kind = Counter(kind_of[k] for k in keys for _ in by_key[k]).most_common(1)[0][0]
+        all_ms = ms + sorted(extra.get(root, ()), key=lambda m: (m.article, m.start))
+        aliases = tuple(sorted({m.text for m in all_ms}, key=lambda a: (-forms.get(a, 0), a)))
+        entities.append(Entity(
+            id=hashlib.sha1(f"{kind}:{name_key(name)}".encode()).hexdigest()[:12],
+            name=name, kind=kind, aliases=aliases, mentions=tuple(all_ms),
+            roles=tuple(sorted(role_of.get(root, ()))),
+        ))
+    entities.sort(key=lambda e: (-len(e.mentions), e.name))
+    return entities
+
+
+def _fullest(forms: Counter[str]) -> str:
+    """The most complete written form; among equally long ones, the most frequent."""
+    def words(f: str) -> int:
+        return len(_person_words(name_key(f)))
+
+    return max(forms, key=lambda f: (words(f), forms[f], -len(f), f))
+
+
+def _root(parent: Mapping[str, str], k: str) -> str:
+    seen = set()
+    while k in parent and k not in seen:
+        seen.add(k)
+        k = parent[k]
+    return k
