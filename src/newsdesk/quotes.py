@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from newsdesk.records import Quote, QuoteKind
 
 if TYPE_CHECKING:
+    from spacy.language import Language
     from spacy.tokens import Doc, Span, Token
 
 __all__ = ["COMPONENT", "extract_quotes"]
@@ -181,10 +182,23 @@ def extract_quotes(text: str, article_id: str = "", *, doc: Doc | None = None) -
     for off, piece in _chunks(text, _CHUNK_CHARS):
         if not piece.strip():
             continue
-        d = pipeline(piece)
+        d = _parse(pipeline, piece)
         out.extend(_extract_doc(d, article_id, off, sent_base))
         sent_base += sum(1 for _ in d.sents)
     return out
+
+
+def _parse(pipeline: Language, text: str) -> Doc:
+    """Parse with a sentence break at every line break: scraped headlines and
+    captions have no final period, and a sentence running across them spoils
+    the parse of the next one (spaCy's parser keeps boundaries set before it)."""
+    doc = pipeline.make_doc(text)
+    for t in doc[1:]:
+        if "\n" in text[max(0, t.idx - 3) : t.idx] and not t.is_space:
+            prev = text[: t.idx].rstrip(" \t")
+            if prev.endswith("\n"):
+                t.is_sent_start = True
+    return pipeline(doc)
 
 
 def _chunks(text: str, size: int) -> Iterable[tuple[int, str]]:
