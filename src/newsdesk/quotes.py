@@ -282,7 +282,7 @@ def _extract_doc(doc: Doc, article_id: str, offset: int, sent_base: int) -> list
     prev_para = -10
     wpara = _word_paragraphs(text, paras)
     for start, end, kind, qcue, k in items:
-        start, end = _trim(text, start, end)
+        start, end = _trim(text, start, end, kind == "direct")
         if end <= start:
             continue
         para = wpara[bisect.bisect_right(paras, start) - 1]
@@ -436,10 +436,12 @@ def _outside_words(text: str, a: int, b: int, segs: list[_Seg]) -> int:
     return len(words)
 
 
-def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+def _trim(text: str, a: int, b: int, direct: bool) -> tuple[int, int]:
+    # A direct quote keeps its own final "." or "?"; a reported clause does not.
+    tail = ",;:—–-" if direct else ",;:—–-."
     while a < b and (text[a].isspace() or text[a] in ",;:—–-"):
         a += 1
-    while b > a and (text[b - 1].isspace() or text[b - 1] in ",;:—–-."):
+    while b > a and (text[b - 1].isspace() or text[b - 1] in tail):
         b -= 1
     return a, b
 
@@ -528,6 +530,21 @@ def _parenthetical(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cu
     if sent.end - hi >= 2:
         right = doc[hi : sent.end]
         yield cue, right[0].idx, right[-1].idx + len(right[-1])
+
+
+_FRAME_PREPS = frozenset({"about", "of", "for", "against", "on", "with", "over"})
+
+
+def _frames(t: Token) -> Iterable[tuple[str, Token]]:
+    """(frame, head of the content) of a verb: "ccomp", "xcomp", "dobj" or
+    "prep_about" ("warned about X"), as the learned cue list keys them."""
+    for c in t.children:
+        if c.dep_ in ("ccomp", "xcomp", "dobj"):
+            yield c.dep_, c
+        elif c.dep_ == "prep" and c.lower_ in _FRAME_PREPS:
+            objs = [g for g in c.children if g.dep_ in ("pobj", "pcomp")]
+            if objs:
+                yield "prep_" + c.lower_, objs[0]
 
 
 def _subject(verb: Token) -> Token | None:

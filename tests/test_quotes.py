@@ -1,0 +1,281 @@
+"""Quote extraction on small hand-written texts and the project's samples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from newsdesk.quotes import COMPONENT, extract_quotes
+from newsdesk.records import Quote
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def find(quotes: list[Quote], fragment: str) -> Quote:
+    hits = [q for q in quotes if fragment in q.text]
+    assert len(hits) == 1, f"{fragment!r} in {[q.text for q in quotes]}"
+    return hits[0]
+
+
+def assert_offsets(text: str, quotes: list[Quote]) -> None:
+    for q in quotes:
+        assert text[q.start : q.end] == q.text
+        if q.speaker_start is not None and q.speaker_end is not None:
+            assert text[q.speaker_start : q.speaker_end] == q.speaker_text
+
+
+def test_component_is_versioned() -> None:
+    assert COMPONENT.startswith("quotes.") and COMPONENT.endswith(".v1")
+
+
+def test_direct_quote_speaker_after_and_he_added() -> None:
+    text = (
+        "Mayor Olivia Grantham opened the new library on Tuesday.\n"
+        '"This building belongs to every family in the valley," Grantham said.\n'
+        '"We will keep it open seven days a week," she added.\n'
+    )
+    qs = extract_quotes(text, "a1")
+    assert_offsets(text, qs)
+    first = find(qs, "This building belongs")
+    assert first.kind == "direct"
+    assert first.text == "This building belongs to every family in the valley"
+    assert first.speaker == "Olivia Grantham"
+    assert first.speaker_text == "Grantham"
+    assert first.verb == "said"
+    assert first.article == "a1"
+    second = find(qs, "seven days a week")
+    assert second.speaker == "Olivia Grantham"
+    assert second.speaker_text == "she"
+    assert second.verb == "added"
+    assert second.sentence == 2
+
+
+def test_curly_quotes_speaker_before_with_colon() -> None:
+    text = (
+        "The harbour master, Tomas Reyes, spoke to the crew on Friday.\n"
+        "Reyes said: \u201cThe storm is gone. The boats can leave at dawn.\u201d\n"
+    )
+    qs = extract_quotes(text)
+    assert_offsets(text, qs)
+    q = find(qs, "The storm is gone")
+    assert q.kind == "direct"
+    assert q.text == "The storm is gone. The boats can leave at dawn."
+    assert q.speaker == "Tomas Reyes"
+
+
+def test_speaker_in_the_middle_of_a_split_quote() -> None:
+    text = (
+        "Ingrid Solberg, the coach, was pleased after the match.\n"
+        '"We defended well for ninety minutes," Solberg said. '
+        '"Next week will be much harder against the champions."\n'
+    )
+    qs = extract_quotes(text)
+    assert_offsets(text, qs)
+    assert find(qs, "We defended well").speaker == "Ingrid Solberg"
+    second = find(qs, "Next week will be much harder")
+    assert second.kind == "direct"
+    assert second.speaker == "Ingrid Solberg"
+
+
+def test_paragraph_spanning_and_floating_quotes() -> None:
+    # The quote of the last two paragraphs runs over a paragraph break: news
+    # style leaves the first paragraph open and reopens the next one.
+    text = (
+        "Edwin Malloy, a farmer, lost half of his harvest to the flood.\n"
+        '"The water came up in an hour and did not go down for days," Malloy said.\n'
+        '"We have never seen anything like it in forty years here.\n'
+        '"Now we will have to borrow money to plant again next spring."\n'
+        "Officials promised help by the end of the month.\n"
+    )
+    qs = extract_quotes(text)
+    assert_offsets(text, qs)
+    a = find(qs, "never seen anything like it")
+    b = find(qs, "borrow money to plant")
+    assert a.kind == b.kind == "direct"
+    assert a.speaker == b.speaker == "Edwin Malloy"
+    assert "\n" not in a.text and "\n" not in b.text
+
+
+def test_floating_quote_takes_previous_speaker() -> None:
+    text = (
+        'Dr. Amara Okafor runs the clinic. "We treat forty patients a day," Okafor said.\n'
+        '"Most of them have waited more than a year for an appointment."\n'
+    )
+    qs = extract_quotes(text)
+    q = find(qs, "waited more than a year")
+    assert q.speaker == "Amara Okafor"
+    assert q.verb is None
+
+
+def test_indirect_quotes_said_that_and_told() -> None:
+    text = (
+        "Transport Minister Helena Vasquez said that the new bridge would open in May.\n"
+        "Vasquez told reporters the contractor had finished the steel work early.\n"
+    )
+    qs = extract_quotes(text)
+    assert_offsets(text, qs)
+    a = find(qs, "new bridge would open in May")
+    assert a.kind == "indirect"
+    assert a.speaker == "Helena Vasquez"
+    assert a.verb == "said"
+    b = find(qs, "contractor had finished")
+    assert b.kind == "indirect"
+    assert b.speaker == "Helena Vasquez"
+    assert b.verb == "told"
+
+
+def test_indirect_quote_cue_after_and_warned() -> None:
+    text = (
+        "The central bank governor, Marcus Lindqvist, spoke in Oslo.\n"
+        "Prices will keep rising until the summer, he warned.\n"
+    )
+    qs = extract_quotes(text)
+    q = find(qs, "Prices will keep rising")
+    assert q.kind == "indirect"
+    assert q.speaker == "Marcus Lindqvist"
+    assert q.speaker_text == "he"
+
+
+def test_according_to() -> None:
+    text = (
+        "The river rose by two metres overnight, according to Priya Natarajan, "
+        "who leads the regional water office.\n"
+    )
+    qs = extract_quotes(text)
+    q = find(qs, "river rose by two metres")
+    assert q.kind == "indirect"
+    assert q.verb == "according to"
+    assert q.speaker == "Priya Natarajan"
+
+
+def test_mixed_quote() -> None:
+    text = (
+        "Senator Rosa Delgado criticised the budget on Monday.\n"
+        'Delgado said the plan was "a gift to the richest families" and would hurt schools.\n'
+    )
+    qs = extract_quotes(text)
+    assert_offsets(text, qs)
+    q = find(qs, "a gift to the richest families")
+    assert q.kind == "mixed"
+    assert q.speaker == "Rosa Delgado"
+    assert "would hurt schools" in q.text
+
+
+def test_role_noun_and_apposition() -> None:
+    text = (
+        "The airline's spokesperson, Jane Whitcombe, confirmed the delays.\n"
+        "The spokesperson said that all flights would resume by noon.\n"
+    )
+    qs = extract_quotes(text)
+    q = find(qs, "all flights would resume")
+    assert q.speaker == "Jane Whitcombe"
+    assert q.speaker_text == "The spokesperson"
+
+
+def test_title_role_resolves_to_the_named_person() -> None:
+    text = (
+        "Brazilian President Luiz Moreira met farmers in the north.\n"
+        "The Brazilian president said the drought would be over by March.\n"
+    )
+    qs = extract_quotes(text)
+    q = find(qs, "drought would be over")
+    assert q.speaker == "Luiz Moreira"
+
+
+def test_pronoun_gender_from_honorific() -> None:
+    text = (
+        "Ms. Hannah Kowalski and Mr. Peter Brandt both ran for the council seat.\n"
+        '"I knocked on every door in the ward," she said.\n'
+    )
+    qs = extract_quotes(text)
+    q = find(qs, "knocked on every door")
+    assert q.speaker == "Hannah Kowalski"
+
+
+def test_unresolved_pronoun_is_none_never_the_pronoun() -> None:
+    text = '"It was a long night for everyone," he said.\n'
+    qs = extract_quotes(text)
+    q = find(qs, "long night")
+    assert q.speaker is None
+    assert q.speaker_text == "he"
+
+
+def test_scare_quotes_are_not_quotes() -> None:
+    text = 'The company called the product a "game changer" in its brochure.\n'
+    assert extract_quotes(text) == []
+
+
+def test_unbalanced_and_odd_quotation_marks() -> None:
+    text = (
+        'He is 6\'2" tall. "We lost the keys," Maria Lopez said.\n'
+        '"This one never closes\n'
+        'A line with a stray closing mark" here.\n'
+    )
+    qs = extract_quotes(text)
+    assert_offsets(text, qs)
+    assert find(qs, "We lost the keys").speaker == "Maria Lopez"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\n", '"', '""', "\u201c", "said"])
+def test_degenerate_texts(text: str) -> None:
+    assert extract_quotes(text) == []
+
+
+def test_passed_doc_is_used_and_mismatched_doc_ignored() -> None:
+    from newsdesk import nlp
+
+    text = '"The road is closed until Friday," Ahmed Karimi said.\n'
+    doc = nlp.load()(text)
+    with_doc = extract_quotes(text, doc=doc)
+    assert [q.speaker for q in with_doc] == ["Ahmed Karimi"]
+    other = nlp.load()("Nothing to see here.")
+    assert extract_quotes(text, doc=other) == extract_quotes(text)
+
+
+def test_long_text_is_parsed_in_pieces() -> None:
+    para = '"The lights went out at nine," Leila Haddad said.\n'
+    text = "Filler sentence about the weather today.\n" * 3000 + para
+    qs = extract_quotes(text)
+    q = find(qs, "lights went out")
+    assert text[q.start : q.end] == q.text
+    assert q.speaker == "Leila Haddad"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.sampled_from(list('ab CDe."\u201c\u201d\',:\n-') + ["said", " he ", "Ann Lee"]),
+        max_size=60,
+    ).map("".join)
+)
+def test_never_raises_and_offsets_hold(text: str) -> None:
+    qs = extract_quotes(text)
+    assert_offsets(text, qs)
+    for q in qs:
+        assert q.kind in ("direct", "indirect", "mixed")
+        assert q.speaker is None or q.speaker.lower() not in ("he", "she", "they", "i", "we")
+
+
+def test_sample_003_putin_quotes() -> None:
+    text = (SAMPLES / "003_1fbef299465c00bb.txt").read_text(encoding="utf-8")
+    qs = extract_quotes(text, "003")
+    assert_offsets(text, qs)
+    first = find(qs, "Your soldiers fought courageously and heroically")
+    assert first.kind == "direct"
+    assert first.speaker == "Vladimir Putin"
+    second = find(qs, "we will never forget the sacrifices")
+    assert second.speaker == "Vladimir Putin"
+    assert second.speaker_text == "he"
+    assert second.verb == "added"
+
+
+def test_sample_000_raw_scrape_putin_quote() -> None:
+    text = (SAMPLES / "000_2a837432b18d5e63.txt").read_text(encoding="utf-8")
+    qs = extract_quotes(text, "000")
+    assert_offsets(text, qs)
+    q = find(qs, "your special forces took part in the liberation of the Kursk region")
+    assert q.kind == "direct"
+    assert q.speaker == "Vladimir Putin"
