@@ -880,6 +880,8 @@ _DOC_NOUNS = frozenset(
     """
     statement release post tweet letter email e-mail report document memo filing
     note message website notice blog column op-ed lawsuit complaint submission
+    book study survey research analysis poll paper ruling decision judgment speech
+    interview video advertisement ad petition motion brief affidavit
     """.split()
 )
 _RELATIVE = frozenset({"who", "which", "that", "whom"})
@@ -911,7 +913,11 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
         return _Speaker(name, written, a, b)
     lemma = tok.lemma_.lower()
     if lemma in _DOC_NOUNS:
-        owner = [c for c in tok.children if c.dep_ == "poss"]
+        # "her statement", "the RCMP statement", "a report by the agency": the author.
+        owner = [c for c in tok.children if c.dep_ == "poss" or (
+            c.dep_ == "compound" and c.ent_type_ in ("PERSON", "ORG"))]
+        owner += [g for c in tok.children if c.dep_ in ("prep", "agent")
+                  and c.lower_ in ("by", "from") for g in c.children if g.dep_ == "pobj"]
         if owner:
             inner = _resolve(res, owner[0])
             if inner.name is not None:
@@ -921,15 +927,12 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
         before = [n for p, n in cands if p < tok.idx]
         name = before[-1] if before else cands[0][1]
         return _Speaker(name, written, a, b)
+    # "the company": the organisation named before. (Sending other definite
+    # descriptions, "the 26-year-old", to the most salient person was neutral on
+    # the development half, so they stay as written.)
     definite = any(c.lower_ == "the" for c in tok.lefts)
-    if definite and tok.tag_ == "NN":
-        if lemma in _ORG_NOUNS:
-            name = _salient(res, tok, "ORG", lemma)
-        elif lemma not in _DOC_NOUNS:
-            # "the 26-year-old right wing": a description of someone named before.
-            name = _salient(res, tok, "PERSON", None)
-        else:
-            name = None
+    if definite and tok.tag_ == "NN" and lemma in _ORG_NOUNS:
+        name = _salient(res, tok, "ORG", lemma)
         if name is not None:
             return _Speaker(name, written, a, b)
     # A group or an unnamed source ("police", "officials"): the words as written.
@@ -939,15 +942,14 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     return _Speaker(" ".join(words) or None, written, a, b)
 
 
-def _salient(res: _Resolver, tok: Token, label: str, noun: str | None) -> str | None:
+def _salient(res: _Resolver, tok: Token, label: str, noun: str) -> str | None:
     """The most salient ``label`` mention before ``tok`` (one whose name holds
     ``noun`` preferred)."""
-    if noun:
-        si = res.sent_of[tok.i]
-        named = [m for m in res.mentions if m.label == label and m.start < tok.idx
-                 and si - m.sent <= 8 and noun in m.name.lower()]
-        if named:
-            return max(named, key=lambda m: m.start).name
+    si = res.sent_of[tok.i]
+    named = [m for m in res.mentions if m.label == label and m.start < tok.idx
+             and si - m.sent <= 8 and noun in m.name.lower()]
+    if named:
+        return max(named, key=lambda m: m.start).name
     return _best(res, tok, label, None)
 
 
@@ -957,7 +959,9 @@ def _pronoun(res: _Resolver, tok: Token) -> str | None:
         return None
     if low in _PLURAL:
         return _best(res, tok, "ORG", None, reach=2)
-    return _best(res, tok, "PERSON", "m" if low in _MALE else "f")
+    gender = "m" if low in _MALE else "f"
+    # Nobody fits in the last sentences: the most salient person of the article.
+    return _best(res, tok, "PERSON", gender) or _best(res, tok, "PERSON", gender, reach=10**6)
 
 
 def _best(
