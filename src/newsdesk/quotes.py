@@ -204,6 +204,9 @@ def _parse(pipeline: Language, text: str) -> Doc:
     return pipeline(doc)
 
 
+_FLOAT_REACH = 6  # paragraphs with words
+
+
 def _chunks(text: str, size: int) -> Iterable[tuple[int, str]]:
     """Pieces of at most ``size`` characters, cut at paragraph (else any) breaks."""
     i = 0
@@ -294,10 +297,9 @@ def _extract_doc(doc: Doc, article_id: str, offset: int, sent_base: int) -> list
             verb: str | None = qcue.verb_text
             sentence: int | None = qcue.sentence
         else:
-            # Floating quote: the speaker of the quote just before it.
-            if prev is None or para - prev_para > 6:
-                continue
-            spk = _Speaker(prev.name, None, None, None)
+            # Floating quote: the speaker of the quote just before it, if near.
+            near = prev is not None and para - prev_para <= _FLOAT_REACH
+            spk = _Speaker(prev.name if prev is not None and near else None, None, None, None)
             verb = None
             tok = _token_at(doc, start)
             sentence = sent_of[tok] if tok is not None else None
