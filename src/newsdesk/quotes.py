@@ -494,6 +494,15 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
             return
         a = sub[0].idx
         b = sub[-1].idx + len(sub[-1])
+        if comp.i > t.i:
+            # A reported clause after its verb runs to the end of the sentence
+            # ("he has lost 16 lbs. since he signed up ..."), which the parse
+            # often hangs on the main verb instead.
+            last = _last_word(t.sent)
+            if last is not None and not any(
+                x.text in _ALL_MARKS for x in doc[sub[-1].i + 1 : last.i + 1]
+            ):
+                b = max(b, last.idx + len(last))
         yield _Cue(t.text, t.idx, sent_of[t.i], spk), a, b
     elif t.lower_ == "according" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "to":
         to = doc[t.i + 1]
@@ -516,6 +525,15 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
         yield _Cue("according to", t.idx, sent_of[t.i], src), a, b
     elif t.pos_ == "VERB":
         yield from _learned(doc, t, sent_of)
+
+
+
+
+def _last_word(sent: Span) -> Token | None:
+    for x in reversed(sent):
+        if not (x.is_punct or x.is_space):
+            return x
+    return None
 
 
 def _parenthetical(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int, int]]:
@@ -792,8 +810,13 @@ def _vote_genders(res: _Resolver) -> None:
 
 def _fullest(res: _Resolver, w: tuple[str, ...], label: str, pos: int) -> str:
     """The fullest name of the article that ``w`` is a short form of."""
-    if label == "ORG" and len(w) == 1 and w[0] in res.acronyms:
+    if len(w) == 1 and w[0] in res.acronyms:
         return res.acronyms[w[0]]
+    if len(w) == 1 and w[0].isupper() and 2 <= len(w[0]) <= 6:
+        # "PBO" for the "Parliamentary Budget Officer" named before.
+        for n in res.names:
+            if len(n) >= 2 and "".join(x[0] for x in n if x[:1].isupper()) == w[0]:
+                return " ".join(n)
     best = w
     best_key = (len(w), 0)
     for n in res.names:
@@ -883,7 +906,7 @@ _DOC_NOUNS = frozenset(
     statement release post tweet letter email e-mail report document memo filing
     note message website notice blog column op-ed lawsuit complaint submission
     book study survey research analysis poll paper ruling decision judgment speech
-    interview video advertisement ad petition motion brief affidavit
+    interview video advertisement ad petition motion brief affidavit database
     """.split()
 )
 _RELATIVE = frozenset({"who", "which", "that", "whom"})
