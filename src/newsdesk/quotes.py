@@ -223,11 +223,12 @@ def _chunks(text: str, size: int) -> Iterable[tuple[int, str]]:
 
 
 # ----------------------------------------------------------------- one doc
-def _extract_doc(doc: Doc, article_id: str, offset: int, sent_base: int) -> list[Quote]:
+def _prepare(doc: Doc) -> tuple[list[int], list[int], list[_Seg], list[bool], _Resolver]:
+    """Sentence of each token, paragraphs, quote segments, tokens inside
+    quotes, and the article's people."""
     text = doc.text
-    sents = list(doc.sents)
     sent_of = [0] * len(doc)
-    for si, sent in enumerate(sents):
+    for si, sent in enumerate(doc.sents):
         for ti in range(sent.start, sent.end):
             sent_of[ti] = si
     paras = _paragraph_starts(text)
@@ -237,7 +238,12 @@ def _extract_doc(doc: Doc, article_id: str, offset: int, sent_base: int) -> list
     for t in doc:
         k = _seg_at(segs, seg_starts, t.idx)
         in_quote[t.i] = k >= 0 and segs[k].start <= t.idx < segs[k].end
-    res = _build_resolver(doc, sent_of, in_quote)
+    return sent_of, paras, segs, in_quote, _build_resolver(doc, sent_of, in_quote)
+
+
+def _extract_doc(doc: Doc, article_id: str, offset: int, sent_base: int) -> list[Quote]:
+    text = doc.text
+    sent_of, paras, segs, in_quote, res = _prepare(doc)
 
     found: list[tuple[int, int, QuoteKind, _Cue]] = []  # indirect and mixed
     for cue, c_start, c_end in _parse_cues(doc, sent_of, in_quote):
@@ -593,14 +599,15 @@ def _learned(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int
 
 @lru_cache(maxsize=1)
 def _learned_frames() -> dict[str, float]:
-    """verb/frame -> share of its occurrences that were attributions (PolNeAR train)."""
+    """verb/frame -> share of its occurrences that were attributions, as
+    bench/train_quote_cues.py counted them on PolNeAR train."""
     try:
         raw = resources.files("newsdesk").joinpath("data/quote_cues.json").read_text("utf-8")
         frames = json.loads(raw)["frames"]
-    except (OSError, ValueError, KeyError) as exc:  # a broken install loses only these
+        return {k: pos / n for k, (pos, n) in frames.items() if n >= _LEARNED_MIN_COUNT}
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # a broken install loses only these
         log.warning("learned quote cues unavailable: %s", exc)
         return {}
-    return {k: pos / n for k, (pos, n) in frames.items() if n >= _LEARNED_MIN_COUNT}
 
 
 # Tuned on the ggt development half and PolNeAR train.
