@@ -151,6 +151,18 @@ def test_according_to() -> None:
     assert q.speaker == "Priya Natarajan"
 
 
+def test_learned_frame_vowed_to() -> None:
+    # "vow" + infinitive is not in the hand-written speech verbs; it comes from
+    # the frame list learnt on PolNeAR train (src/newsdesk/data/quote_cues.json).
+    text = "Senator Maria Lopez vowed to block the pipeline bill in the autumn session.\n"
+    qs = extract_quotes(text)
+    assert_offsets(text, qs)
+    q = find(qs, "block the pipeline bill")
+    assert q.kind == "indirect"
+    assert q.verb == "vowed"
+    assert q.speaker == "Maria Lopez"
+
+
 def test_mixed_quote() -> None:
     text = (
         "Senator Rosa Delgado criticised the budget on Monday.\n"
