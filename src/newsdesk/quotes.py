@@ -48,6 +48,9 @@ COMPONENT = "quotes.rules.v1"
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
 _CHUNK_CHARS = 100_000
+# A quote with no cue takes the previous quote's speaker within this many
+# paragraphs (with words); the reach made no difference between 3 and 20.
+_FLOAT_REACH = 6
 
 # Lemmas of verbs that report speech or writing. Beliefs ("think", "hope") are
 # left out: ggt counts only what was said.
@@ -60,9 +63,9 @@ SPEECH_VERBS = frozenset(
     contend counter retort quip joke boast promise vow pledge assure urge ask
     question wonder propose recommend lament concur agree disagree conclude
     estimate repeat reiterate continue mention comment post shout yell scream
-    whisper mutter cry exclaim confess acknowledge threaten demand accuse charge
-    blame praise criticize criticise acknowledge speculate surmise guess hint
-    imply theorize theorise affirm assert attest swear clarify specify
+    whisper mutter cry exclaim confess threaten demand accuse charge blame praise
+    criticize criticise speculate surmise guess hint imply theorize theorise affirm
+    attest swear clarify specify
     """.split()
 )
 
@@ -97,7 +100,6 @@ _CLOSE_MARKS = frozenset("”»")
 _ALL_MARKS = frozenset('"') | _OPEN_MARKS | _CLOSE_MARKS
 _OPENISH_BEFORE = frozenset("([{—–-/\u00a0")
 _CLOSEISH_AFTER = frozenset(".,;:!?)]}—–-…")
-_WORD = re.compile(r"[\w'’.-]+")
 
 
 # ----------------------------------------------------------------- records
@@ -157,7 +159,6 @@ class _Resolver:
     gender: dict[str, str] = field(default_factory=dict)
     roles: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     mentions: list[_Mention] = field(default_factory=list)
-    labels: dict[str, str] = field(default_factory=dict)
     resolved: dict[int, str] = field(default_factory=dict)  # pronoun token -> name
 
 
@@ -202,9 +203,6 @@ def _parse(pipeline: Language, text: str) -> Doc:
             if prev.endswith("\n"):
                 t.is_sent_start = True
     return pipeline(doc)
-
-
-_FLOAT_REACH = 6  # paragraphs with words
 
 
 def _chunks(text: str, size: int) -> Iterable[tuple[int, str]]:
@@ -276,24 +274,21 @@ def _extract_doc(doc: Doc, article_id: str, offset: int, sent_base: int) -> list
     _window_cues(doc, text, segs, sent_of)
     _chain_cues(segs)
 
-    # Quotes in text order; speakers resolved in that order so pronoun genders
-    # learnt from earlier quotes help later ones.
-    items: list[tuple[int, int, QuoteKind, _Cue | None, int]] = []
-    for c_start, c_end, kind, cue in found:
-        items.append((c_start, c_end, kind, cue, -1))
-    for k, seg in enumerate(segs):
+    # In text order, so that a floating quote follows the quote before it.
+    items: list[tuple[int, int, QuoteKind, _Cue | None]] = list(found)
+    for seg in segs:
         if seg.used or seg.end <= seg.start:
             continue
         if seg.cue is None and not _is_full_quote(text, seg):
             continue  # scare quotes, titles, nicknames
-        items.append((seg.start, seg.end, "direct", seg.cue, k))
+        items.append((seg.start, seg.end, "direct", seg.cue))
     items.sort(key=lambda it: (it[0], it[1]))
 
     out: list[Quote] = []
     prev: _Speaker | None = None
     prev_para = -10
     wpara = _word_paragraphs(text, paras)
-    for start, end, kind, qcue, k in items:
+    for start, end, kind, qcue in items:
         start, end = _trim(text, start, end, kind == "direct")
         if end <= start:
             continue
@@ -329,7 +324,6 @@ def _extract_doc(doc: Doc, article_id: str, offset: int, sent_base: int) -> list
         if spk.name is not None:
             prev = spk
             prev_para = para
-        del k
     return out
 
 
@@ -369,6 +363,7 @@ def _mark_role(text: str, i: int) -> str:
 
 
 def _segments(text: str, paras: list[int]) -> list[_Seg]:
+    """Quotation-mark spans, paired inside each paragraph."""
     segs: list[_Seg] = []
     for pi, ps in enumerate(paras):
         pe = paras[pi + 1] - 1 if pi + 1 < len(paras) else len(text)
@@ -380,9 +375,7 @@ def _segments(text: str, paras: list[int]) -> list[_Seg]:
             if open_at < 0:
                 if role != "close":
                     open_at = i
-                elif segs and not segs[-1].closed and segs[-1].para < pi and not any(
-                    x.para == pi for x in segs[-1:]
-                ):
+                elif segs and not segs[-1].closed and segs[-1].para < pi:
                     # The previous paragraph's quote goes on here without reopening.
                     segs.append(_make_seg(text, ps - 1, i, pi, True))
             elif role != "open":
@@ -747,7 +740,6 @@ def _build_resolver(doc: Doc, sent_of: list[int], in_quote: list[bool]) -> _Reso
         if w and w not in res.names:
             res.names.append(w)
             res.name_first[" ".join(w)] = e.start_char
-        res.labels.setdefault(" ".join(w), e.label_)
         # "Assembly of First Nations (AFN)"
         if e.label_ == "ORG" and e.end + 2 < len(doc) and doc[e.end].text == "(":
             acr = doc[e.end + 1].text
