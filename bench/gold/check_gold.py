@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
         for line in fh:
             r = json.loads(line)
             arts[r["id"]] = r
-    stories = [json.loads(l) for l in open(gold_path, encoding="utf-8") if l.strip()]
+    stories = [json.loads(x) for x in open(gold_path, encoding="utf-8") if x.strip()]
     errors: list[str] = []
     c = Counter()
     status = Counter()

@@ -112,8 +112,7 @@ class ArticleAnalysis:
 
 def analyse_article(article: Article, pipeline: Language | None = None) -> ArticleAnalysis:
     """Parse one cleaned article once and run every per-article extractor on the parse."""
-    pipeline = pipeline or nlp.load()
-    doc = pipeline(article.text)
+    doc = nlp.parse(article.text, pipeline)
     sentences = _sentence_spans(article.text, [(s.start_char, s.end_char) for s in doc.sents])
     starts = [s for s, _ in sentences]
 
@@ -340,8 +339,14 @@ def build_account(
 
     aligned = alignment.align_quotes(resolved_quotes, outlet_of=outlet_of, voice_of=voice_of,
                                      vectors=qvec if len(resolved_quotes) else None)
+    row_of = {(s.article, s.index): i for i, s in enumerate(sentences)}
+
+    def figure_cosine(a: Figure, b: Figure) -> float:
+        ra, rb = row_of.get((a.article, a.sentence or 0)), row_of.get((b.article, b.sentence or 0))
+        return float(svec[ra] @ svec[rb]) if ra is not None and rb is not None else 0.0
+
     story_claims = (
-        claims.figure_claims([f for x in an for f in x.figures], sent_at)
+        claims.figure_claims([f for x in an for f in x.figures], sent_at, figure_cosine)
         + claims.statement_claims(sentences, svec)
         + claims.attribution_claims(aligned, sent_at)
     )
@@ -413,8 +418,9 @@ def _summary(cls: Sequence[Claim], aligned: Sequence[AlignedQuote],
         if any(float(svec[r] @ svec[c]) >= 0.7 for c in chosen_rows):
             return  # already said
         chosen_rows.append(r)
-        uniq = list(dict.fromkeys(cites))
-        picked.append(SummarySentence(source.text, uniq[0], tuple(uniq), claim_id))
+        own = Citation(source.article, source.outlet, source.index, source.start, source.end)
+        uniq = list(dict.fromkeys([own, *cites]))
+        picked.append(SummarySentence(source.text, own, tuple(uniq), claim_id))
 
     candidates: list[tuple[tuple[int, int, int], Callable[[], None]]] = []
     for c in cls:

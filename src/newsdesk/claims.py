@@ -19,7 +19,7 @@ one publisher's two sites, count once. Two or more voices make a claim
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -71,6 +71,8 @@ class Support:
     value: float | None = None
     expression: str | None = None  # the figure as written: "roughly 15,000 troops"
     confirms: bool = True  # False: consistent but vaguer ("thousands" beside "15,000")
+    expression_start: int | None = None  # the figure's span in the article
+    expression_end: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +112,61 @@ def _status(voices: int, contradicted: bool) -> Status:
     return "corroborated" if voices >= 2 else "single-source"
 
 
-def figure_claims(figs: Sequence[Figure], sentences: Mapping[tuple[str, int], Sentence]) -> list[Claim]:
-    """One claim per quantity the story's articles state."""
+# Two figures of one kind and unit state the same quantity, even when the words
+# they count differ ("$84,000 in campaign funds" / "repay $84,000"), when they are
+# equal and their sentences are EQUAL_CONTEXT close. Figures whose values
+# disagree are one quantity (a contradiction) only when what they count matches,
+# their values are within CLOSE_RATIO and their sentences EQUAL_CONTEXT close; and
+# never when one article gives both (an outlet does not contradict itself: "17
+# percent" and "21 percent" of one poll are two quantities). Chosen on the even
+# stories of the BASIL gold set, checked on the odd ones (docs/benchmarks.md).
+EQUAL_CONTEXT = 0.4
+CLOSE_RATIO = 1.3
+
+
+def _ratio(a: Figure, b: Figure) -> float:
+    lo, hi = sorted((abs(a.value or 0.0), abs(b.value or 0.0)))
+    return hi / lo if lo > 0 else float("inf")
+
+
+def _same_quantity(a: Figure, b: Figure, cosine: float) -> bool:
+    agree = figures_mod.consistent(a, b)
+    if figures_mod.same_quantity(a, b):
+        return agree or (a.article != b.article and _ratio(a, b) <= CLOSE_RATIO
+                         and cosine >= EQUAL_CONTEXT)
+    if a.kind != b.kind or a.unit != b.unit or a.value is None or b.value is None:
+        return False
+    return a.value == b.value and a.kind != "count" and cosine >= EQUAL_CONTEXT
+
+
+def group_figures(figs: Sequence[Figure], cosine: Callable[[Figure, Figure], float]) -> list[list[Figure]]:
+    """Figures of a story that state the same quantity, by what they count
+    (``figures.same_quantity``) or by value and context (``_same_quantity``)."""
+    groups: list[list[Figure]] = [[f] for f in figs]
+    pairs = [(cosine(figs[i], figs[j]), i, j) for i in range(len(figs)) for j in range(i + 1, len(figs))]
+    where = list(range(len(figs)))  # figure index -> its group
+    # Closest contexts first, so a figure joins the quantity its sentence is about.
+    for cos, i, j in sorted(pairs, key=lambda t: -t[0]):
+        gi, gj = where[i], where[j]
+        if gi == gj or not _same_quantity(figs[i], figs[j], cos):
+            continue
+        if any(a.article == b.article and not figures_mod.consistent(a, b)
+               for a in groups[gi] for b in groups[gj]):
+            continue  # one article would contradict itself
+        groups[gi].extend(groups[gj])
+        groups[gj] = []
+        for k, g in enumerate(where):
+            if g == gj:
+                where[k] = gi
+    return [sorted(g, key=lambda f: (f.article, f.start)) for g in groups if g]
+
+
+def figure_claims(figs: Sequence[Figure], sentences: Mapping[tuple[str, int], Sentence],
+                  cosine: Callable[[Figure, Figure], float] | None = None) -> list[Claim]:
+    """One claim per quantity the story's articles state. ``cosine`` gives the
+    similarity of two figures' sentences (0 when not given)."""
     claims = []
-    for group in figures_mod.group_figures(figs):
+    for group in group_figures(figs, cosine or (lambda a, b: 0.0)):
         found = [(f, sentences.get((f.article, f.sentence if f.sentence is not None else -1)))
                  for f in group]
         pairs = [(f, s) for f, s in found if s is not None]
@@ -133,7 +186,8 @@ def figure_claims(figs: Sequence[Figure], sentences: Mapping[tuple[str, int], Se
         # A number is corroborated only by voices that give a number too: "thousands
         # of troops" does not contradict "roughly 15,000 troops", nor does it confirm it.
         supports = [Support(f.article, s.outlet, s.voice, s.index, s.text, s.start, s.end, f.value,
-                            f.text, confirms=ref.value is None or f.value is not None)
+                            f.text, confirms=ref.value is None or f.value is not None,
+                            expression_start=f.start, expression_end=f.end)
                     for f, s in pairs]
         backing = len({s.voice for s in supports if s.confirms})
         claims.append(Claim(

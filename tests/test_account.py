@@ -1,0 +1,323 @@
+"""The cross-source account: the seed pair end to end, and each part on small
+hand-written cases."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import newsdesk
+from newsdesk import accountbook, alignment, claims, quotes
+from newsdesk.account import analyse_article, build_account
+from newsdesk.claims import Sentence
+from newsdesk.entities import EntityIndex, merge_entities, name_key
+from newsdesk.metadata import publisher_key
+from newsdesk.records import Article, Figure, Mention, Quote
+from newsdesk.timeline import resolve_date
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+@pytest.fixture(scope="module")
+def seed_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[newsdesk.Store, str]:
+    db = tmp_path_factory.mktemp("account") / "news.db"
+    store = newsdesk.open_store(db)
+    report = newsdesk.ingest(store, [SAMPLES])
+    assert not report.problems
+    ids = {r["story"] for r in newsdesk.export_articles(store)}
+    assert len(ids) == 1, "the two seed reports must form one story"
+    return store, ids.pop()
+
+
+@pytest.fixture(scope="module")
+def seed_account(seed_store: tuple[newsdesk.Store, str]) -> dict[str, Any]:
+    store, sid = seed_store
+    data = newsdesk.story_account(store, sid)
+    assert data is not None
+    return data
+
+
+def _texts(store: newsdesk.Store) -> dict[str, str]:
+    return {a.id: a.text for a in newsdesk.articles(store)}
+
+
+def test_seed_entities_merge_spellings(seed_account: dict[str, Any]) -> None:
+    by_name = {e["name"]: e for e in seed_account["entities"]}
+    kim = next(e for e in seed_account["entities"] if name_key(e["name"]) == "kim jong un")
+    assert {"Kim Jong-un", "Kim Jong Un", "Kim"} <= set(kim["aliases"])
+    assert len(kim["articles"]) == 2
+    putin = by_name["Vladimir Putin"]
+    assert "Putin" in putin["aliases"] and putin["kind"] == "person"
+    assert len(putin["articles"]) == 2
+
+
+def test_seed_putin_quotes_align_across_outlets(seed_account: dict[str, Any]) -> None:
+    def group_with(words: str) -> dict[str, Any]:
+        hits = [q for q in seed_account["quotes"]
+                if all(words in w["text"].lower() for w in q["wordings"]) and q["voices"] == 2]
+        assert len(hits) == 1, f"no single two-outlet statement containing {words!r}"
+        return hits[0]
+
+    soldiers = group_with("fought courageously and heroically")
+    sacrifices = group_with("never forget the sacrifices")
+    for q in (soldiers, sacrifices):
+        assert q["speaker"] == "Vladimir Putin"
+        assert len({w["article"] for w in q["wordings"]}) == 2
+        assert {w["speaker"] for w in q["wordings"]} == {"Vladimir Putin"}
+    # the two wordings differ, and the differences are shown word by word
+    other = [w for w in sacrifices["wordings"] if w["relation"] != "verbatim"]
+    assert other and other[0]["relation"] == "paraphrased"
+    ops = {op for op, _ in other[0]["diff"]}
+    assert ops == {"=", "-", "+"}
+    assert ["+", "made by"] in other[0]["diff"]
+    short = [w for w in soldiers["wordings"] if w["relation"] == "truncated"]
+    assert short, "the shorter wording of the soldiers quote is a truncation of the longer"
+
+
+def test_seed_claims_statuses(seed_account: dict[str, Any]) -> None:
+    figures = [c for c in seed_account["claims"] if c["kind"] == "figure"]
+    troops = [c for c in figures if c["value"] == 15000]
+    assert len(troops) == 1
+    assert troops[0]["status"] == "single-source"
+    assert troops[0]["counts"] == "troops" and len(troops[0]["outlets"]) == 1
+    anniversary = [c for c in figures if c["value"] == 80 and "anniversary" in c["claim"]]
+    assert len(anniversary) == 1 and anniversary[0]["status"] == "corroborated"
+    assert len(anniversary[0]["outlets"]) == 2
+    # what only one outlet reports: the troop figure is the clean outlet's alone
+    (troops_outlet,) = troops[0]["outlets"]
+    assert troops[0]["id"] in seed_account["coverage"][troops_outlet]["claims"]
+    other_outlets = [o for o in seed_account["coverage"] if o != troops_outlet]
+    assert all(troops[0]["id"] not in seed_account["coverage"][o]["claims"] for o in other_outlets)
+
+
+def test_seed_summary_is_cited_and_verbatim(seed_store: tuple[newsdesk.Store, str],
+                                            seed_account: dict[str, Any]) -> None:
+    texts = _texts(seed_store[0])
+    assert 1 <= len(seed_account["summary"]) <= 5
+    for s in seed_account["summary"]:
+        src = s["source"]
+        assert texts[src["article"]][src["start"]:src["end"]] == s["text"]
+        assert s["citations"], "every summary sentence cites its sources"
+        for c in s["citations"]:
+            assert c["article"] in texts
+        for quoted in re.findall(r"[\"“]([^\"“”]{3,})[\"”]", s["text"]):
+            assert any(quoted in t for t in texts.values()), quoted
+    corroborated = [s for s in seed_account["summary"] if len({c["article"] for c in s["citations"]}) > 1]
+    assert corroborated, "the summary leads with what both outlets report"
+
+
+def test_seed_exports(seed_store: tuple[newsdesk.Store, str]) -> None:
+    store, sid = seed_store
+    texts = _texts(store)
+    rows = list(newsdesk.export_quotes(store))
+    assert rows
+    for r in rows:
+        assert set(r) >= {"article", "story", "start", "end", "quote", "speaker", "verb", "kind",
+                          "aligned_id"}
+        assert texts[r["article"]][r["start"]:r["end"]] == r["quote"]
+        assert r["story"] == sid and r["kind"] in ("direct", "indirect", "mixed")
+    crow = list(newsdesk.export_claims(store, story_id=sid))
+    assert crow
+    for r in crow:
+        assert set(r) >= {"story", "claim", "value", "unit", "status", "outlets", "articles", "sentences"}
+        assert r["status"] in ("corroborated", "single-source", "contradicted")
+        for s in r["sentences"]:
+            assert texts[s["article"]][s["start"]:s["end"]] == s["text"]
+    md = newsdesk.story_markdown(store, sid)
+    assert md is not None
+    for section in ("## Summary", "## Quotes", "## Claims", "## Coverage by outlet", "## Timeline"):
+        assert section in md
+    assert "**made by**" in md  # the added words of the other outlet's wording
+
+
+def test_account_is_cached_and_recomputed_when_a_component_changes(
+        seed_store: tuple[newsdesk.Store, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    store, sid = seed_store
+    calls: list[int] = []
+    first = accountbook.story_account(store, sid, progress=lambda d, t: calls.append(d))
+    assert first is not None and calls == []  # analyses and account came from the store
+    monkeypatch.setattr(quotes, "COMPONENT", "quotes.rules.test-bump")
+    again = accountbook.story_account(store, sid, progress=lambda d, t: calls.append(d))
+    assert calls == [1, 2]  # both articles analysed again
+    assert again is not None and again["provenance"]["quotes"] == "quotes.rules.test-bump"
+    assert all(w["component"] == "quotes.rules.test-bump" for q in again["quotes"] for w in q["wordings"])
+
+
+def test_story_command_prints_the_account(seed_store: tuple[newsdesk.Store, str]) -> None:
+    store, sid = seed_store
+    db = store.engine.url.database
+    proc = subprocess.run([sys.executable, "-m", "newsdesk", "--db", str(db), "story", sid],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for heading in ("Summary", "Entities", "Quotes", "Claims", "Coverage by outlet", "Timeline", "Articles"):
+        assert heading in out
+    assert "roughly 15,000 troops" in out and "single-source" in out
+    assert "{+made by+}" in out  # word differences are marked without colour too
+    proc = subprocess.run([sys.executable, "-m", "newsdesk", "--db", str(db), "export", "story", sid,
+                           "--format", "json"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["story"] == sid
+    proc = subprocess.run([sys.executable, "-m", "newsdesk", "--db", str(db), "export", "story", "nope"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode != 0 and "no story with id 'nope'" in proc.stderr
+
+
+# --- parts ------------------------------------------------------------------------------
+
+def _q(article: str, text: str, speaker: str | None, start: int = 0, kind: str = "direct") -> Quote:
+    return Quote(article, start, start + len(text), text, kind, speaker)  # type: ignore[arg-type]
+
+
+def test_alignment_relations_and_separation() -> None:
+    qs = [
+        _q("a", "We will rebuild every school that the storm destroyed, and we will do it this year",
+           "Jane Doe"),
+        _q("b", "we will rebuild every school that the storm destroyed", "Jane Doe"),
+        _q("c", "Every school destroyed by the storm will be rebuilt by us this year", "Jane Doe"),
+        _q("c", "The budget for roads is exhausted and nobody in the council wants to talk about it",
+           "John Roe", start=200),
+    ]
+    out = alignment.align_quotes(qs, outlet_of={"a": "A", "b": "B", "c": "C"},
+                                 voice_of={"a": "a", "b": "b", "c": "c"})
+    big = [g for g in out if len(g.wordings) > 1]
+    assert len(big) == 1 and big[0].voices == 3
+    rel = {w.quote.article: w.relation for w in big[0].wordings}
+    assert rel == {"a": "verbatim", "b": "truncated", "c": "paraphrased"}
+    assert any(len(g.wordings) == 1 and g.speaker == "John Roe" for g in out)
+
+
+def test_alignment_flags_a_different_speaker() -> None:
+    qs = [_q("a", "the bridge will reopen on Monday after the inspection is finished", "Jane Doe"),
+          _q("b", "the bridge will reopen on Monday after the inspection is finished", "Jane Doe"),
+          _q("c", "the bridge will reopen on Monday after the inspection is finished", "John Roe")]
+    (g,) = alignment.align_quotes(qs, outlet_of={}, voice_of={"a": "a", "b": "b", "c": "c"})
+    assert g.speaker == "Jane Doe"
+    assert [w.different_speaker for w in g.wordings] == [False, False, True]
+    sents = {(q.article, 0): Sentence(q.article, 0, 0, len(q.text), q.text, q.article, q.article)
+             for q in qs}
+    qs2 = [Quote(q.article, q.start, q.end, q.text, q.kind, q.speaker, sentence=0) for q in qs]
+    (g2,) = alignment.align_quotes(qs2, outlet_of={}, voice_of={"a": "a", "b": "b", "c": "c"})
+    (attr,) = claims.attribution_claims([g2], sents)
+    assert attr.status == "contradicted" and "John Roe" in attr.text and "Jane Doe" in attr.text
+
+
+def test_word_diff() -> None:
+    d = alignment.word_diff("we will never forget the sacrifices", "We will not forget the sacrifices")
+    assert d == (("=", "We will"), ("-", "never"), ("+", "not"), ("=", "forget the sacrifices"))
+
+
+def test_entities_merge_spellings_surnames_and_roles() -> None:
+    ms = [Mention("a", 0, 11, "Kim Jong-un", "PERSON"), Mention("b", 0, 11, "Kim Jong Un", "PERSON"),
+          Mention("b", 20, 23, "Kim", "PERSON"), Mention("a", 30, 44, "Vladimir Putin", "PERSON"),
+          Mention("b", 50, 55, "Putin", "PERSON"), Mention("a", 60, 64, "Kyiv", "GPE"),
+          Mention("a", 70, 78, "Jane Kim", "PERSON")]
+    from newsdesk.entities import Role
+
+    roles = [Role("a", "Vladimir Putin", "russian president")]
+    texts = {"a": "x" * 100, "b": "y" * 80 + " the Russian president said."}
+    ents = merge_entities(ms, roles, texts)
+    idx = EntityIndex(ents)
+    assert idx.canonical("Kim Jong Un") in ("Kim Jong-un", "Kim Jong Un")
+    assert idx.canonical("Putin") == "Vladimir Putin"
+    assert idx.canonical("the Russian president") == "Vladimir Putin"
+    putin = idx.resolve("Putin")
+    assert putin is not None and any(m.label == "ROLE" for m in putin.mentions)
+    # "Kim" fits two full names (Kim Jong-un and Jane Kim): left alone, not guessed
+    kim_entities = {e.name for e in ents if "Kim" in e.aliases}
+    assert kim_entities == {"Kim"}
+
+
+def test_publisher_key_counts_one_publisher_once() -> None:
+    assert publisher_key(None, "https://www.bbc.co.uk/news/x") == publisher_key("bbc.com") == "bbc"
+    assert publisher_key("BBC News") == "bbc"
+    assert publisher_key(None, "https://edition.cnn.com/x") != publisher_key("bbc.com")
+
+
+def _fig(article: str, value: float | None, text: str, counts: str = "dead",
+         approx: bool = False, kind: str = "count") -> Figure:
+    return Figure(article, 0, len(text), text, value, "people", counts, kind, approx, 0)
+
+
+def _sent(article: str, voice: str, text: str = "A sentence with enough words to count here.") -> Sentence:
+    return Sentence(article, 0, 0, len(text), text, voice, voice)
+
+
+def test_figure_status_by_independent_voices() -> None:
+    s = {("a", 0): _sent("a", "x"), ("b", 0): _sent("b", "y"), ("c", 0): _sent("c", "x")}
+    corroborated = claims.figure_claims([_fig("a", 12, "12 dead"), _fig("b", 12, "12 dead")], s)
+    assert [c.status for c in corroborated] == ["corroborated"]
+    same_voice = claims.figure_claims([_fig("a", 12, "12 dead"), _fig("c", 12, "12 dead")], s)
+    assert [c.status for c in same_voice] == ["single-source"]  # one publisher (or copies): one voice
+    contradicted = claims.figure_claims([_fig("a", 12, "12 dead"), _fig("b", 15, "15 dead")], s,
+                                        lambda a, b: 0.9)
+    assert [c.status for c in contradicted] == ["contradicted"]
+    assert contradicted[0].values == {"x": 12, "y": 15}
+    vague = claims.figure_claims([_fig("a", 15000, "roughly 15,000 troops", "troops", True),
+                                  _fig("b", None, "thousands of troops", "troops")], s)
+    assert [c.status for c in vague] == ["single-source"]
+    assert vague[0].outlets == ("x",)
+
+
+def test_statement_claims_one_sentence_per_article() -> None:
+    ss = [_sent("a", "x", "The mayor opened the new bridge over the river on Monday."),
+          _sent("b", "y", "On Monday the mayor opened the river's new bridge to traffic."),
+          Sentence("b", 1, 0, 10, "The mayor opened the new bridge over the river, officials said.",
+                   "y", "y")]
+    v = np.array([[1.0, 0.0], [0.9, np.sqrt(1 - 0.81)], [0.95, np.sqrt(1 - 0.9025)]], dtype=np.float32)
+    out = claims.statement_claims(ss, v)
+    multi = [c for c in out if len(c.supports) > 1]
+    assert len(multi) == 1 and multi[0].status == "corroborated"
+    assert {s.article for s in multi[0].supports} == {"a", "b"}
+    assert len(multi[0].supports) == 2  # never two sentences of one article in one claim
+
+
+@pytest.mark.parametrize(("expr", "expected"), [
+    ("Wednesday", (date(2025, 9, 3), "day")),  # the publication day itself is a Wednesday
+    ("last Wednesday", (date(2025, 8, 27), "day")),
+    ("last June", (date(2025, 6, 1), "month")),
+    ("August 2024", (date(2024, 8, 1), "month")),
+    ("Sept. 5, 2025", (date(2025, 9, 5), "day")),
+    ("Dec. 31", (date(2024, 12, 31), "day")),
+    ("yesterday", (date(2025, 9, 2), "day")),
+    ("three-and-a-half years", None),
+    ("the 1990s", None),
+    ("early in the Cold War", None),
+])
+def test_resolve_date(expr: str, expected: tuple[date, str] | None) -> None:
+    assert resolve_date(expr, datetime(2025, 9, 3, 12)) == expected
+
+
+def test_relative_dates_need_a_publication_date() -> None:
+    assert resolve_date("Wednesday", None) is None
+    assert resolve_date("August 2024", None) == (date(2024, 8, 1), "month")
+
+
+def test_build_account_on_hand_written_articles() -> None:
+    a = Article(id="a1", text=("Mayor Jane Doe opened the new Elm Street bridge on Monday. "
+                               "\"This bridge will carry 20,000 cars a day,\" Doe said. "
+                               "The bridge cost $12 million."),
+                title="Bridge opens", source="Daily One", url="https://dailyone.example/b",
+                published=datetime(2024, 5, 8), lang="en", author=None, format="text", origin="t",
+                content_hash="h1")
+    b = Article(id="b1", text=("The new Elm Street bridge opened on Monday, Mayor Jane Doe said. "
+                               "\"This bridge will carry 20,000 cars every day,\" the mayor said. "
+                               "It cost $15 million, according to the city."),
+                title="Elm Street bridge opens", source="Town Two", url="https://towntwo.example/x",
+                published=datetime(2024, 5, 8), lang="en", author=None, format="text", origin="t",
+                content_hash="h2")
+    acc = build_account("st-test", [a, b], {x.id: analyse_article(x) for x in (a, b)}).to_json()
+    multi = [q for q in acc["quotes"] if q["voices"] == 2]
+    assert len(multi) == 1 and multi[0]["speaker"] == "Jane Doe"
+    cost = [c for c in acc["claims"] if c["kind"] == "figure" and c["unit"] == "USD"]
+    assert len(cost) == 1 and cost[0]["status"] == "contradicted"
+    assert sorted(cost[0]["values"].values()) == [12e6, 15e6]
+    assert any(e["date"] == "2024-05-06" for e in acc["timeline"]["events"])  # Monday before the 8th
