@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def assert_offsets(text: str, quotes: list[Quote]) -> None:
 
 
 def test_component_is_versioned() -> None:
-    assert COMPONENT.startswith("quotes.") and COMPONENT.endswith(".v1")
+    assert re.fullmatch(r"quotes\.[a-z]+\.v\d+", COMPONENT)
 
 
 def test_direct_quote_speaker_after_and_he_added() -> None:
@@ -205,6 +206,35 @@ def test_pronoun_gender_from_honorific() -> None:
     qs = extract_quotes(text)
     q = find(qs, "knocked on every door")
     assert q.speaker == "Hannah Kowalski"
+
+
+def test_pronoun_gender_from_first_name() -> None:
+    # The nearer person is a man by first name; "she" is the woman before him.
+    text = (
+        "Margaret Oduya runs the shelter on Fifth Street.\n"
+        "Richard Tamblyn, the city's housing director, toured it on Monday.\n"
+        '"We turn people away every night," she said.\n'
+    )
+    q = find(extract_quotes(text), "turn people away")
+    assert q.speaker == "Margaret Oduya"
+
+
+def test_report_speaks_for_its_author() -> None:
+    text = (
+        "The Harbour Institute released a report on ferry fares on Tuesday.\n"
+        "The report says fares have doubled since 2010 while service has been cut.\n"
+    )
+    q = find(extract_quotes(text), "fares have doubled")
+    assert q.speaker is not None and q.speaker.endswith("Harbour Institute")
+
+
+def test_description_after_a_sentence_about_one_person() -> None:
+    text = (
+        "Tomasz Wielicki moved to Halifax in 2016 and found work at the port.\n"
+        "The 41-year-old welder says the job changed how he sees the city.\n"
+    )
+    q = find(extract_quotes(text), "job changed")
+    assert q.speaker == "Tomasz Wielicki"
 
 
 def test_unresolved_pronoun_is_none_never_the_pronoun() -> None:

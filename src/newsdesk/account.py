@@ -215,7 +215,7 @@ class Account:
             "title": self.title,
             "provenance": self.provenance,
             "articles": [asdict(a) for a in self.articles],
-            "summary": [asdict(s) for s in self.summary],
+            "summary": [asdict(s) | {"component": COMPONENT} for s in self.summary],
             "entities": [
                 {"id": e.id, "name": e.name, "kind": e.kind, "aliases": list(e.aliases),
                  "roles": list(e.roles), "mentions": len(e.mentions),
@@ -249,7 +249,7 @@ class Account:
             "coverage": self.coverage,
             "timeline": {
                 "events": [
-                    {"date": e.label, "precision": e.precision,
+                    {"date": e.label, "precision": e.precision, "component": timeline.COMPONENT,
                      "mentions": [{"article": m.article, "sentence": m.sentence, "text": m.text,
                                    "start": m.start, "end": m.end,
                                    "context": self.context.get((m.article, m.sentence))}

@@ -147,15 +147,25 @@ def _same_statement(a: Quote, b: Quote, wa: list[str], wb: list[str], speaker_a:
     return int(cosine >= (COSINE_SAME_SPEAKER if same_speaker else COSINE_ANY))
 
 
-def _mutual_best(quotes: Sequence[Quote], sims: np.ndarray, i: int, j: int) -> bool:
-    """Is j the closest quote to i in j's article, and i the closest to j in i's?
+def _best_per_article(quotes: Sequence[Quote], sims: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """best[i, a]: the highest similarity of quote i to any quote of article a."""
+    arts = {a: k for k, a in enumerate(dict.fromkeys(q.article for q in quotes))}
+    col = np.array([arts[q.article] for q in quotes])
+    best = np.full((len(quotes), len(arts)), -np.inf, dtype=np.float32)
+    for k in arts.values():
+        best[:, k] = sims[:, col == k].max(axis=1)
+    return best, arts
+
+
+def _mutual_best(quotes: Sequence[Quote], sims: np.ndarray, best: np.ndarray, arts: Mapping[str, int],
+                 i: int, j: int) -> bool:
+    """Is j (nearly) the closest quote to i in j's article, and i to j in i's?
     An embedding match alone is weak evidence: two statements of one speaker on
     one subject are close too ("your soldiers fought..." and "we will never
     forget..."), so it counts only between each other's best matches."""
-    ai, aj = quotes[i].article, quotes[j].article
-    best_in_j = max(sims[i, k] for k in range(len(quotes)) if quotes[k].article == aj)
-    best_in_i = max(sims[j, k] for k in range(len(quotes)) if quotes[k].article == ai)
-    return bool(sims[i, j] >= best_in_j - MUTUAL_SLACK and sims[i, j] >= best_in_i - MUTUAL_SLACK)
+    s = sims[i, j]
+    return bool(s >= best[i, arts[quotes[j].article]] - MUTUAL_SLACK
+                and s >= best[j, arts[quotes[i].article]] - MUTUAL_SLACK)
 
 
 def align_quotes(
@@ -178,13 +188,15 @@ def align_quotes(
     n = len(quotes)
     link = np.zeros((n, n), dtype=bool)
     sims = vectors @ vectors.T if vectors is not None and n else None
+    best, arts = _best_per_article(quotes, sims) if sims is not None else (None, {})
     for i in range(n):
         for j in range(i + 1, n):
             if not words[i] or not words[j]:
                 continue
             cos = float(sims[i, j]) if sims is not None else None
             how = _same_statement(quotes[i], quotes[j], words[i], words[j], speakers[i], speakers[j], cos)
-            if how == 1 and sims is not None and not _mutual_best(quotes, sims, i, j):
+            if how == 1 and sims is not None and best is not None and not _mutual_best(
+                    quotes, sims, best, arts, i, j):
                 how = 0
             if how:
                 link[i, j] = link[j, i] = True
@@ -205,17 +217,25 @@ def align_quotes(
     # Average linkage over the pair links: two groups join when more than a fifth of
     # their cross pairs are the same statement. Joining on any single link
     # (union-find) chained whole stories together on the gold set.
+    # Link counts between clusters, updated as they merge (the closest pair first;
+    # ties go to the earliest pair, so the result is deterministic).
+    member = np.zeros((n, len(clusters)), dtype=np.float64)
+    for k, c in enumerate(clusters):
+        member[c, k] = 1.0
+    counts = member.T @ link.astype(np.float64) @ member
+    sizes = np.array([len(c) for c in clusters], dtype=np.float64)
     while len(clusters) > 1:
-        best, pair = 0.0, None
-        for a in range(len(clusters)):
-            for b in range(a + 1, len(clusters)):
-                sub = link[np.ix_(clusters[a], clusters[b])]
-                score = float(sub.mean())
-                if score > best:
-                    best, pair = score, (a, b)
-        if pair is None or best <= LINKAGE:
+        score = counts / np.outer(sizes, sizes)
+        score[np.tril_indices(len(clusters))] = -1.0
+        flat = int(np.argmax(score))
+        a, b = divmod(flat, len(clusters))
+        if score[a, b] <= LINKAGE:
             break
-        a, b = pair
+        counts[a, :] += counts[b, :]
+        counts[:, a] += counts[:, b]
+        counts = np.delete(np.delete(counts, b, axis=0), b, axis=1)
+        sizes[a] += sizes[b]
+        sizes = np.delete(sizes, b)
         clusters[a] = clusters[a] + clusters[b]
         del clusters[b]
 

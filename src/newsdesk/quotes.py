@@ -43,7 +43,7 @@ __all__ = ["COMPONENT", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v1"
+COMPONENT = "quotes.rules.v2"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -160,6 +160,8 @@ class _Resolver:
     roles: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     mentions: list[_Mention] = field(default_factory=list)
     resolved: dict[int, str] = field(default_factory=dict)  # pronoun token -> name
+    name_gender: dict[str, str] = field(default_factory=dict)  # from first names
+    authors: list[tuple[int, str, str]] = field(default_factory=list)  # doc nouns
 
 
 # ----------------------------------------------------------------- public API
@@ -748,13 +750,22 @@ def _build_resolver(doc: Doc, sent_of: list[int], in_quote: list[bool]) -> _Reso
             g = _HONORIFICS.get(doc[e.start - 1].lower_) if e.start > 0 else None
             if g:
                 res.gender.setdefault(name, g)
+            elif len(name.split()) >= 2 or len(w) == 1 and not any(
+                len(n) > 1 and n[-1] == w[0] for n in res.names
+            ):
+                g = _first_name_gender(name.split()[0])
+                if g:
+                    res.name_gender.setdefault(name, g)
             for role in _left_title(doc, e) + _appos_roles(e):
                 res.roles.setdefault(role, []).append((e.start_char, name))
         if not any(in_quote[t.i] for t in e):
             subj = any(t.dep_ in ("nsubj", "nsubjpass") for t in e)
             spk = any(t.dep_ == "nsubj" and t.head.lemma_.lower() in SPEECH_VERBS for t in e)
+            label = e.label_
+            if label == "PERSON" and w[-1].lower() in _ORG_LAST_WORDS:
+                label = "ORG"  # "Riverside High School", "Jane Doe / CBC News"
             res.mentions.append(
-                _Mention(e.start_char, e.end_char, sent_of[e.start], name, e.label_, subj, spk)
+                _Mention(e.start_char, e.end_char, sent_of[e.start], name, label, subj, spk)
             )
     _vote_genders(res)
     # Subject pronouns resolved in text order, each keeping its referent salient
@@ -773,7 +784,22 @@ def _build_resolver(doc: Doc, sent_of: list[int], in_quote: list[bool]) -> _Reso
                 res.mentions.append(
                     _Mention(t.idx, t.idx + len(t), sent_of[t.i], ref, label, True, spk)
                 )
+    for t in doc:
+        if t.pos_ == "NOUN" and t.lemma_.lower() in _DOC_NOUNS and not in_quote[t.i]:
+            author = _author(res, t)
+            if author is not None:
+                res.authors.append((t.idx, t.lemma_.lower(), author))
     return res
+
+
+# Last words of names that the NER calls people but are not.
+_ORG_LAST_WORDS = frozenset(
+    """
+    school university college institute inc inc. corp corp. ltd ltd. llc company group
+    council association party church hospital services service department centre center
+    hall foundation society club news network agency
+    """.split()
+)
 
 
 def _vote_genders(res: _Resolver) -> None:
@@ -791,13 +817,50 @@ def _vote_genders(res: _Resolver) -> None:
         here = {m.name for m in res.mentions
                 if m.sent == si and m.label == "PERSON" and m.start < t.idx}
         people = here or by_sent.get(si - 1, set())
+        g = "m" if low in _MALE else "f"
+        # A first name of the other gender rules a person out of the vote.
+        people = {p for p in people if res.name_gender.get(p, g) == g}
         if len(people) == 1:
-            votes.setdefault(next(iter(people)), []).append("m" if low in _MALE else "f")
+            votes.setdefault(next(iter(people)), []).append(g)
     for name, v in votes.items():
         if name not in res.gender:
             n_m, n_f = v.count("m"), v.count("f")
             if n_m != n_f:
                 res.gender[name] = "m" if n_m > n_f else "f"
+
+
+@lru_cache(maxsize=1)
+def _first_names() -> dict[str, str]:
+    """First name -> "m"/"f" from the US census lists that the ``names`` package
+    ships (MIT), where one gender is at least ``_NAME_RATIO`` times as frequent."""
+    try:
+        import names as names_pkg
+
+        base = resources.files(names_pkg)
+        freq: dict[str, dict[str, float]] = {}
+        for g, fn in (("m", "dist.male.first"), ("f", "dist.female.first")):
+            for line in base.joinpath(fn).read_text("utf-8").splitlines():
+                parts = line.split()
+                if len(parts) >= 2:
+                    freq.setdefault(parts[0].lower(), {})[g] = float(parts[1])
+    except (ImportError, OSError, ValueError) as exc:
+        log.warning("first-name genders unavailable: %s", exc)
+        return {}
+    out = {}
+    for n, f in freq.items():
+        m, w = f.get("m", 0.0), f.get("f", 0.0)
+        if m >= _NAME_RATIO * max(w, 1e-4):
+            out[n] = "m"
+        elif w >= _NAME_RATIO * max(m, 1e-4):
+            out[n] = "f"
+    return out
+
+
+def _first_name_gender(first: str) -> str | None:
+    return _first_names().get(first.lower().strip("."))
+
+
+_NAME_RATIO = 5.0
 
 
 def _fullest(res: _Resolver, w: tuple[str, ...], label: str, pos: int) -> str:
@@ -889,7 +952,7 @@ _ORG_NOUNS = frozenset(
     company firm agency group bank government department ministry union organization
     organisation association council board commission committee service university
     school team club party court office corporation network coalition authority
-    airline retailer manufacturer giant startup campaign
+    airline retailer manufacturer giant startup campaign diocese church hospital
     """.split()
 )
 # Nouns naming what a source wrote: "her statement said" is hers.
@@ -897,7 +960,7 @@ _DOC_NOUNS = frozenset(
     """
     statement release post tweet letter email e-mail report document memo filing
     note message website notice blog column op-ed lawsuit complaint submission
-    book study survey research analysis poll paper ruling decision judgment speech
+    book study survey research analysis poll paper ruling finding decision judgment speech
     interview video advertisement ad petition motion brief affidavit database
     """.split()
 )
@@ -931,14 +994,13 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     lemma = tok.lemma_.lower()
     if lemma in _DOC_NOUNS:
         # "her statement", "the RCMP statement", "a report by the agency": the author.
-        owner = [c for c in tok.children if c.dep_ == "poss" or (
-            c.dep_ == "compound" and c.ent_type_ in ("PERSON", "ORG"))]
-        owner += [g for c in tok.children if c.dep_ in ("prep", "agent")
-                  and c.lower_ in ("by", "from") for g in c.children if g.dep_ == "pobj"]
-        if owner:
-            inner = _resolve(res, owner[0])
-            if inner.name is not None:
-                return _Speaker(inner.name, written, a, b)
+        author = _author(res, tok)
+        if author is None:
+            # "the report": the author of the report written of before.
+            earlier = [n for p, lem, n in res.authors if lem == lemma and p < tok.idx]
+            author = earlier[-1] if earlier else None
+        if author is not None:
+            return _Speaker(author, written, a, b)
     cands = res.roles.get(lemma) or res.roles.get(tok.lower_)
     if cands:
         before = [n for p, n in cands if p < tok.idx]
@@ -952,11 +1014,53 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
         name = _salient(res, tok, "ORG", lemma)
         if name is not None:
             return _Speaker(name, written, a, b)
+    # "The 32-year-old labourer said": a singular description right after a
+    # sentence about one person is that person.
+    if definite and tok.tag_ == "NN" and lemma not in _ORG_NOUNS | _DOC_NOUNS and (
+        not any(c.dep_ == "prep" for c in tok.rights)
+    ):
+        name = _best(res, tok, "PERSON", None, reach=_DESC_REACH, subjects=True)
+        if name is not None:
+            return _Speaker(name, written, a, b)
     # A group or an unnamed source ("police", "officials"): the words as written.
     words = written.split()
     while words and words[0].lower() in ("the", "a", "an"):
         words = words[1:]
     return _Speaker(" ".join(words) or None, written, a, b)
+
+
+def _author(res: _Resolver, tok: Token) -> str | None:
+    """Who wrote the document noun ``tok``: its owner ("her statement", "the RCMP
+    report", "a study by X"), or the subject of the verb that made it ("X
+    released a report", "X said in a statement")."""
+    owner = [c for c in tok.children if c.dep_ == "poss" or (
+        c.dep_ == "compound" and c.ent_type_ in ("PERSON", "ORG"))]
+    owner += [g for c in tok.children if c.dep_ in ("prep", "agent")
+              and c.lower_ in ("by", "from", "of") for g in c.children if g.dep_ == "pobj"
+              and (g.ent_type_ in ("PERSON", "ORG") or c.lower_ != "of")]
+    head = tok.head
+    if not owner and tok.dep_ == "dobj" and head.lemma_.lower() in _AUTHOR_VERBS:
+        owner = [c for c in head.children if c.dep_ == "nsubj"]
+    if not owner and tok.dep_ == "pobj" and head.lower_ in ("in", "through", "via"):
+        verb = head.head
+        if verb.pos_ == "VERB" and verb.lemma_.lower() in SPEECH_VERBS | _AUTHOR_VERBS:
+            subj = _subject(verb)
+            owner = [subj] if subj is not None else []
+    for o in owner:
+        if o.lower_ in _RELATIVE or o.i == tok.i:
+            continue
+        if o.lemma_.lower() in _DOC_NOUNS:
+            continue
+        inner = _resolve(res, o)
+        if inner.name is not None and (o.ent_type_ or o.lower_ in PRONOUNS or o.pos_ == "PROPN"):
+            return inner.name
+    return None
+
+
+_AUTHOR_VERBS = frozenset(
+    "release publish issue commission conduct produce prepare write send post file author "
+    "present table submit unveil".split()
+)
 
 
 def _salient(res: _Resolver, tok: Token, label: str, noun: str) -> str | None:
@@ -982,7 +1086,8 @@ def _pronoun(res: _Resolver, tok: Token) -> str | None:
 
 
 def _best(
-    res: _Resolver, tok: Token, label: str, gender: str | None, reach: int = 8
+    res: _Resolver, tok: Token, label: str, gender: str | None, reach: int = 8,
+    subjects: bool = False,
 ) -> str | None:
     """Salience of the names before ``tok``: recent sentences, grammatical
     subjects and sources of speech verbs weigh most; a known gender must
@@ -993,10 +1098,12 @@ def _best(
         if m.label != label or m.start >= tok.idx:
             continue
         dist = si - m.sent
-        if dist > reach:
+        if dist > reach or subjects and not m.subject:
             continue
         g = res.gender.get(m.name)
-        if gender is not None and g is not None and g != gender:
+        # A first name only rules a person out; the text's own he/she also counts for.
+        g_any = g or res.name_gender.get(m.name)
+        if gender is not None and g_any is not None and g_any != gender:
             continue
         sc = -dist + _W_SUBJECT * m.subject + _W_SPEAKER * m.speaker + 1e-6 * m.start
         if gender is not None and g == gender:
@@ -1009,6 +1116,7 @@ def _best(
 
 # Tuned on the ggt development half (how often a name is repeated did not help).
 _W_SUBJECT, _W_SPEAKER, _W_GENDER = 1.0, 1.0, 1.5
+_DESC_REACH = 1
 
 
 def _token_at(doc: Doc, pos: int) -> int | None:
