@@ -82,6 +82,14 @@ def test_seed_putin_quotes_align_across_outlets(seed_account: dict[str, Any]) ->
     assert short, "the shorter wording of the soldiers quote is a truncation of the longer"
 
 
+def test_seed_quote_speakers(seed_account: dict[str, Any]) -> None:
+    by_text = {w["text"]: w for q in seed_account["quotes"] for w in q["wordings"]}
+    fraternal = [w for t, w in by_text.items() if t.startswith("If there is any way we can assist Russia")]
+    assert len(fraternal) == 1 and fraternal[0]["speaker"] == "Kim Jong-un"  # "he said", after "Kim said"
+    regards = [w for t, w in by_text.items() if t.startswith("Please give my warmest regards")]
+    assert len(regards) == 1 and regards[0]["speaker"] == "Donald Trump"
+
+
 def test_seed_claims_statuses(seed_account: dict[str, Any]) -> None:
     figures = [c for c in seed_account["claims"] if c["kind"] == "figure"]
     troops = [c for c in figures if c["value"] == 15000]
@@ -102,6 +110,8 @@ def test_seed_summary_is_cited_and_verbatim(seed_store: tuple[newsdesk.Store, st
                                             seed_account: dict[str, Any]) -> None:
     texts = _texts(seed_store[0])
     assert 1 <= len(seed_account["summary"]) <= 5
+    lone = [s for s in seed_account["summary"] if len({c["article"] for c in s["citations"]}) == 1]
+    assert len(seed_account["summary"]) - len(lone) >= 3 or not lone
     for s in seed_account["summary"]:
         src = s["source"]
         assert texts[src["article"]][src["start"]:src["end"]] == s["text"]

@@ -443,8 +443,9 @@ def _summary(cls: Sequence[Claim], aligned: Sequence[AlignedQuote],
         cites = [x for x in (cite(w.quote.article, w.quote.sentence if w.quote.sentence is not None
                                   else -1) for w in a.wordings) if x]
         candidates.append(((0, -a.voices, s.index + 1), _adder(try_add, s, cites, a.id)))
-    for _, add in sorted(candidates, key=lambda t: t[0]):
-        if len(picked) >= SUMMARY_SENTENCES:
+    for prio, add in sorted(candidates, key=lambda t: t[0]):
+        # What one outlet alone says fills the summary only when little is corroborated.
+        if len(picked) >= SUMMARY_SENTENCES or (prio[0] == 1 and len(picked) >= 3):
             break
         add()
     # In reading order: by position in the earliest article that carries each sentence.

@@ -98,7 +98,12 @@ def account(out: Console, data: Mapping[str, Any], *, limit: int | None = 12) ->
             if c["kind"] == "figure" and status == "contradicted":
                 line.append("  " + "; ".join(f"{k}: {_num(v)}" for k, v in c["values"].items()),
                             style="red")
-            line.append(f"  {refs(c['supports'])} {', '.join(c['outlets'])}", style="cyan")
+            backing = [x for x in c["supports"] if x.get("confirms", True)]
+            line.append(f"  {refs(backing)} {', '.join(c['outlets'])}", style="cyan")
+            vaguer = [x for x in c["supports"] if not x.get("confirms", True)]
+            if vaguer:
+                line.append(f"  (consistent but vaguer: {refs(vaguer)} "
+                            + "; ".join(sorted({x['expression'] or '' for x in vaguer})) + ")", style="dim")
             out.print(line)
         _more(out, group, limit, f"{status} claims", indent="    ")
 
