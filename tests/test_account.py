@@ -331,3 +331,23 @@ def test_build_account_on_hand_written_articles() -> None:
     assert len(cost) == 1 and cost[0]["status"] == "contradicted"
     assert sorted(cost[0]["values"].values()) == [12e6, 15e6]
     assert any(e["date"] == "2024-05-06" for e in acc["timeline"]["events"])  # Monday before the 8th
+
+
+def test_account_reads_originals_spread_over_outlets() -> None:
+    from newsdesk.accountbook import select_members
+
+    arts = {}
+    for o in range(5):
+        for k in range(30):
+            aid = f"o{o}-{k:02d}"
+            arts[aid] = Article(id=aid, text="x", title=None, source=f"outlet{o}.example", url=None,
+                                published=datetime(2024, 1, 1, 0, k), lang="en", author=None,
+                                format="text", origin="t", content_hash=aid)
+    copy_of = {f"o0-{k:02d}": "o1-00" for k in range(10)}
+    chosen = select_members(arts, copy_of, limit=60)
+    assert len(chosen) == 60 and not any(a.id in copy_of for a in chosen)
+    per_outlet = {o: sum(1 for a in chosen if a.source == f"outlet{o}.example") for o in range(5)}
+    assert set(per_outlet.values()) == {12}
+    assert [a.id for a in chosen if a.source == "outlet2.example"][:2] == ["o2-00", "o2-01"]  # earliest first
+    small = select_members({k: arts[k] for k in list(arts)[:20]}, copy_of, limit=60)
+    assert len(small) == 10  # o0-00..o0-09 are copies; o0-10..o0-19 remain

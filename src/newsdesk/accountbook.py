@@ -8,15 +8,41 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from .account import ArticleAnalysis, analyse_article, analysis_hash, build_account, components
+from .metadata import publisher_key
 from .records import Article
 from .store import Store
 
 __all__ = ["claim_rows", "quote_rows", "story_account"]
 
 Progress = Callable[[int, int], None]  # (done, total) articles analysed
+
+# The account reads at most this many articles of a story. Copies are left out
+# (they say what their original says, with its voice); past the cap, articles
+# are taken in turn from each outlet, earliest first, so every voice is heard.
+# A 500-article wire story would otherwise take minutes and quadratic memory.
+MAX_ARTICLES = 60
+
+
+def select_members(arts: dict[str, Article], copy_of: dict[str, str],
+                   limit: int = MAX_ARTICLES) -> list[Article]:
+    """The articles an account reads: originals, at most ``limit``, spread over outlets."""
+    originals = [a for a in arts.values() if a.id not in copy_of]
+    if len(originals) <= limit:
+        return originals
+    by_outlet: dict[str, list[Article]] = {}
+    for a in sorted(originals, key=lambda a: (a.published is None, a.published or datetime.min, a.id)):
+        by_outlet.setdefault(publisher_key(a.source, a.url) or a.id, []).append(a)
+    queues = list(by_outlet.values())
+    out: list[Article] = []
+    while len(out) < limit:
+        for q in queues:
+            if q and len(out) < limit:
+                out.append(q.pop(0))
+    return out
 
 
 def _analyses(store: Store, arts: dict[str, Article],
@@ -50,8 +76,9 @@ def story_account(store: Store, story_id: str, *, progress: Progress | None = No
     if sid is None:
         return None
     rows = store.story_rows(sid)
-    arts = store.get_articles([r["id"] for r in rows])
+    everything = store.get_articles([r["id"] for r in rows])
     copy_of = {r["id"]: r["original_id"] for r in rows if r["original_id"]}
+    arts = {a.id: a for a in select_members(everything, copy_of)}
     analyses, hashes = _analyses(store, arts, progress)
     key = json.dumps([
         sorted((aid, hashes[aid], copy_of.get(aid), a.source, a.url, a.title) for aid, a in arts.items()),
@@ -63,6 +90,8 @@ def story_account(store: Store, story_id: str, *, progress: Progress | None = No
         data: dict[str, Any] = json.loads(cached[1])
         return data
     data = build_account(sid, list(arts.values()), analyses, copy_of=copy_of).to_json()
+    data["omitted"] = {"copies": sorted(a for a in everything if a in copy_of),
+                       "over_limit": sorted(a for a in everything if a not in copy_of and a not in arts)}
     store.save_account(sid, input_hash, json.dumps(data, ensure_ascii=False))
     return data
 

@@ -44,6 +44,11 @@ def account(out: Console, data: Mapping[str, Any], *, limit: int | None = 12) ->
         ns = sorted({number[i["article"]] for i in items if i["article"] in number})
         return "".join(f"[{n}]" for n in ns)
 
+    omitted = data.get("omitted") or {}
+    if omitted.get("copies") or omitted.get("over_limit"):
+        out.print(f"[dim]the account reads {len(data['articles'])} article(s): "
+                  f"{len(omitted.get('copies', []))} copy(ies) speak with their original, "
+                  f"{len(omitted.get('over_limit', []))} more left out past the limit[/dim]")
     out.print()
     out.print("[bold]Summary[/bold] [dim](every sentence is copied from the articles cited)[/dim]")
     if not data["summary"]:
