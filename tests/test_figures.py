@@ -398,3 +398,13 @@ def test_never_raises_and_offsets_hold(parse, text: str) -> None:  # type: ignor
             assert same_quantity(f, g) == same_quantity(g, f)
             consistent(f, g)
     group_figures(found)
+
+
+def test_age_in_apposition_after_a_name() -> None:
+    figs = extract_figures("Jane Morrow, 41, and her son Tom, 12, were rescued on Sunday.")
+    ages = {(f.counts, f.value) for f in figs if f.kind == "age"}
+    assert ages == {("jane morrow", 41.0), ("tom", 12.0)}
+    assert not [f for f in extract_figures("In Denver, 3, people were hurt.") if f.kind == "age"]
+    a = [f for f in extract_figures("Jane Morrow, 41, spoke first.", "a") if f.kind == "age"]
+    b = [f for f in extract_figures("Her aide said Jane Morrow, 41, would run.", "b") if f.kind == "age"]
+    assert a and b and same_quantity(a[0], b[0]) and consistent(a[0], b[0])

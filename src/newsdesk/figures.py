@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COMPONENT", "consistent", "extract_figures", "group_figures", "same_quantity"]
 
-COMPONENT = "figures.rules.v1"
+COMPONENT = "figures.rules.v2"
 log = logging.getLogger(__name__)
 
 _MAX_CHARS = 1_000_000  # spaCy's default max_length; longer texts are read up to here
@@ -606,6 +606,8 @@ def _figure(text: str, doc: Doc, m: re.Match[str], article: str, sent_starts: li
                 start = start - len(before) + aged.start()
             h = root.head.head if root.head.lower_ in ("aged", "age") else root.head
             counts = h.lower_ if h.pos_ == "NOUN" else None
+    elif (person := _appositive_age(doc, text, start, end, number)) is not None:
+        kind, unit, counts = "age", "years", person  # "Malia, 16, wore ..."
     elif number.ordinal:
         kind = "ordinal"
         noun = root.head if root.head.pos_ in ("NOUN", "ADJ") and root.head.i > root.i else None
@@ -687,6 +689,26 @@ def _figure(text: str, doc: Doc, m: re.Match[str], article: str, sent_starts: li
     )
 
 
+def _appositive_age(doc: Doc, text: str, start: int, end: int, number: _Number) -> str | None:
+    """The person whose age a bare number in apposition gives: news style writes
+    "Tara Reid, 33, has entered ..." and "Sasha, 13, wore ..."."""
+    if number.word or number.value is None or not 0 < number.value < 120 or number.value % 1:
+        return None
+    if not text[:start].endswith(", ") or not re.match(r"\s*[,)]", text[end:end + 2]):
+        return None
+    name = doc.char_span(max(0, start - 2 - 1), start - 2, alignment_mode="expand")
+    if name is None or not len(name):
+        return None
+    tok = name[-1]
+    if tok.ent_type_ != "PERSON" and not (tok.pos_ == "PROPN" and tok.text[:1].isupper()
+                                          and tok.ent_type_ in ("", "PERSON", "GPE", "ORG", "NORP")):
+        return None  # the small model takes "Malia" for a place now and then
+    if tok.i > 0 and doc[tok.i - 1].lower_ in ("in", "at", "from", "on"):
+        return None  # "in Paris, 2, ..." is not an age
+    ent = next((e for e in doc.ents if e.start <= tok.i < e.end), None)
+    return ent.text.lower() if ent is not None and ent.label_ == "PERSON" else tok.lower_
+
+
 def _percent_counts(doc: Doc, start: int, end: int) -> str | None:
     """What a percentage is of: "3.5 percent of GDP", "unemployment rose to 4.2%"."""
     root = _phrase_root(doc, start, end)
@@ -733,6 +755,7 @@ def _skipped_by_context(
         return True  # "2019-2024"
     if "DATE" in ents and not (
         _TIME_UNIT.match(after) or _AGE_AFTER.match(after) or _AGE_BEFORE.search(before)
+        or _appositive_age(doc, text, start, end, number) is not None  # spaCy calls "Sasha, 13," a date
     ):
         return True
     if number.word and number.value is not None and number.value <= 2:
