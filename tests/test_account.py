@@ -351,3 +351,20 @@ def test_account_reads_originals_spread_over_outlets() -> None:
     assert [a.id for a in chosen if a.source == "outlet2.example"][:2] == ["o2-00", "o2-01"]  # earliest first
     small = select_members({k: arts[k] for k in list(arts)[:20]}, copy_of, limit=60)
     assert len(small) == 10  # o0-00..o0-09 are copies; o0-10..o0-19 remain
+
+
+def test_account_skips_other_languages_and_reads_long_articles_in_part() -> None:
+    from newsdesk.account import MAX_CHARS
+    from newsdesk.accountbook import select_members
+
+    def art(aid: str, lang: str | None, text: str = "x") -> Article:
+        return Article(id=aid, text=text, title=None, source="o.example", url=None, published=None,
+                       lang=lang, author=None, format="text", origin="t", content_hash=aid)
+
+    chosen = select_members({"a": art("a", "en"), "b": art("b", "de"), "c": art("c", None)}, {})
+    assert sorted(a.id for a in chosen) == ["a", "c"]
+    para = "The council met on Monday. \"We will fix the roads,\" Mayor Jane Doe said.\n"
+    long = art("l", "en", para * (3 * MAX_CHARS // len(para)))
+    x = analyse_article(long)
+    assert x.quotes and all(q.end <= MAX_CHARS for q in x.quotes)
+    assert all(long.text[q.start:q.end] == q.text for q in x.quotes)

@@ -46,6 +46,7 @@ __all__ = ["COMPONENT", "Account", "ArticleAnalysis", "account_markdown", "analy
 
 COMPONENT = "account.v1"
 SUMMARY_SENTENCES = 5
+MAX_CHARS = 100_000
 
 
 def components() -> dict[str, str]:
@@ -111,9 +112,15 @@ class ArticleAnalysis:
 
 
 def analyse_article(article: Article, pipeline: Language | None = None) -> ArticleAnalysis:
-    """Parse one cleaned article once and run every per-article extractor on the parse."""
-    doc = nlp.parse(article.text, pipeline)
-    sentences = _sentence_spans(article.text, [(s.start_char, s.end_char) for s in doc.sents])
+    """Parse one cleaned article once and run every per-article extractor on the parse.
+
+    Only the first ``MAX_CHARS`` characters are read: news articles are far
+    shorter, spaCy refuses texts over a million characters, and parse time and
+    memory grow with length. Offsets stay those of the full text.
+    """
+    text = article.text[:MAX_CHARS]
+    doc = nlp.parse(text, pipeline)
+    sentences = _sentence_spans(text, [(s.start_char, s.end_char) for s in doc.sents])
     starts = [s for s, _ in sentences]
 
     def sentence_of(offset: int) -> int:
@@ -121,9 +128,9 @@ def analyse_article(article: Article, pipeline: Language | None = None) -> Artic
 
     mentions, roles = entities.article_mentions(doc, article.id)
     qs = [q if q.sentence is not None else _with_sentence(q, sentence_of(q.start))
-          for q in quotes.extract_quotes(article.text, article.id, doc=doc)]
+          for q in quotes.extract_quotes(text, article.id, doc=doc)]
     figs = [_figure_sentence(f, sentence_of(f.start))
-            for f in figures.extract_figures(article.text, article.id, doc=doc)]
+            for f in figures.extract_figures(text, article.id, doc=doc)]
     dates = []
     for ent in doc.ents:
         if ent.label_ != "DATE":

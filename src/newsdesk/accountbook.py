@@ -27,10 +27,16 @@ Progress = Callable[[int, int], None]  # (done, total) articles analysed
 MAX_ARTICLES = 60
 
 
+def english(a: Article) -> bool:
+    """The account's models read English; an article of unknown language is tried."""
+    return not a.lang or a.lang.lower().startswith("en")
+
+
 def select_members(arts: dict[str, Article], copy_of: dict[str, str],
                    limit: int = MAX_ARTICLES) -> list[Article]:
-    """The articles an account reads: originals, at most ``limit``, spread over outlets."""
-    originals = [a for a in arts.values() if a.id not in copy_of]
+    """The articles an account reads: English originals, at most ``limit``,
+    spread over outlets."""
+    originals = [a for a in arts.values() if a.id not in copy_of and english(a)]
     if len(originals) <= limit:
         return originals
     by_outlet: dict[str, list[Article]] = {}
@@ -90,8 +96,12 @@ def story_account(store: Store, story_id: str, *, progress: Progress | None = No
         data: dict[str, Any] = json.loads(cached[1])
         return data
     data = build_account(sid, list(arts.values()), analyses, copy_of=copy_of).to_json()
-    data["omitted"] = {"copies": sorted(a for a in everything if a in copy_of),
-                       "over_limit": sorted(a for a in everything if a not in copy_of and a not in arts)}
+    data["omitted"] = {
+        "copies": sorted(a for a in everything if a in copy_of),
+        "other_language": sorted(a for a, x in everything.items() if a not in copy_of and not english(x)),
+        "over_limit": sorted(a for a, x in everything.items()
+                             if a not in copy_of and english(x) and a not in arts),
+    }
     store.save_account(sid, input_hash, json.dumps(data, ensure_ascii=False))
     return data
 

@@ -45,9 +45,10 @@ def account(out: Console, data: Mapping[str, Any], *, limit: int | None = 12) ->
         return "".join(f"[{n}]" for n in ns)
 
     omitted = data.get("omitted") or {}
-    if omitted.get("copies") or omitted.get("over_limit"):
+    if any(omitted.get(k) for k in ("copies", "other_language", "over_limit")):
         out.print(f"[dim]the account reads {len(data['articles'])} article(s): "
                   f"{len(omitted.get('copies', []))} copy(ies) speak with their original, "
+                  f"{len(omitted.get('other_language', []))} not in English (its models read English), "
                   f"{len(omitted.get('over_limit', []))} more left out past the limit[/dim]")
     out.print()
     out.print("[bold]Summary[/bold] [dim](every sentence is copied from the articles cited)[/dim]")
