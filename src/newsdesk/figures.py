@@ -606,8 +606,8 @@ def _figure(text: str, doc: Doc, m: re.Match[str], article: str, sent_starts: li
                 start = start - len(before) + aged.start()
             h = root.head.head if root.head.lower_ in ("aged", "age") else root.head
             counts = h.lower_ if h.pos_ == "NOUN" else None
-    elif (person := _appositive_age(doc, text, start, end, number)) is not None:
-        kind, unit, counts = "age", "years", person  # "Malia, 16, wore ..."
+    elif (apposed := _appositive_age(doc, text, start, end, number)) is not None:
+        kind, unit, counts = "age", "years", apposed  # "Malia, 16, wore ..."
     elif number.ordinal:
         kind = "ordinal"
         noun = root.head if root.head.pos_ in ("NOUN", "ADJ") and root.head.i > root.i else None
