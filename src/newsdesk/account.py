@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["COMPONENT", "Account", "ArticleAnalysis", "account_markdown", "analyse_article",
            "analysis_hash", "build_account", "components"]
 
-COMPONENT = "account.v1"
+COMPONENT = "account.v2"
 SUMMARY_SENTENCES = 5
 MAX_CHARS = 100_000
 
@@ -466,7 +466,8 @@ _PRONOUNS = frozenset("he she they it we i you".split())
 
 def _quote_sentence(a: AlignedQuote, sent_at: Mapping[tuple[str, int], Sentence]) -> Sentence | None:
     """The sentence to copy for a quote: one that carries the quotation marks and
-    names its speaker ("...," Putin said), so the summary never states a quote as fact."""
+    its attribution ("...," Putin said; a name before "he"), so the summary never
+    states a quote as fact or leaves it without a speaker."""
     best: tuple[tuple[int, int, int], Sentence] | None = None
     for w in a.wordings:
         q = w.quote
@@ -476,8 +477,9 @@ def _quote_sentence(a: AlignedQuote, sent_at: Mapping[tuple[str, int], Sentence]
         marks = any(m in s.text for m in ('"', "“", "”"))
         if not marks:
             continue
-        named = bool(q.speaker_text and q.speaker_text.lower() not in _PRONOUNS
-                     and q.speaker_text in s.text)
+        if not (q.speaker_text and q.speaker_text in s.text):
+            continue  # the sentence must say who speaks ("..., he said" at least)
+        named = q.speaker_text.lower() not in _PRONOUNS
         key = (0 if named else 1, 0 if w.relation != "paraphrased" else 1, len(s.text))
         if best is None or key < best[0]:
             best = (key, s)
