@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 DB     ?= demo.db
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test test-sqlite test-postgres lint bench clean
 
 $(BIN)/newsdesk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,17 @@ demo: install
 		'import json,sys; print("\n".join(sorted({json.loads(l)["story"] for l in sys.stdin})))'); do \
 		echo; $(BIN)/newsdesk --db $(DB) story $$id; done
 
-## Install, then run the whole test suite.
-test: install
+## Install, then run the whole test suite twice: on SQLite, then on PostgreSQL
+## (TEST_PG; the run fails if that server is unreachable). `make test-sqlite` skips it.
+TEST_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+test: test-sqlite test-postgres
+
+test-sqlite: install
 	$(BIN)/python -m pytest -q
+
+test-postgres: install
+	NEWSDESK_TEST_DB=$(TEST_PG) $(BIN)/python -m pytest -q
 
 lint: install
 	$(BIN)/ruff check src tests bench

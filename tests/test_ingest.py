@@ -185,7 +185,7 @@ def test_lines_repeated_across_an_outlets_pages_are_dropped(tmp_path: Path) -> N
     assert "marina fees had been neglected" in texts["hg-6"].text
 
 
-def test_killed_ingest_resumes_to_the_same_store(tmp_path: Path) -> None:
+def test_killed_ingest_resumes_to_the_same_store(tmp_path: Path, on_postgres: bool) -> None:
     """SIGKILL a real ingest process part-way, rerun it, compare with an uninterrupted run."""
     import signal
     import subprocess
@@ -206,7 +206,7 @@ def test_killed_ingest_resumes_to_the_same_store(tmp_path: Path) -> None:
     proc = subprocess.Popen([*cmd, str(db), "ingest", "-q", str(corpus)])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        if db.exists() and Store(db).count_articles() > 0:
+        if (on_postgres or db.exists()) and Store(db).count_articles() > 0:
             break
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)

@@ -1,0 +1,155 @@
+"""The suite runs on SQLite by default and, with ``NEWSDESK_TEST_DB`` set to a
+PostgreSQL URL, on PostgreSQL: ``make test`` does both.
+
+On PostgreSQL every SQLite path a test opens a store with (``Store(path)``,
+``newsdesk.open_store(path)``, ``--db path`` in-process or in a ``python -m
+newsdesk`` subprocess) stands for a fresh schema of that database, so the tests
+themselves need not know which backend they run on. The schema's URL keeps the
+test's path as its database name (the real one is the ``dbname`` query
+parameter), so a test that reads the path back from ``store.engine.url`` and
+hands it to a subprocess still reaches the same schema. Schemas are dropped at
+the end of the session. An unreachable server is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from newsdesk import store as store_module
+
+PG_URL = os.environ.get("NEWSDESK_TEST_DB", "").strip()
+SCHEMA_PREFIX = "nd_test_"
+
+_original_database_url = store_module.database_url
+_original_popen = subprocess.Popen
+
+
+class PgSchemas:
+    """One PostgreSQL schema per SQLite path, created on first use."""
+
+    def __init__(self, url: str) -> None:
+        self.base = sa.engine.make_url(store_module.database_url(url))
+        self.admin = sa.create_engine(self.base, poolclass=sa.pool.NullPool)
+        self.by_path: dict[str, str] = {}
+        self._n = itertools.count(1)
+
+    def check(self) -> None:
+        try:
+            with self.admin.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except Exception as exc:
+            raise pytest.UsageError(
+                f"NEWSDESK_TEST_DB={PG_URL}: PostgreSQL is not reachable ({exc}). "
+                "Start it, or unset NEWSDESK_TEST_DB to run on SQLite only.") from exc
+
+    def prepare(self) -> None:
+        """Drop schemas left by runs that died, and install pgvector in ``public``
+        (where it is available) so every test schema sees the same extension."""
+        with self.admin.begin() as conn:
+            stale = conn.scalars(sa.text(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"), {"p": SCHEMA_PREFIX + "%"}).all()
+            for name in stale:
+                pid = int(name[len(SCHEMA_PREFIX):].split("_")[0])
+                if not _alive(pid):
+                    conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+            if conn.scalar(sa.text("SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")):
+                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
+
+    def url_for(self, path: str | Path) -> str:
+        key = os.path.abspath(os.path.expanduser(str(path)))
+        schema = self.by_path.get(key)
+        if schema is None:
+            schema = f"{SCHEMA_PREFIX}{os.getpid()}_{next(self._n)}"
+            with self.admin.begin() as conn:
+                conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+            self.by_path[key] = schema
+        url = self.base.set(database=key, query=dict(self.base.query) | {
+            "dbname": self.base.database or "postgres",
+            "options": f"-csearch_path={schema}",
+            "application_name": schema,
+        })
+        return url.render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with self.admin.begin() as conn:
+            for schema in self.by_path.values():
+                # Connections a test left open (a pooled store) would block the drop.
+                conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                     "WHERE application_name = :s AND pid <> pg_backend_pid()"),
+                             {"s": schema})
+                conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        self.by_path.clear()
+        self.admin.dispose()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_schemas: PgSchemas | None = None
+
+
+def _database_url(db: str | Path) -> str:
+    if "://" in str(db) or _schemas is None:
+        return _original_database_url(db)
+    return _schemas.url_for(db)
+
+
+class _PopenOnSchemas(_original_popen):  # type: ignore[misc,valid-type]
+    """``python -m newsdesk --db PATH ...`` in a subprocess gets PATH's schema URL."""
+
+    def __init__(self, args: object, *a: object, **kw: object) -> None:
+        if isinstance(args, Sequence) and not isinstance(args, str | bytes) and "newsdesk" in args:
+            args = _db_args([str(x) for x in args])
+        super().__init__(args, *a, **kw)
+
+
+def _db_args(args: list[str]) -> list[str]:
+    out = list(args)
+    for i, a in enumerate(out[:-1]):
+        if a == "--db":
+            out[i + 1] = _database_url(out[i + 1])
+    return out
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _schemas
+    if not PG_URL:
+        return
+    _schemas = PgSchemas(PG_URL)
+    _schemas.check()
+    _schemas.prepare()
+    store_module.database_url = _database_url
+    subprocess.Popen = _PopenOnSchemas  # type: ignore[misc]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _schemas
+    if _schemas is not None:
+        store_module.database_url = _original_database_url
+        subprocess.Popen = _original_popen  # type: ignore[misc]
+        _schemas.drop_all()
+        _schemas = None
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"newsdesk store: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}"
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    """True when this run puts the tests' stores on PostgreSQL."""
+    return _schemas is not None
