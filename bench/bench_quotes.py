@@ -36,10 +36,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from common import data_dir, prf  # noqa: E402
 
-from newsdesk.quotes import COMPONENT, PRONOUNS, extract_quotes  # noqa: E402
+from newsdesk.quotes import (  # noqa: E402
+    COMPONENT,
+    COMPONENT_ATTRIBUTIONS,
+    PRONOUNS,
+    extract_quotes,
+)
 from newsdesk.records import Quote  # noqa: E402
 
-SETS = ("ggt-even", "ggt-odd", "ggt-all", "polnear-dev")
+# A set name ending in "+attr" runs extract_quotes(attributions=True).
+SETS = ("ggt-even", "ggt-odd", "ggt-all", "polnear-dev", "ggt-all+attr", "polnear-dev+attr")
 TITLES = frozenset(
     "mr mrs ms miss dr prof sir dame lord lady rev hon sen rep gov gen".split()
 )
@@ -47,6 +53,7 @@ COVER = 0.3
 
 
 def load(name: str) -> list[dict]:
+    name = name.removesuffix("+attr")
     base = data_dir() / "quotes"
     if name.startswith("ggt"):
         path = base / "ggt" / "test.jsonl"
@@ -169,32 +176,51 @@ def main() -> None:
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--limit", type=int, default=0, help="first N articles of each set")
     ap.add_argument("--errors", type=int, default=0, help="print up to N errors")
+    ap.add_argument("--part", default="", help="articles a:b of polnear-train (after --limit)")
+    ap.add_argument("--clf", default="", help="cue classifier JSON to use instead of the shipped one")
+    ap.add_argument("--clf-min", type=float, default=None, help="its log-odds threshold")
     a = ap.parse_args()
+    from newsdesk import quotes
+
+    if a.clf:
+        weights = {str(k): float(v) for k, v in
+                   json.loads(Path(a.clf).read_text(encoding="utf-8"))["weights"].items()}
+        quotes._cue_model = lambda: weights  # type: ignore[assignment]
+    if a.clf_min is not None:
+        quotes._CLF_MIN_SCORE = a.clf_min
     names = a.sets.split(",")
     recs_by_set = {}
     for name in names:
-        if name not in SETS + ("polnear-train",):
+        if name.removesuffix("+attr") not in SETS + ("polnear-train",):
             ap.error(f"unknown set {name!r}")
         recs = load(name)
-        recs_by_set[name] = recs[: a.limit] if a.limit else recs
+        recs = recs[: a.limit] if a.limit else recs
+        if a.part and name.startswith("polnear-train"):
+            lo, hi = a.part.split(":")
+            recs = recs[int(lo or 0) : int(hi) if hi else len(recs)]
+        recs_by_set[name] = recs
     preds: dict[str, list[Quote]] = {}
     times: dict[str, float] = {}
     from newsdesk import nlp
 
     nlp.load()  # loading the model is not part of the per-article time
-    for recs in recs_by_set.values():
+    for name, recs in recs_by_set.items():
+        attr = name.endswith("+attr")
         for r in recs:
-            if r["id"] in preds:
+            key = r["id"] + "+attr" * attr
+            if key in preds:
                 continue
             t0 = time.perf_counter()
-            preds[r["id"]] = extract_quotes(r["text"], r["id"])
-            times[r["id"]] = time.perf_counter() - t0
-    print(f"component {COMPONENT}")
+            preds[key] = extract_quotes(r["text"], r["id"], attributions=attr)
+            times[key] = time.perf_counter() - t0
+    print(f"component {COMPONENT} (+attr sets: {COMPONENT_ATTRIBUTIONS})")
     print("| set | articles | gold | predicted | P | R | F1 | right full name "
           "| recall direct/indirect/mixed | median s/article |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, recs in recs_by_set.items():
-        m = evaluate(recs, preds, times)
+        suffix = "+attr" * name.endswith("+attr")
+        m = evaluate(recs, {r["id"]: preds[r["id"] + suffix] for r in recs},
+                     {r["id"]: times[r["id"] + suffix] for r in recs})
         spk = f"{m['speaker']:.1%}" if m["speaker"] is not None else "n/a"
         kr = m["kind_recall"]
         kinds = "/".join(f"{kr.get(k, 0):.2f}" for k in ("direct", "indirect", "mixed"))
@@ -203,7 +229,8 @@ def main() -> None:
     if a.errors:
         for name, recs in recs_by_set.items():
             print(f"\n== errors in {name}")
-            show_errors(recs, preds, a.errors)
+            suffix = "+attr" * name.endswith("+attr")
+            show_errors(recs, {r["id"]: preds[r["id"] + suffix] for r in recs}, a.errors)
 
 
 if __name__ == "__main__":

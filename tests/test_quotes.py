@@ -321,3 +321,15 @@ def test_sample_000_raw_scrape_putin_quote() -> None:
     q = find(qs, "your special forces took part in the liberation of the Kursk region")
     assert q.kind == "direct"
     assert q.speaker == "Vladimir Putin"
+
+
+def test_attributions_mode_adds_stances_quotes_mode_does_not() -> None:
+    text = (
+        "Senator Alma Reyes criticized the new pipeline plan on Monday.\n"
+        "Reyes wants to block the project before the summer recess.\n"
+    )
+    assert not any("block the project" in q.text for q in extract_quotes(text))
+    qs = extract_quotes(text, attributions=True)
+    assert_offsets(text, qs)
+    q = find(qs, "block the project")
+    assert q.speaker == "Alma Reyes"

@@ -39,11 +39,12 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc, Span, Token
 
-__all__ = ["COMPONENT", "extract_quotes"]
+__all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
 COMPONENT = "quotes.rules.v2"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v2+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -165,13 +166,21 @@ class _Resolver:
 
 
 # ----------------------------------------------------------------- public API
-def extract_quotes(text: str, article_id: str = "", *, doc: Doc | None = None) -> list[Quote]:
+def extract_quotes(
+    text: str, article_id: str = "", *, doc: Doc | None = None, attributions: bool = False
+) -> list[Quote]:
     """Direct, indirect and mixed quotes of ``text``, in text order.
 
     ``doc`` is an already parsed spaCy ``Doc`` of exactly ``text`` (with the
     dependency parse); without it the text is parsed with ``nlp.load()``.
     Never raises on any text; a quote whose speaker cannot be named has
     ``speaker=None``.
+
+    By default only what was said or written counts (ggt's notion of a quote).
+    ``attributions=True`` also reports beliefs, intentions, stances and findings
+    ("X wants to ...", "X criticized Y", "the poll shows ...", PolNeAR's notion),
+    found by a classifier learnt on PolNeAR train; its output is keyed by
+    ``COMPONENT_ATTRIBUTIONS`` rather than ``COMPONENT``.
     """
     if not text or not text.strip():
         return []
@@ -179,7 +188,7 @@ def extract_quotes(text: str, article_id: str = "", *, doc: Doc | None = None) -
         log.debug("given doc does not match the text or has no parse; parsing again")
         doc = None
     if doc is not None:
-        return _extract_doc(doc, article_id, 0, 0)
+        return _extract_doc(doc, article_id, 0, 0, attributions)
     from newsdesk import nlp
 
     pipeline = nlp.load()
@@ -189,7 +198,7 @@ def extract_quotes(text: str, article_id: str = "", *, doc: Doc | None = None) -
         if not piece.strip():
             continue
         d = _parse(pipeline, piece)
-        out.extend(_extract_doc(d, article_id, off, sent_base))
+        out.extend(_extract_doc(d, article_id, off, sent_base, attributions))
         sent_base += sum(1 for _ in d.sents)
     return out
 
@@ -234,12 +243,14 @@ def _prepare(doc: Doc) -> tuple[list[int], list[int], list[_Seg], list[bool], _R
     return sent_of, paras, segs, in_quote, _build_resolver(doc, sent_of, in_quote)
 
 
-def _extract_doc(doc: Doc, article_id: str, offset: int, sent_base: int) -> list[Quote]:
+def _extract_doc(
+    doc: Doc, article_id: str, offset: int, sent_base: int, attributions: bool = False
+) -> list[Quote]:
     text = doc.text
     sent_of, paras, segs, in_quote, res = _prepare(doc)
 
     found: list[tuple[int, int, QuoteKind, _Cue]] = []  # indirect and mixed
-    for cue, c_start, c_end in _parse_cues(doc, sent_of, in_quote):
+    for cue, c_start, c_end in _parse_cues(doc, sent_of, in_quote, attributions):
         inside = [
             k for k, s in enumerate(segs)
             if s.start < c_end and c_start < s.end
@@ -447,21 +458,148 @@ def _trim(text: str, a: int, b: int, direct: bool) -> tuple[int, int]:
 
 # ----------------------------------------------------------------- cues
 def _parse_cues(
-    doc: Doc, sent_of: list[int], in_quote: list[bool]
+    doc: Doc, sent_of: list[int], in_quote: list[bool], attributions: bool = False
 ) -> Iterable[tuple[_Cue, int, int]]:
     """(cue, content start, content end) of every speech verb with a clause
     complement, and every "according to X", outside quotation marks."""
     text = doc.text
+    model = _cue_model() if attributions else {}
     for t in doc:
         if in_quote[t.i]:
             continue
+        got = False
         for cue, a, b in _cue_of(doc, t, sent_of):
             # The content stays in the cue's paragraph.
             lo = text.rfind("\n", 0, cue.verb_start) + 1
             hi = text.find("\n", cue.verb_start)
             a, b = max(a, lo), min(b, hi if hi >= 0 else len(text))
             if b - a >= 8:
+                got = True
                 yield cue, a, b
+        if got or not model:
+            continue
+        # Attributions: where the rules see no cue, the classifier learnt on
+        # PolNeAR train may. (Its additions are nearly all beliefs, plans and
+        # stances that ggt does not count, so quotes proper never use it.)
+        cand = _candidate(t)
+        if cand is None:
+            continue
+        src, a, b = cand
+        if _score(model, _features(t, src, a, b)) >= _CLF_MIN_SCORE:
+            yield _Cue(t.text, t.idx, sent_of[t.i], src), doc[a].idx, _tok_end(doc[b - 1])
+
+
+def _tok_end(t: Token) -> int:
+    return t.idx + len(t)
+
+
+# ----------------------------------------------------------------- learnt cues
+# Dependents of a verb that hold what was said, believed or wanted.
+_CONTENT_DEPS = frozenset({"dobj", "ccomp", "xcomp", "prep", "attr", "oprd", "acomp", "dative"})
+_NOUN_PREPS = frozenset({"of", "for", "about", "on", "against", "to", "that"})
+
+
+def _candidate(t: Token) -> tuple[Token | None, int, int] | None:
+    """(source, first, end token index of the content) of a verb with a subject
+    and a complement after it, or a noun with an owner and a complement
+    ("Trump's call for a ban"); None for anything else."""
+    src: Token | None
+    if t.pos_ == "VERB":
+        src = _subject(t)
+        if src is None and not _CLF_NO_SOURCE:
+            return None
+        kids = [c for c in t.rights if c.dep_ in _CONTENT_DEPS]
+    elif t.pos_ == "NOUN":
+        owners = [c for c in t.lefts if c.dep_ == "poss"]
+        if not owners and not _CLF_NO_SOURCE:
+            return None
+        src = owners[0] if owners else None
+        kids = [c for c in t.rights if c.dep_ == "prep" and c.lower_ in _NOUN_PREPS
+                or c.dep_ in ("acl", "ccomp")]
+    else:
+        return None
+    if not kids:
+        return None
+    a = min(x.i for x in kids[0].subtree)
+    b = max(x.i for x in kids[-1].subtree) + 1
+    while b > a and (t.doc[b - 1].is_punct or t.doc[b - 1].is_space):
+        b -= 1
+    if b <= a or b - a > 80:
+        return None
+    return src, a, b
+
+
+def _features(t: Token, src: Token | None, a: int, b: int) -> list[str]:
+    """Sparse features of a cue candidate, shared by the extractor and
+    bench/train_quote_clf.py."""
+    doc = t.doc
+    lemma = t.lemma_.lower()
+    pos = "v" if t.pos_ == "VERB" else "n"
+    frame = sorted({
+        c.dep_ + ("_" + c.lower_ if c.dep_ == "prep" else "")
+        for c in t.rights if c.dep_ in _CONTENT_DEPS or c.dep_ == "acl"
+    })
+    if src is None:
+        kinds = ["none"]
+    else:
+        kinds = [src.ent_type_ or ("pron:" + src.lower_ if src.pos_ == "PRON" else src.pos_)]
+    feats = [f"{pos}l={lemma}", f"{pos}:src={kinds[0]}", f"dep={t.dep_}", f"tag={t.tag_}"]
+    feats += [f"fr={f}" for f in frame] + [f"lf={lemma}/{f}" for f in frame]
+    feats.append(f"ls={lemma}/{kinds[0].split(':')[0]}")
+    if src is not None and src.pos_ in ("NOUN", "PROPN") and not src.ent_type_:
+        feats.append(f"sl={src.lemma_.lower()}")
+    if lemma in SPEECH_VERBS:
+        feats.append("speech")
+    for c in t.children:
+        if c.dep_ == "neg":
+            feats.append("neg")
+        elif c.dep_ == "aux":
+            feats.append(f"aux={c.lower_}")
+    if t.dep_ in ("xcomp", "conj", "ccomp", "advcl") and t.head is not t:
+        feats.append(f"hl={t.head.lemma_.lower()}")
+    n = b - a
+    feats.append(f"len={min(n, 12) if n < 12 else 12 + min(3, n // 12)}")
+    head = min((c for c in t.rights if c.dep_ in _CONTENT_DEPS), key=lambda c: c.i, default=None)
+    if head is not None:
+        feats.append(f"hp={head.pos_}")
+        if head.dep_ == "prep":
+            objs = [g for g in head.children if g.dep_ in ("pobj", "pcomp")]
+            if objs:
+                feats.append(f"pp={objs[0].pos_}")
+    first = doc[a]
+    if first.is_stop:
+        feats.append(f"c0={first.lower_}")
+    for c in t.children:
+        if c.dep_ == "prt":
+            feats.append(f"prt={lemma}_{c.lower_}")
+    if any(x.text in _ALL_MARKS for x in doc[a:b]):
+        feats.append("marks")
+    if a > 0 and t.i + 1 < len(doc) and doc[t.i + 1].text == ":":
+        feats.append("colon")
+    return feats
+
+
+def _score(model: dict[str, float], feats: list[str]) -> float:
+    return model.get("__bias__", 0.0) + sum(model.get(f, 0.0) for f in feats)
+
+
+@lru_cache(maxsize=1)
+def _cue_model() -> dict[str, float]:
+    """Feature weights of the logistic cue classifier that
+    bench/train_quote_clf.py learnt on PolNeAR train."""
+    try:
+        raw = resources.files("newsdesk").joinpath("data/quote_clf.json").read_text("utf-8")
+        weights = json.loads(raw)["weights"]
+        return {str(k): float(v) for k, v in weights.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("learned quote classifier unavailable: %s", exc)
+        return {}
+
+
+# A log-odds threshold, tuned on PolNeAR train (fitted on articles 0-699,
+# scored on 700-839).
+_CLF_MIN_SCORE = -0.5
+_CLF_NO_SOURCE = True
 
 
 _WH = frozenset({"what", "whether", "why", "how", "if", "when", "where", "who", "which"})
