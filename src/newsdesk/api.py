@@ -37,6 +37,7 @@ __all__ = [
     "merge_stories",
     "open_store",
     "read",
+    "similar_articles",
     "split_story",
     "stories",
     "story",
@@ -151,6 +152,21 @@ def export_claims(store: Store, *, story_id: str | None = None,
     """One record per claim: story, claim, value, unit, status, outlets, articles, sentences."""
     for data in _accounts(store, story_id, progress):
         yield from accountbook.claim_rows(data)
+
+
+def similar_articles(store: Store, article_id: str, k: int = 10) -> list[tuple[Article, float]]:
+    """The ``k`` stored articles closest in meaning to one (id or unique prefix), with the
+    cosine of their embeddings, most similar first. pgvector's index on PostgreSQL where
+    the server has it, exact search otherwise (``Store.nearest_articles``)."""
+    article = store.get_article(article_id)
+    if article is None:
+        raise KeyError(f"no article with id {article_id!r}")
+    vector = store.get_embeddings([article.id]).get(article.id)
+    if vector is None:
+        raise KeyError(f"article {article.id!r} has no embedding yet")
+    hits = [(i, c) for i, c in store.nearest_articles(vector, k + 1) if i != article.id][:k]
+    found = store.get_articles([i for i, _ in hits])
+    return [(found[i], c) for i, c in hits if i in found]
 
 
 def merge_stories(store: Store, into: str, other: str) -> str:

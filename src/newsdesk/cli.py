@@ -197,6 +197,33 @@ def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
         _print_article(article, _out(), copy)
 
 
+@main.command()
+@click.argument("article_id")
+@click.option("-k", "k", type=int, default=10, show_default=True, help="How many articles.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per article.")
+@click.pass_context
+def similar(ctx: click.Context, article_id: str, k: int, as_json: bool) -> None:
+    """Articles closest in meaning to one (embedding cosine), most similar first."""
+    with _store(ctx) as store:
+        try:
+            hits = api.similar_articles(store, article_id, k)
+        except KeyError as exc:
+            raise click.ClickException(str(exc.args[0])) from None
+    if as_json:
+        for a, cos in hits:
+            click.echo(json.dumps({"id": a.id, "cosine": round(cos, 4), "title": a.title, "source": a.source,
+                                   "published": a.published.isoformat() if a.published else None},
+                                  ensure_ascii=False))
+        return
+    table = Table(title=f"{len(hits)} article(s) like {article_id}")
+    for col in ("cosine", "id", "published", "source"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("title", overflow="fold")
+    for a, cos in hits:
+        table.add_row(f"{cos:.3f}", a.id, _day(a.published), a.source or "", escape(a.title or ""))
+    _out().print(table)
+
+
 def _day(d: datetime | None) -> str:
     return d.strftime("%Y-%m-%d %H:%M") if d else ""
 

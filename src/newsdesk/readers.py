@@ -7,6 +7,7 @@ input: one broken record must not lose the others in the same file.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import gzip
 import io
 import json
@@ -136,9 +137,25 @@ def read(
     fmt = format or detect_format(origin if origin != "-" else "", data[:4096])
     reader = _READERS[fmt]
     try:
-        yield from reader(data, origin, fields or {}, source)
+        for item in reader(data, origin, fields or {}, source):
+            yield _without_nul(item) if isinstance(item, RawDocument) else item
     except ReadError as exc:
         yield IngestProblem(origin, str(exc))
+
+
+_STR_FIELDS = ("text", "html", "id", "url", "title", "source", "lang", "author")
+
+
+def _without_nul(doc: RawDocument) -> RawDocument:
+    """NUL characters (a JSON ``\\u0000``, a broken page) dropped: they carry nothing,
+    and PostgreSQL cannot store them in text, so both stores keep the same article."""
+    changes: dict[str, Any] = {
+        name: value.replace("\x00", "") for name in _STR_FIELDS
+        if isinstance(value := getattr(doc, name), str) and "\x00" in value
+    }
+    if any("\x00" in v for v in doc.extra.values()):
+        changes["extra"] = {k: v.replace("\x00", "") for k, v in doc.extra.items()}
+    return dataclasses.replace(doc, **changes) if changes else doc
 
 
 # --- bytes and text -------------------------------------------------------------------

@@ -185,13 +185,103 @@ def _m0004_accounts(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+# The tables of migrations 0001-0004, whose String(n) columns 0005 widens on PostgreSQL.
+_TABLES_0001_0004 = (schema_migrations, articles, ingested_inputs, outlet_lines, copy_keys, copies,
+                     embeddings, story_members, story_index_state, story_corrections,
+                     article_analyses, story_accounts)
+
+
+def _m0005_postgres_text(conn: Connection) -> None:
+    """On PostgreSQL, every VARCHAR(n) becomes TEXT: SQLite never enforced those lengths,
+    and an outlet name or an input id longer than them must store the same on both.
+    (New tables use sa.Text for strings.) No table rewrite: the types are binary-coercible."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in _TABLES_0001_0004:
+        for col in table.columns:
+            if isinstance(col.type, sa.String) and not isinstance(col.type, sa.Text) and col.type.length:
+                conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ALTER COLUMN "{col.name}" TYPE TEXT')
+
+
+def _m0006_embedding_vectors(conn: Connection) -> None:
+    """On PostgreSQL with pgvector, embeddings also in a vector(384) column with an HNSW
+    (cosine) index, for ``Store.nearest_articles``. Elsewhere nothing: the float32 bytes
+    stay the record, and search falls back to exact numpy. A store opened later on a
+    server that has gained pgvector gets the column then (``_ensure_pg_vectors``)."""
+    _ensure_pg_vectors(conn)
+
+
 # Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_articles", _m0001_articles),
     ("0002_copies", _m0002_copies),
     ("0003_stories", _m0003_stories),
     ("0004_accounts", _m0004_accounts),
+    ("0005_postgres_text", _m0005_postgres_text),
+    ("0006_embedding_vectors", _m0006_embedding_vectors),
 ]
+
+VECTOR_DIM = 384  # all-MiniLM-L6-v2 (embeddings.DIM); other lengths are searched with numpy
+VECTOR_COLUMN = "embedding"
+
+
+def _pgvector_schema(conn: Connection) -> str | None:
+    """The schema pgvector lives in, creating the extension where the server offers it
+    and this role may; None when it cannot be had."""
+    found = conn.scalar(sa.text(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = 'vector'"))
+    if found is not None:
+        return str(found)
+    if not conn.scalar(sa.text("SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")):
+        return None
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
+    except sa.exc.DBAPIError as exc:
+        log.info("pgvector is installed on the server but could not be enabled: %s", exc.orig)
+        return None
+    return _pgvector_schema(conn)
+
+
+def _has_vector_column(conn: Connection) -> bool:
+    return bool(conn.scalar(sa.text(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = 'embeddings' AND column_name = :c"), {"c": VECTOR_COLUMN}))
+
+
+def _ensure_pg_vectors(conn: Connection) -> None:
+    """Add the pgvector column and its HNSW index where they are missing and can be had,
+    filling it from the stored bytes."""
+    if conn.dialect.name != "postgresql" or _has_vector_column(conn):
+        return
+    schema = _pgvector_schema(conn)
+    if schema is None:
+        return
+    log.info("adding pgvector column and HNSW index to embeddings")
+    conn.exec_driver_sql(
+        f'ALTER TABLE embeddings ADD COLUMN {VECTOR_COLUMN} "{schema}".vector({VECTOR_DIM})')
+    update = sa.text(f'UPDATE embeddings SET {VECTOR_COLUMN} = CAST(:v AS "{schema}".vector) '
+                     "WHERE article_id = :a")
+    last = ""
+    while True:
+        rows = conn.execute(sa.select(embeddings.c.article_id, embeddings.c.vector)
+                            .where(embeddings.c.article_id > last)
+                            .order_by(embeddings.c.article_id).limit(1000)).all()
+        if not rows:
+            break
+        last = rows[-1].article_id
+        params = [{"a": r.article_id, "v": _vector_literal(np.frombuffer(r.vector, dtype="<f4"))}
+                  for r in rows if len(r.vector) == 4 * VECTOR_DIM]
+        if params:
+            conn.execute(update, params)
+    conn.exec_driver_sql(
+        f'CREATE INDEX IF NOT EXISTS embeddings_{VECTOR_COLUMN}_hnsw ON embeddings '
+        f'USING hnsw ({VECTOR_COLUMN} "{schema}".vector_cosine_ops)')
+
+
+def _vector_literal(v: np.ndarray) -> str:
+    return "[" + ",".join(repr(float(x)) for x in np.asarray(v, dtype=np.float32)) + "]"
 
 
 def database_url(db: str | Path) -> str:
@@ -227,6 +317,8 @@ class Store:
 
     def __init__(self, db: str | Path = "newsdesk.db", *, echo: bool = False) -> None:
         self.url = database_url(db)
+        self._vector_schema: str | None = None  # pgvector's schema, when embeddings has its column
+        self._search_logged = False
         self.engine: Engine = sa.create_engine(self.url, echo=echo, future=True)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -263,7 +355,17 @@ class Store:
                 step(conn)
                 conn.execute(schema_migrations.insert().values(name=name, applied_at=_utcnow()))
                 applied.append(name)
+            self._vector_schema = None
+            if self.engine.dialect.name == "postgresql":
+                if "0006_embedding_vectors" in done:
+                    _ensure_pg_vectors(conn)  # pgvector may have been installed since
+                if _has_vector_column(conn):
+                    self._vector_schema = _pgvector_schema(conn)
         return applied
+
+    def _binary(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        """Order by code point, as SQLite does, whatever the PostgreSQL database's collation."""
+        return column.collate("C") if self.engine.dialect.name == "postgresql" else column
 
     def migrations(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -332,7 +434,7 @@ class Store:
             if row is None:
                 # Let users type a unique prefix of a hash id, as with git.
                 rows = conn.execute(
-                    sa.select(articles).where(articles.c.id.startswith(article_id, autoescape=True))
+                    sa.select(articles).where(_prefix(articles.c.id, article_id))
                     .limit(2)
                 ).all()
                 row = rows[0] if len(rows) == 1 else None
@@ -348,7 +450,7 @@ class Store:
     ) -> Iterator[Article]:
         """Articles ordered by publication time (undated last), then id."""
         query = sa.select(articles).order_by(
-            articles.c.published.is_(None), articles.c.published, articles.c.id
+            articles.c.published.is_(None), articles.c.published, self._binary(articles.c.id)
         )
         if source is not None:
             query = query.where(articles.c.source == source)
@@ -369,7 +471,7 @@ class Store:
     def article_ids(self) -> list[str]:
         with self.engine.connect() as conn:
             return list(conn.scalars(sa.select(articles.c.id).order_by(
-                articles.c.published.is_(None), articles.c.published, articles.c.id)))
+                articles.c.published.is_(None), articles.c.published, self._binary(articles.c.id))))
 
     def count_articles(self) -> int:
         with self.engine.connect() as conn:
@@ -496,11 +598,78 @@ class Store:
     def save_embeddings(self, component: str, vectors: Mapping[str, np.ndarray]) -> None:
         if not vectors:
             return
+        rows = [{"article_id": aid, "component": component,
+                 "vector": np.asarray(v, dtype="<f4").tobytes()} for aid, v in vectors.items()]
         with self.engine.begin() as conn:
             conn.execute(sa.delete(embeddings).where(embeddings.c.article_id.in_(list(vectors))))
-            conn.execute(embeddings.insert(), [
-                {"article_id": aid, "component": component,
-                 "vector": np.asarray(v, dtype="<f4").tobytes()} for aid, v in vectors.items()])
+            if self._vector_schema is None:
+                conn.execute(embeddings.insert(), rows)
+                return
+            insert = sa.text(
+                f"INSERT INTO embeddings (article_id, component, vector, {VECTOR_COLUMN}) "
+                f'VALUES (:article_id, :component, :vector, CAST(:v AS "{self._vector_schema}".vector))')
+            conn.execute(insert, [r | {"v": _vector_literal(vectors[str(r["article_id"])])
+                                       if len(r["vector"]) == 4 * VECTOR_DIM else None}  # type: ignore[arg-type]
+                                  for r in rows])
+
+    @property
+    def vector_search(self) -> str:
+        """How ``nearest_articles`` searches: ``"pgvector"`` (HNSW in PostgreSQL) or ``"numpy"``."""
+        return "pgvector" if self._vector_schema is not None else "numpy"
+
+    def nearest_articles(self, vector: np.ndarray, k: int = 10) -> list[tuple[str, float]]:
+        """The ``k`` stored articles whose embeddings are closest to ``vector``, as
+        (article id, cosine similarity), most similar first.
+
+        pgvector's HNSW index where the store has it (approximate, like any HNSW; the
+        cosine is exact), otherwise an exact scan of the stored embeddings with numpy.
+        """
+        q = np.asarray(vector, dtype=np.float32).ravel()
+        if k <= 0 or not np.any(q):
+            return []
+        use_pg = self._vector_schema is not None and q.shape[0] == VECTOR_DIM
+        if not self._search_logged:
+            log.info("nearest_articles: %s", "pgvector HNSW index" if use_pg else "exact numpy search")
+            self._search_logged = True
+        if use_pg:
+            return self._nearest_pgvector(q, k)
+        return self._nearest_numpy(q, k)
+
+    def _nearest_pgvector(self, q: np.ndarray, k: int) -> list[tuple[str, float]]:
+        vs = self._vector_schema
+        dist = f'{VECTOR_COLUMN} OPERATOR("{vs}".<=>) CAST(:q AS "{vs}".vector)'
+        query = sa.text(f"SELECT article_id, 1 - ({dist}) AS cosine FROM embeddings "
+                        f"WHERE {VECTOR_COLUMN} IS NOT NULL ORDER BY {dist} LIMIT :k")
+        with self.engine.begin() as conn:
+            # HNSW returns at most ef_search rows (40 by default).
+            conn.execute(sa.text("SELECT set_config('hnsw.ef_search', :ef, true)"),
+                         {"ef": str(min(max(40, 2 * k), 1000))})
+            return [(r.article_id, float(r.cosine))
+                    for r in conn.execute(query, {"q": _vector_literal(q), "k": k})]
+
+    def _nearest_numpy(self, q: np.ndarray, k: int) -> list[tuple[str, float]]:
+        q = q / np.linalg.norm(q)
+        ids: list[str] = []
+        sims: list[np.ndarray] = []
+        query = sa.select(embeddings.c.article_id, embeddings.c.vector)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=5000).execute(query)
+            for part in result.partitions():
+                chunk = [(r.article_id, r.vector) for r in part if len(r.vector) == 4 * q.shape[0]]
+                if not chunk:
+                    continue
+                m = np.frombuffer(b"".join(v for _, v in chunk), dtype="<f4").reshape(len(chunk), -1)
+                norms = np.linalg.norm(m, axis=1)
+                norms[norms == 0] = 1.0
+                sim = (m @ q) / norms
+                keep = np.argsort(-sim, kind="stable")[:k]
+                ids.extend(chunk[i][0] for i in keep)
+                sims.append(sim[keep])
+        if not ids:
+            return []
+        allsim = np.concatenate(sims)
+        order = sorted(range(len(ids)), key=lambda i: (-allsim[i], ids[i]))[:k]
+        return [(ids[i], float(allsim[i])) for i in order]
 
     def get_embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         with self.engine.connect() as conn:
@@ -564,7 +733,7 @@ class Store:
     def resolve_story_id(self, prefix: str) -> str | None:
         with self.engine.connect() as conn:
             ids = list(conn.scalars(sa.select(story_members.c.story_id).distinct().where(
-                story_members.c.story_id.startswith(prefix, autoescape=True)).limit(2)))
+                _prefix(story_members.c.story_id, prefix)).limit(2)))
         return ids[0] if len(ids) == 1 else None
 
     # --- accounts ----------------------------------------------------------------------
@@ -602,7 +771,7 @@ class Store:
     def story_ids(self) -> list[str]:
         with self.engine.connect() as conn:
             return list(conn.scalars(sa.select(story_members.c.story_id).distinct()
-                                     .order_by(story_members.c.story_id)))
+                                     .order_by(self._binary(story_members.c.story_id))))
 
     # --- ingest bookkeeping ----------------------------------------------------------
     def input_done(self, digest: str) -> bool:
@@ -689,7 +858,9 @@ def _article_row(a: Article) -> dict[str, object]:
         "title": a.title,
         "source": a.source,
         "url": a.url,
-        "published": a.published,
+        # Naive UTC on both backends (PostgreSQL would shift an aware time to the session's zone).
+        "published": (a.published.astimezone(UTC).replace(tzinfo=None)
+                      if a.published is not None and a.published.tzinfo is not None else a.published),
         "lang": a.lang,
         "author": a.author,
         "dateline": a.dateline,
@@ -727,6 +898,12 @@ def _row_article(row: sa.Row) -> Article:
         removed=removed,
         dateline=m["dateline"],
     )
+
+
+def _prefix(column: sa.ColumnElement[str], prefix: str) -> sa.ColumnElement[bool]:
+    """Ids starting with ``prefix``, ignoring ASCII case on both backends (SQLite's LIKE
+    does; PostgreSQL's would not)."""
+    return sa.func.lower(column).startswith(prefix.lower(), autoescape=True)
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

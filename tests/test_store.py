@@ -1,0 +1,171 @@
+"""The store on either backend (see conftest.py): what PostgreSQL would do differently
+from SQLite is stored and read back the same, and nearest-article search works with
+pgvector and without it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import newsdesk
+from newsdesk import store as store_module
+from newsdesk.cli import main
+from newsdesk.store import Store
+
+
+def write_jsonl(path: Path, records: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def test_backend_is_the_one_asked_for(tmp_path: Path, on_postgres: bool) -> None:
+    store = Store(tmp_path / "n.db")
+    assert store.engine.dialect.name == ("postgresql" if on_postgres else "sqlite")
+
+
+def test_long_names_nul_characters_and_time_zones_store_alike(tmp_path: Path) -> None:
+    """VARCHAR limits SQLite never enforced, NULs PostgreSQL cannot hold, aware times."""
+    store = Store(tmp_path / "n.db")
+    body = "The harbour reopened on Monday after repairs to the sea wall, officials said. "
+    path = write_jsonl(tmp_path / "edge.jsonl", [
+        {"id": "x" * 300, "title": "Long id", "text": body * 3, "source": "s" * 400,
+         "lang": "en-GB-x-" + "y" * 30},
+        {"id": "nul-1", "title": "Nul\u0000 title", "text": "Text with a \u0000 NUL. " + body,
+         "source": "Nul\u0000 Times", "published": "2024-05-01T10:00:00+02:00"},
+    ])
+    report = newsdesk.ingest(store, [path])
+    assert not report.problems and report.counts.inserted == 2
+    long_one = store.get_article("x" * 300)
+    assert long_one is not None and long_one.source == "s" * 400 and long_one.lang == "en-GB-x-" + "y" * 30
+    nul = store.get_article("nul-1")
+    assert nul is not None and "\x00" not in nul.text + (nul.title or "") + (nul.source or "")
+    assert nul.title == "Nul title" and nul.source == "Nul Times"
+    assert nul.published == datetime(2024, 5, 1, 8, 0)  # naive UTC
+    # Re-ingest is a no-op on both backends.
+    again = newsdesk.ingest(store, [path])
+    assert again.counts.inserted == 0 and again.counts.updated == 0
+
+
+def test_aware_publication_time_is_stored_as_utc(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.db")
+    a = newsdesk.to_article(newsdesk.RawDocument(
+        origin="x", format="text", id="tz-1", text="The bridge closed for repairs on Friday, the city said.",
+        published=datetime(2024, 3, 1, 23, 30, tzinfo=timezone(timedelta(hours=-5)))))
+    store.add_articles([a])
+    got = store.get_article("tz-1")
+    assert got is not None and got.published == datetime(2024, 3, 2, 4, 30)
+
+
+def test_id_prefix_ignores_case_and_ordering_is_by_code_point(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.db")
+    text = "The council met on Tuesday to discuss the budget for road repairs, officials said."
+    store.add_articles([newsdesk.to_article(newsdesk.RawDocument(origin="x", format="text", id=i, text=text))
+                        for i in ("abc123", "B-two", "a-one", "Zed", "_under")])
+    found = store.get_article("ABC")
+    assert found is not None and found.id == "abc123"
+    assert store.article_ids() == sorted(["abc123", "B-two", "a-one", "Zed", "_under"])
+
+
+def _vectors(n: int, dim: int = 384, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = {}
+    for i in range(n):
+        v = rng.normal(size=dim).astype(np.float32)
+        out[f"art-{i:03d}"] = v / np.linalg.norm(v)
+    return out
+
+
+def _exact(vectors: dict[str, np.ndarray], q: np.ndarray, k: int) -> list[str]:
+    ids = list(vectors)
+    sims = np.array([float(vectors[i] @ q) for i in ids])
+    return [ids[j] for j in np.argsort(-sims, kind="stable")[:k]]
+
+
+def _check_search(store: Store, vectors: dict[str, np.ndarray]) -> None:
+    q = vectors["art-007"] + 0.3 * vectors["art-042"]
+    q = q / np.linalg.norm(q)
+    hits = store.nearest_articles(q, 5)
+    assert [i for i, _ in hits] == _exact(vectors, q, 5)
+    assert hits[0][0] == "art-007" and hits[1][0] == "art-042"
+    for aid, cos in hits:
+        assert cos == pytest.approx(float(vectors[aid] @ q), abs=1e-4)
+    assert store.nearest_articles(q, 0) == []
+
+
+def test_nearest_articles_exact_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       caplog: pytest.LogCaptureFixture) -> None:
+    """The numpy path: SQLite, or PostgreSQL where pgvector is not used."""
+    monkeypatch.setattr(store_module, "_pgvector_schema", lambda conn: None)
+    store = Store(tmp_path / "n.db")
+    assert store.vector_search == "numpy"
+    vectors = _vectors(200)
+    store.save_embeddings("test", vectors)
+    with caplog.at_level(logging.INFO, logger="newsdesk.store"):
+        _check_search(store, vectors)
+    assert [r.getMessage() for r in caplog.records].count("nearest_articles: exact numpy search") == 1
+
+
+def test_nearest_articles_with_pgvector(tmp_path: Path, on_postgres: bool,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    if not on_postgres:
+        pytest.skip("pgvector is a PostgreSQL extension (NEWSDESK_TEST_DB)")
+    store = Store(tmp_path / "n.db")
+    if store.vector_search != "pgvector":
+        pytest.skip("this PostgreSQL server has no pgvector (bash .ci/pgvector installs it)")
+    vectors = _vectors(200)
+    store.save_embeddings("test", dict(list(vectors.items())[:100]))
+    store.save_embeddings("test", dict(list(vectors.items())[100:]))
+    with caplog.at_level(logging.INFO, logger="newsdesk.store"):
+        _check_search(store, vectors)
+    assert any(r.getMessage() == "nearest_articles: pgvector HNSW index" for r in caplog.records)
+    # Another length than the column's is searched exactly, from the stored bytes.
+    assert store.nearest_articles(np.ones(8, dtype=np.float32), 3) == []
+
+
+def test_pgvector_column_is_added_when_the_extension_arrives(tmp_path: Path, on_postgres: bool,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store made without pgvector gains the column (filled from the bytes) once it is there."""
+    if not on_postgres:
+        pytest.skip("pgvector is a PostgreSQL extension (NEWSDESK_TEST_DB)")
+    real = store_module._pgvector_schema
+    monkeypatch.setattr(store_module, "_pgvector_schema", lambda conn: None)
+    before = Store(tmp_path / "n.db")
+    vectors = _vectors(60, seed=1)
+    before.save_embeddings("test", vectors)
+    assert before.vector_search == "numpy"
+    monkeypatch.setattr(store_module, "_pgvector_schema", real)
+    after = Store(tmp_path / "n.db")
+    if after.vector_search != "pgvector":
+        pytest.skip("this PostgreSQL server has no pgvector")
+    _check_search(after, vectors)
+
+
+def test_similar_articles_api_and_cli(tmp_path: Path) -> None:
+    db = tmp_path / "news.db"
+    store = newsdesk.open_store(db)
+    base = datetime(2024, 6, 1, tzinfo=UTC)
+    path = write_jsonl(tmp_path / "a.jsonl", [
+        {"id": "flood-1", "source": "A", "published": base.isoformat(), "title": "River floods the old town",
+         "text": "The river burst its banks on Sunday and flooded the old town; hundreds were evacuated."},
+        {"id": "flood-2", "source": "B", "published": base.isoformat(), "title": "Old town under water",
+         "text": "Floodwater from the river filled the streets of the old town, and residents left."},
+        {"id": "chess-1", "source": "C", "published": base.isoformat(), "title": "Chess final drawn",
+         "text": "The world chess championship final ended in a draw after six hours of play."},
+    ])
+    newsdesk.ingest(store, [path])
+    hits = newsdesk.similar_articles(store, "flood-1", k=2)
+    assert [a.id for a, _ in hits] == ["flood-2", "chess-1"]
+    assert hits[0][1] > hits[1][1]
+    with pytest.raises(KeyError):
+        newsdesk.similar_articles(store, "nope")
+    result = CliRunner().invoke(main, ["--db", str(db), "similar", "flood-1", "-k", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["flood-2"]
+    result = CliRunner().invoke(main, ["--db", str(db), "similar", "flood"])
+    assert result.exit_code == 1 and "no article with id 'flood'" in result.stderr
