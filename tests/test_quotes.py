@@ -219,6 +219,17 @@ def test_pronoun_gender_from_first_name() -> None:
     assert q.speaker == "Margaret Oduya"
 
 
+def test_family_name_first_says_nothing_of_gender() -> None:
+    # "Kim" is a woman's first name in the census lists, but here the family name.
+    text = (
+        "Kim Sang-woo met the delegation in Busan on Friday.\n"
+        "Kim said the talks had gone well.\n"
+        '"We will meet again before the winter," he said.\n'
+    )
+    q = find(extract_quotes(text), "meet again")
+    assert q.speaker == "Kim Sang-woo"
+
+
 def test_report_speaks_for_its_author() -> None:
     text = (
         "The Harbour Institute released a report on ferry fares on Tuesday.\n"

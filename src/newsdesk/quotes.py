@@ -905,6 +905,13 @@ def _build_resolver(doc: Doc, sent_of: list[int], in_quote: list[bool]) -> _Reso
             res.mentions.append(
                 _Mention(e.start_char, e.end_char, sent_of[e.start], name, label, subj, spk)
             )
+    # "Kim Jong-un" written "Kim" later: the first word is the family name, so it
+    # says nothing of gender.
+    for e in ents:
+        w = _name_words(e.text)
+        name = res.canon.get((e.start_char, e.end_char), "")
+        if e.label_ == "PERSON" and len(w) == 1 and name.split()[:1] == [w[0]] and " " in name:
+            res.name_gender.pop(name, None)
     _vote_genders(res)
     # Subject pronouns resolved in text order, each keeping its referent salient
     # for the next one ("She met ... She said ... , she said").
