@@ -169,3 +169,11 @@ def test_similar_articles_api_and_cli(tmp_path: Path) -> None:
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["flood-2"]
     result = CliRunner().invoke(main, ["--db", str(db), "similar", "flood"])
     assert result.exit_code == 1 and "no article with id 'flood'" in result.stderr
+
+
+def test_story_ids_are_distinct_and_in_code_point_order(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.db")
+    rows = [{"article_id": a, "story_id": s, "score": 1.0, "reasons": "[]"}
+            for a, s in (("a1", "st-b"), ("a2", "st-B"), ("a3", "st-b"), ("a4", "st-_"))]
+    store.write_story_members(rows, {}, "test")
+    assert store.story_ids() == ["st-B", "st-_", "st-b"]

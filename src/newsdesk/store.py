@@ -770,7 +770,8 @@ class Store:
 
     def story_ids(self) -> list[str]:
         with self.engine.connect() as conn:
-            return list(conn.scalars(sa.select(story_members.c.story_id).distinct()
+            return list(conn.scalars(sa.select(story_members.c.story_id)
+                                     .group_by(story_members.c.story_id)
                                      .order_by(self._binary(story_members.c.story_id))))
 
     # --- ingest bookkeeping ----------------------------------------------------------
