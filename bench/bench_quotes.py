@@ -4,6 +4,11 @@
     python bench/bench_quotes.py --sets ggt-even  # the development half only
     python bench/bench_quotes.py --sets polnear-train --limit 200
     python bench/bench_quotes.py --sets ggt-even --errors 40   # print misses (terminal only)
+    python bench/bench_quotes.py --sets polnear-train+attr --part 700:   # attributions=True
+
+A set name ending in ``+attr`` runs ``extract_quotes(..., attributions=True)``
+(PolNeAR's notion: beliefs and stances too). ``--clf`` / ``--clf-min`` try
+another classifier file or threshold (for bench/train_quote_clf.py).
 
 Data: ``quotes/ggt/test.jsonl`` and ``quotes/polnear/{train,dev}.jsonl`` under the
 shared data folder (``NEWSDESK_SHARED_DATA``, default ``../shared/data``).
