@@ -300,12 +300,13 @@ def test_long_text_is_parsed_in_pieces() -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
-        st.sampled_from(list('ab CDe."\u201c\u201d\',:\n-') + ["said", " he ", "Ann Lee"]),
+        st.sampled_from(list('ab CDe."\u201c\u201d\',:\n-')
+                       + ["said", " he ", "Ann Lee", " wants ", " to ", "her call for "]),
         max_size=60,
     ).map("".join)
 )
 def test_never_raises_and_offsets_hold(text: str) -> None:
-    qs = extract_quotes(text)
+    qs = extract_quotes(text) + extract_quotes(text, attributions=True)
     assert_offsets(text, qs)
     for q in qs:
         assert q.kind in ("direct", "indirect", "mixed")
