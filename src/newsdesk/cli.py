@@ -126,6 +126,45 @@ def ingest(
         sys.exit(1)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Skip detection; read all as this.")
+@click.option("--field", "fields", multiple=True, metavar="NAME=INPUT", help="Map a JSON field.")
+@click.option("--source", help="Outlet name for inputs that carry none (plain text files).")
+@click.option("--poll", is_flag=True, help="Poll instead of file events (network mounts).")
+@click.pass_context
+def watch(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, fields: tuple[str, ...],
+          source: str | None, poll: bool) -> None:
+    """Ingest folders (recursively) or files such as a feed rewritten in place, then
+    every file that appears or changes, until Ctrl-C.
+
+    Write files elsewhere and move them in (or name them *.part while writing):
+    a file caught half-written is ingested again when it changes.
+    """
+    from .watch import watch as run_watch
+
+    field_map = _parse_fields(fields)
+
+    def report(batch: list[str], r: api.IngestReport) -> None:
+        c = r.counts
+        what = batch[0] if len(batch) == 1 else f"{len(batch)} file(s)"
+        err.print(f"{datetime.now():%H:%M:%S} {escape(what)}: {c.inserted} new, {c.updated} updated, "
+                  f"{c.unchanged} unchanged, {r.copies} copy(ies), {r.stories_placed} placed; "
+                  f"{len(r.problems)} problem(s)", highlight=False)
+        for problem in r.problems:
+            err.print(f"[red]error[/red] {escape(str(problem))}", highlight=False)
+
+    err.print(f"watching {', '.join(paths)} (Ctrl-C stops)", highlight=False)
+    with _store(ctx) as store:
+        try:
+            summary = run_watch(store, paths, format=fmt, fields=field_map,  # type: ignore[arg-type]
+                                source=source, on_report=report, force_polling=poll or None)
+        except FileNotFoundError as exc:
+            raise click.ClickException(str(exc)) from None
+    err.print(f"stopped: {summary.inserted} new and {summary.updated} updated article(s) in "
+              f"{summary.rounds} round(s), {summary.problems} problem(s)", highlight=False)
+
+
 @main.command("articles")
 @click.option("--source", help="Only this outlet.")
 @click.option("--limit", type=int, default=50, show_default=True)
