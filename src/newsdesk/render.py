@@ -78,7 +78,7 @@ def account(out: Console, data: Mapping[str, Any], *, limit: int | None = 12) ->
         out.print(Text("  ") + Text(q["speaker"] or "unknown speaker", style="bold")
                   + Text(f"  ({q['voices']} outlet(s))", style="dim"))
         for w in q["wordings"]:
-            head = Text(f"    {w['outlet'] or 'unknown'} [{number.get(w['article'], '?')}] ",
+            head = Text(f"    {w['outlet'] or 'unknown outlet'} [{number.get(w['article'], '?')}] ",
                         style="cyan")
             tag = w["relation"] + (", different speaker: " + (w["speaker"] or "?")
                                    if w["different_speaker"] else "")
