@@ -56,6 +56,7 @@ __all__ = [
     "DEFAULT_PARAMS",
     "CopyParams",
     "CopyRecord",
+    "CopySketch",
     "InMemoryBuckets",
     "anchor_keys",
     "apply_match",
@@ -68,6 +69,7 @@ __all__ = [
     "resolve_original",
     "shingle_hashes",
     "signature",
+    "sketch",
     "wire_credits",
     "words",
 ]
@@ -273,6 +275,34 @@ def _minhash(hashes: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
 def signature(text: str, params: CopyParams = DEFAULT_PARAMS) -> np.ndarray:
     """MinHash signature (uint32, ``num_perm`` values) of the text's word shingles."""
     return _minhash(shingle_hashes(text, params.shingle_words), params.num_perm, params.seed)
+
+
+@dataclass(frozen=True, slots=True)
+class CopySketch:
+    """What copy detection computes from one text alone, before any lookup.
+
+    A batch run computes sketches in parallel (one shard of articles at a time)
+    and hands them to :meth:`CopyIndex.place_batch`, which then only looks up and
+    verifies. ``shingles`` are the sorted distinct 32-bit shingle hashes,
+    ``signature`` their MinHash, ``anchors`` the anchor keys.
+    """
+
+    n_words: int
+    shingles: np.ndarray
+    signature: np.ndarray
+    anchors: tuple[int, ...]
+
+
+def sketch(text: str, params: CopyParams = DEFAULT_PARAMS) -> CopySketch:
+    """The sketch of one text (pure): word count, shingle hashes, MinHash, anchor keys."""
+    tok = _tokenise(text)
+    sh = shingle_hashes(tok, params.shingle_words)  # type: ignore[arg-type]
+    return CopySketch(
+        n_words=len(tok.words),
+        shingles=sh,
+        signature=_minhash(sh, params.num_perm, params.seed),
+        anchors=tuple(anchor_keys(tok, params)),  # type: ignore[arg-type]
+    )
 
 
 def _namespace(h: np.ndarray, channel: int) -> list[int]:
@@ -577,20 +607,30 @@ class CopyIndex:
         self.stats = _Stats()
 
     # -- public verbs
-    def place(self, article: Article, *, feed_source: str | None = None) -> CopyMatch | None:
-        """Find what ``article`` copies among everything indexed, then index it."""
-        prepared = self._prepare(CopyRecord.from_article(article, feed_source=feed_source))
+    def place(
+        self, article: Article, *, feed_source: str | None = None, sketch: CopySketch | None = None
+    ) -> CopyMatch | None:
+        """Find what ``article`` copies among everything indexed, then index it.
+
+        ``sketch``: the article's precomputed :func:`sketch` (same params), if any.
+        """
+        prepared = self._prepare(CopyRecord.from_article(article, feed_source=feed_source), sketch)
         return self._place(prepared)
 
     def place_batch(
-        self, articles: Iterable[Article], *, feed_sources: Mapping[str, str] | None = None
+        self,
+        articles: Iterable[Article],
+        *,
+        feed_sources: Mapping[str, str] | None = None,
+        sketches: Mapping[str, CopySketch] | None = None,
     ) -> list[CopyMatch | None]:
         """``place`` for each article in order; copies within the batch are found too."""
         out = []
         self._in_batch = True
         try:
             for a in articles:
-                out.append(self.place(a, feed_source=(feed_sources or {}).get(a.id)))
+                out.append(self.place(a, feed_source=(feed_sources or {}).get(a.id),
+                                      sketch=(sketches or {}).get(a.id)))
         finally:
             self._in_batch = False
             if self._external is not None:
@@ -615,18 +655,17 @@ class CopyIndex:
             self._cache.move_to_end(rec.id)
         return s
 
-    def _prepare(self, rec: CopyRecord) -> _Prepared:
+    def _prepare(self, rec: CopyRecord, sk: CopySketch | None = None) -> _Prepared:
         p = self.params
-        tok = _tokenise(rec.text)
-        rec = replace(rec, n_words=len(tok.words))
-        sh = shingle_hashes(tok, p.shingle_words)  # type: ignore[arg-type]
-        sig = _minhash(sh, p.num_perm, p.seed)
+        if sk is None:
+            sk = sketch(rec.text, p)
+        rec = replace(rec, n_words=sk.n_words)
         return _Prepared(
             record=rec,
-            shingles=sh,
+            shingles=sk.shingles,
             keys_exact=[exact_key(rec.content_hash)],
-            keys_band=band_keys(sig, p) if tok.words else [],
-            keys_anchor=anchor_keys(tok, p),  # type: ignore[arg-type]
+            keys_band=band_keys(sk.signature, p) if sk.n_words else [],
+            keys_anchor=list(sk.anchors),
             credits=wire_credits(rec.text, rec.feed_source),
         )
 

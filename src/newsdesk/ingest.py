@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .cleaning import clean_text, normalize_line
-from .copies import CopyIndex
+from .copies import CopyIndex, CopySketch
+from .embeddings import COMPONENT as EMBEDDING_COMPONENT
 from .extraction import ExtractionError, extract_html
 from .metadata import (
     article_id,
@@ -208,6 +211,57 @@ def _store_batch(store: Store, docs: list[RawDocument], report: IngestReport) ->
     return ok, bad
 
 
+def store_cleaned(
+    store: Store,
+    batch: Sequence[Article],
+    report: IngestReport,
+    *,
+    sketches: Mapping[str, CopySketch] | None = None,
+    vectors: Mapping[str, np.ndarray] | None = None,
+    outlet_lines: Mapping[str, Sequence[str]] | None = None,
+    component: str = EMBEDDING_COMPONENT,
+) -> None:
+    """Store articles cleaned elsewhere (a batch run) as ``ingest`` stores its own.
+
+    Unchanged articles are skipped; new and changed ones are written, folded as
+    copies (with their precomputed ``sketches``), given their precomputed
+    embeddings (``vectors``, which story placement then reuses) and queued for
+    story placement when ``report.storybook`` is set. ``outlet_lines``: the
+    short-line keys of each plain-text input, counted into the outlet memory;
+    ``component``: the embedding component that computed ``vectors``.
+    """
+    known = store.raw_hashes(a.id for a in batch)
+    todo: list[Article] = []
+    for a in batch:
+        report.article_ids.append(a.id)
+        if known.get(a.id) == a.raw_hash:
+            report.counts += WriteCounts(unchanged=1)
+        else:
+            todo.append(a)
+    for a in todo:
+        lines = (outlet_lines or {}).get(a.id)
+        if lines and a.source and a.id not in known:
+            store.count_outlet_lines(a.source, lines)
+    report.counts += store.add_articles(todo)
+    if not todo:
+        return
+    _fold_copies(store, todo, changed=[a.id for a in todo if a.id in known], report=report,
+                 sketches=sketches)
+    if vectors:
+        store.save_embeddings(component, {a.id: vectors[a.id] for a in todo if a.id in vectors})
+    if report.storybook is not None:
+        report.unplaced.extend(todo)
+        if len(report.unplaced) >= BATCH_SIZE:
+            _place_unplaced(report)
+
+
+def finish(report: IngestReport, *, save: bool = True) -> None:
+    """Place what is still queued and save the story index (the end of a run)."""
+    _place_unplaced(report)
+    if report.storybook is not None and save:
+        report.storybook.save()
+
+
 def _place_unplaced(report: IngestReport) -> None:
     # A crash before this point loses nothing: the next ingest's catch-up places
     # stored articles that the story index has not seen.
@@ -230,14 +284,15 @@ def _line_df(store: Store, source: str, text: str) -> dict[str, int] | None:
     return {k: stored.get(k[:300], 0) + 1 for k in keys}
 
 
-def _fold_copies(store: Store, batch: list[Article], *, changed: list[str], report: IngestReport) -> None:
+def _fold_copies(store: Store, batch: Sequence[Article], *, changed: list[str], report: IngestReport,
+                 sketches: Mapping[str, CopySketch] | None = None) -> None:
     """Place new and changed articles in the copy index and record what they copy."""
     store.forget_copies(changed)
     if report.copy_index is None:
         report.copy_index = CopyIndex(buckets=store.copy_buckets(), fetch=store.copy_records)
     index = report.copy_index
     feed_sources = {a.id: a.feed_source for a in batch if a.feed_source}
-    matches = index.place_batch(batch, feed_sources=feed_sources)
+    matches = index.place_batch(batch, feed_sources=feed_sources, sketches=sketches)
     buckets = index.buckets
     if isinstance(buckets, SqlBuckets):
         buckets.flush()

@@ -1,0 +1,568 @@
+"""Batch mode: the ingest pipeline as stages over shards of input files, in Parquet.
+
+Input files are grouped into shards (a few MB each, in sorted order). Each shard
+goes through three stages, each a plain function that reads the previous
+stage's Parquet file and writes its own under the output folder:
+
+``articles``   read every record (``readers.read``) and clean it (``ingest.to_article``);
+               bad files and records go to ``problems/<shard>.parquet``
+``sketches``   copy-detection sketches (word count, shingle hashes, MinHash, anchors)
+``embeddings`` all-MiniLM-L6-v2 vectors of title + lead, in the shard's order
+
+Where the stages run is an executor's business (``newsdesk.executors``: in
+process, a process pool, or Ray Data); this module never imports Ray. A
+manifest (``manifest.json``, replaced atomically after every finished shard)
+records each finished output with the key of its inputs, so an interrupted run
+redoes only unfinished shards. ``load`` then reads the shards in order into a
+store: articles, copy groups (over the whole result and the store's past, from
+the sketches), the embeddings as computed, and story placement.
+
+Every stage output depends only on its shard, so any executor gives the same
+files; ``load`` is sequential and in shard order, so the store is the same too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .copies import DEFAULT_PARAMS, CopySketch, sketch
+from .embeddings import COMPONENT as EMBEDDING_COMPONENT
+from .embeddings import DIM, Embedder, embedding_text
+from .ingest import ArticleError, IngestReport, finish, outlet_line_keys, store_cleaned, to_article
+from .readers import iter_inputs, read
+from .records import Article, Format, IngestProblem, Removal
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "STAGES",
+    "BatchOptions",
+    "BatchReport",
+    "Executor",
+    "Manifest",
+    "Shard",
+    "ShardWorker",
+    "StageResult",
+    "articles_from_table",
+    "load",
+    "plan_shards",
+    "run_batch",
+]
+
+VERSION = "newsdesk-batch/1"  # part of every shard key: a new layout redoes everything
+STAGES = ("articles", "sketches", "embeddings")
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOptions:
+    """How inputs are read and cut into shards (part of every shard's key but the last two)."""
+
+    format: Format | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+    source: str | None = None
+    shard_bytes: int = 4 << 20  # a shard closes once its files hold this many bytes...
+    shard_files: int = 256  # ...or this many files
+
+    def __post_init__(self) -> None:
+        if self.shard_bytes < 1 or self.shard_files < 1:
+            raise ValueError("shard_bytes and shard_files must be at least 1")
+
+    def key(self) -> str:
+        return json.dumps([VERSION, self.format, list(self.fields), self.source])
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """A group of input files processed together; ``key`` changes when any of them does."""
+
+    name: str
+    paths: tuple[str, ...]
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class StageResult:
+    """One stage of one shard finished (or found finished): what it wrote."""
+
+    stage: str
+    shard: str
+    key: str
+    path: str  # relative to the output folder
+    rows: int
+    problems: int = 0
+    seconds: float = 0.0
+    computed: bool = True
+
+
+def _file_id(path: Path) -> str:
+    st = path.stat()
+    return f"{path}\x00{st.st_size}\x00{st.st_mtime_ns}"
+
+
+def plan_shards(paths: Iterable[str | Path], options: BatchOptions = BatchOptions()) -> list[Shard]:
+    """Expand inputs (directories recursively, sorted) and cut them into shards.
+
+    A shard's key hashes the options and each file's path, size and mtime, so a
+    changed file redoes its shard. Unreadable paths still join a shard: reading
+    them then yields a problem record, as in ``ingest``.
+    """
+    files: list[Path] = []
+    for p in iter_inputs(paths):
+        if str(p) == "-":
+            raise ValueError("batch reads files and directories, not stdin ('-')")
+        files.append(Path(p))
+    shards: list[Shard] = []
+    group: list[Path] = []
+    size = 0
+
+    def close() -> None:
+        nonlocal group, size
+        if group:
+            h = hashlib.sha256(options.key().encode())
+            for f in group:
+                try:
+                    h.update(_file_id(f).encode() + b"\x01")
+                except OSError:
+                    h.update(f"{f}\x00missing\x01".encode())
+            shards.append(Shard(f"shard-{len(shards):05d}", tuple(str(f) for f in group), h.hexdigest()))
+        group, size = [], 0
+
+    for f in files:
+        group.append(f)
+        try:
+            size += f.stat().st_size
+        except OSError:
+            pass
+        if size >= options.shard_bytes or len(group) >= options.shard_files:
+            close()
+    close()
+    return shards
+
+
+# ----------------------------------------------------------------------------- Parquet I/O
+ARTICLE_SCHEMA = pa.schema([
+    ("id", pa.string()), ("text", pa.string()), ("title", pa.string()), ("source", pa.string()),
+    ("url", pa.string()), ("published", pa.string()), ("lang", pa.string()), ("author", pa.string()),
+    ("format", pa.string()), ("origin", pa.string()), ("content_hash", pa.string()),
+    ("removed", pa.string()), ("dateline", pa.string()), ("raw_hash", pa.string()),
+    ("feed_source", pa.string()), ("outlet_lines", pa.list_(pa.string())),
+])
+PROBLEM_SCHEMA = pa.schema([("origin", pa.string()), ("reason", pa.string()), ("shard", pa.string())])
+SKETCH_SCHEMA = pa.schema([
+    ("id", pa.string()), ("n_words", pa.int64()), ("shingles", pa.list_(pa.uint32())),
+    ("signature", pa.list_(pa.uint32())), ("anchors", pa.list_(pa.int64())),
+])
+EMBEDDING_SCHEMA = pa.schema([("id", pa.string()), ("vector", pa.list_(pa.float32(), DIM))])
+
+
+def _write_atomic(table: pa.Table, path: Path, key: str, meta: Mapping[str, str] | None = None) -> None:
+    """Write a Parquet file under a temporary name, then rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table.replace_schema_metadata({"newsdesk.shard_key": key, **(meta or {})}), tmp)
+    os.replace(tmp, path)
+
+
+def _article_row(a: Article, outlet_lines: list[str]) -> dict[str, Any]:
+    return {
+        "id": a.id, "text": a.text, "title": a.title, "source": a.source, "url": a.url,
+        "published": a.published.isoformat() if a.published else None, "lang": a.lang,
+        "author": a.author, "format": a.format, "origin": a.origin, "content_hash": a.content_hash,
+        "removed": json.dumps([[r.line, r.text, r.reason] for r in a.removed], ensure_ascii=False),
+        "dateline": a.dateline, "raw_hash": a.raw_hash, "feed_source": a.feed_source,
+        "outlet_lines": outlet_lines,
+    }
+
+
+def articles_from_table(table: pa.Table) -> tuple[list[Article], dict[str, list[str]]]:
+    """Articles of an ``articles`` stage file, and the outlet-line keys of its plain-text inputs."""
+    out: list[Article] = []
+    lines: dict[str, list[str]] = {}
+    for r in table.to_pylist():
+        out.append(Article(
+            id=r["id"], text=r["text"], title=r["title"], source=r["source"], url=r["url"],
+            published=datetime.fromisoformat(r["published"]) if r["published"] else None,
+            lang=r["lang"], author=r["author"], format=r["format"], origin=r["origin"],
+            content_hash=r["content_hash"],
+            removed=tuple(Removal(int(n), t, why) for n, t, why in json.loads(r["removed"])),
+            dateline=r["dateline"], raw_hash=r["raw_hash"], feed_source=r["feed_source"],
+        ))
+        if r["outlet_lines"]:
+            lines[r["id"]] = list(r["outlet_lines"])
+    return out, lines
+
+
+def sketches_from_table(table: pa.Table) -> dict[str, CopySketch]:
+    out = {}
+    for r in table.to_pylist():
+        out[r["id"]] = CopySketch(
+            n_words=r["n_words"], shingles=np.asarray(r["shingles"], dtype=np.uint32),
+            signature=np.asarray(r["signature"], dtype=np.uint32), anchors=tuple(r["anchors"]))
+    return out
+
+
+def component_of_table(table: pa.Table) -> str:
+    """The embedding component that computed an ``embeddings`` stage file."""
+    meta = table.schema.metadata or {}
+    return meta.get(b"newsdesk.component", EMBEDDING_COMPONENT.encode()).decode()
+
+
+def vectors_from_table(table: pa.Table) -> dict[str, np.ndarray]:
+    ids = table.column("id").to_pylist()
+    flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    mat = np.asarray(flat, dtype=np.float32).reshape(len(ids), DIM)
+    return {aid: mat[i] for i, aid in enumerate(ids)}
+
+
+# ----------------------------------------------------------------------------- stages
+def stage_path(stage: str, shard: str) -> str:
+    return f"{stage}/{shard}.parquet"
+
+
+def clean_shard(shard: Shard, out: Path, options: BatchOptions) -> StageResult:
+    """Stage ``articles``: read and clean every record of the shard's files, in order."""
+    t0 = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = []
+    fields = dict(options.fields) or None
+    for path in shard.paths:
+        for item in read(path, format=options.format, fields=fields, source=options.source):
+            if isinstance(item, IngestProblem):
+                problems.append({"origin": item.origin, "reason": item.reason, "shard": shard.name})
+                continue
+            try:
+                article = to_article(item)
+            except ArticleError as exc:
+                problems.append({"origin": item.origin, "reason": str(exc), "shard": shard.name})
+                continue
+            except Exception as exc:  # noqa: BLE001 - one record must never stop the run
+                log.exception("unexpected failure on %s", item.origin)
+                problems.append({"origin": item.origin, "shard": shard.name,
+                                 "reason": f"internal error: {type(exc).__name__}: {exc}"})
+                continue
+            keys = outlet_line_keys(item.text) if item.text is not None and item.source else []
+            rows.append(_article_row(article, keys))
+    _write_atomic(pa.Table.from_pylist(problems, schema=PROBLEM_SCHEMA),
+                  out / stage_path("problems", shard.name), shard.key)
+    _write_atomic(pa.Table.from_pylist(rows, schema=ARTICLE_SCHEMA),
+                  out / stage_path("articles", shard.name), shard.key)
+    return StageResult("articles", shard.name, shard.key, stage_path("articles", shard.name), len(rows),
+                       len(problems), time.perf_counter() - t0)
+
+
+def sketch_shard(shard: Shard, out: Path) -> StageResult:
+    """Stage ``sketches``: the copy-detection sketch of every article (pure per article)."""
+    t0 = time.perf_counter()
+    table = pq.read_table(out / stage_path("articles", shard.name), columns=["id", "text"])
+    rows = []
+    for aid, text in zip(table.column("id").to_pylist(), table.column("text").to_pylist(), strict=True):
+        sk = sketch(text, DEFAULT_PARAMS)
+        rows.append({"id": aid, "n_words": sk.n_words, "shingles": sk.shingles,
+                     "signature": sk.signature, "anchors": list(sk.anchors)})
+    _write_atomic(pa.Table.from_pylist(rows, schema=SKETCH_SCHEMA),
+                  out / stage_path("sketches", shard.name), shard.key)
+    return StageResult("sketches", shard.name, shard.key, stage_path("sketches", shard.name), len(rows),
+                       seconds=time.perf_counter() - t0)
+
+
+def embed_shard(shard: Shard, out: Path, embedder: Embedder) -> StageResult:
+    """Stage ``embeddings``: one model call over the shard's articles in order.
+
+    The batches the model sees depend only on the shard, and the vectors were
+    checked equal bit for bit whatever torch's thread count, so every executor
+    writes the same vectors.
+    """
+    t0 = time.perf_counter()
+    table = pq.read_table(out / stage_path("articles", shard.name), columns=["id", "title", "text"])
+    ids = table.column("id").to_pylist()
+    texts = [embedding_text(t, x) for t, x in zip(table.column("title").to_pylist(),
+                                                  table.column("text").to_pylist(), strict=True)]
+    vecs = embedder.encode(texts)
+    arr = pa.FixedSizeListArray.from_arrays(pa.array(vecs.reshape(-1), type=pa.float32()), DIM)
+    component = str(getattr(embedder, "component", EMBEDDING_COMPONENT))
+    _write_atomic(pa.Table.from_arrays([pa.array(ids, type=pa.string()), arr], schema=EMBEDDING_SCHEMA),
+                  out / stage_path("embeddings", shard.name), shard.key, {"newsdesk.component": component})
+    return StageResult("embeddings", shard.name, shard.key, stage_path("embeddings", shard.name),
+                       len(ids), seconds=time.perf_counter() - t0)
+
+
+@dataclass(frozen=True, slots=True)
+class ShardTask:
+    """A shard and the stages still to run on it (in ``STAGES`` order)."""
+
+    shard: Shard
+    todo: tuple[str, ...]
+
+    def to_json(self) -> str:
+        return json.dumps({"shard": asdict(self.shard), "todo": list(self.todo)})
+
+    @classmethod
+    def from_json(cls, data: str) -> ShardTask:
+        d = json.loads(data)
+        s = d["shard"]
+        return cls(Shard(s["name"], tuple(s["paths"]), s["key"]), tuple(d["todo"]))
+
+
+class ShardWorker:
+    """Runs a shard's pending stages in order; what an executor places on each worker.
+
+    The embedding model is loaded once per worker, on the first shard that needs it.
+    """
+
+    def __init__(self, out: str | Path, options: BatchOptions, model_path: str | None = None) -> None:
+        self.out = Path(out)
+        self.options = options
+        self.model_path = model_path
+        self._embedder: Embedder | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            if self.model_path is None:
+                from .storybook import shared_embedder  # one model per process, as ingest does
+
+                self._embedder = shared_embedder()
+            else:
+                self._embedder = Embedder(self.model_path)
+        return self._embedder
+
+    def __call__(self, task: ShardTask) -> list[StageResult]:
+        results = []
+        for stage in task.todo:
+            if stage == "articles":
+                results.append(clean_shard(task.shard, self.out, self.options))
+            elif stage == "sketches":
+                results.append(sketch_shard(task.shard, self.out))
+            elif stage == "embeddings":
+                results.append(embed_shard(task.shard, self.out, self.embedder))
+            else:
+                raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
+        return results
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSpec:
+    """What every worker needs to build its ``ShardWorker`` (picklable, JSON-able)."""
+
+    out: str
+    options: BatchOptions
+    model_path: str | None = None
+
+    def build(self) -> ShardWorker:
+        return ShardWorker(self.out, self.options, self.model_path)
+
+
+OnDone = Callable[[list[StageResult]], None]
+
+
+class Executor(Protocol):
+    """Where shard tasks run. ``on_done`` is called in the calling process for each finished task."""
+
+    name: str
+
+    def run(self, spec: WorkerSpec, tasks: Sequence[ShardTask], on_done: OnDone) -> None: ...
+
+
+# ----------------------------------------------------------------------------- manifest
+@dataclass
+class Manifest:
+    """Finished stage outputs by ``stage/shard``; saved atomically after every update."""
+
+    path: Path
+    shards: list[Shard] = field(default_factory=list)
+    done: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, out: Path) -> Manifest:
+        path = out / MANIFEST
+        m = cls(path)
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text())
+            except (OSError, ValueError) as exc:
+                log.warning("%s is unreadable (%s): every shard will be redone", path, exc)
+                return m
+            if data.get("format") == VERSION:
+                m.done = dict(data.get("done", {}))
+        return m
+
+    def finished(self, stage: str, shard: Shard, out: Path) -> bool:
+        entry = self.done.get(f"{stage}/{shard.name}")
+        return (entry is not None and entry.get("key") == shard.key
+                and (out / stage_path(stage, shard.name)).is_file())
+
+    def record(self, results: Iterable[StageResult]) -> None:
+        for r in results:
+            self.done[f"{r.stage}/{r.shard}"] = {"key": r.key, "path": r.path, "rows": r.rows,
+                                                  "problems": r.problems, "seconds": round(r.seconds, 3)}
+        self.save()
+
+    def save(self) -> None:
+        data = {"format": VERSION, "stages": list(STAGES),
+                "shards": [asdict(s) for s in self.shards], "done": self.done}
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        os.replace(tmp, self.path)
+
+
+# ----------------------------------------------------------------------------- driver
+@dataclass
+class BatchReport:
+    """What a batch run did."""
+
+    out: Path
+    shards: int = 0
+    computed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
+    reused: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    articles: int = 0
+    problems: list[IngestProblem] = field(default_factory=list)
+    ingest: IngestReport | None = None
+    load_seconds: float = 0.0
+
+
+def run_stages(
+    paths: Iterable[str | Path],
+    out: str | Path,
+    executor: Executor,
+    *,
+    options: BatchOptions = BatchOptions(),
+    model_path: str | None = None,
+) -> BatchReport:
+    """Run every unfinished stage of every shard with ``executor``; write the manifest and
+    ``problems.jsonl`` (every bad file or record, with its origin and reason)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    shards = plan_shards(paths, options)
+    manifest = Manifest.open(out)
+    manifest.shards = shards
+    manifest.save()
+    report = BatchReport(out, shards=len(shards))
+    tasks = []
+    for s in shards:
+        todo: list[str] = []
+        for stage in STAGES:
+            # a stage redone means every later one is redone: its input changed
+            if todo or not manifest.finished(stage, s, out):
+                todo.append(stage)
+            else:
+                report.reused[stage] += 1
+        if todo:
+            tasks.append(ShardTask(s, tuple(todo)))
+
+    def on_done(results: list[StageResult]) -> None:
+        manifest.record(results)
+        for r in results:
+            report.computed[r.stage] += 1
+            report.seconds[r.stage] += r.seconds
+
+    if tasks:
+        log.info("batch: %d shard(s), %d to run on %s", len(shards), len(tasks), executor.name)
+        executor.run(WorkerSpec(str(out), options, model_path), tasks, on_done)
+    for s in shards:
+        report.articles += manifest.done[f"articles/{s.name}"]["rows"]
+        problems = pq.read_table(out / stage_path("problems", s.name))
+        report.problems.extend(IngestProblem(r["origin"], r["reason"]) for r in problems.to_pylist())
+    tmp = out / f".problems.jsonl.{os.getpid()}.tmp"
+    with tmp.open("w", encoding="utf-8") as fh:
+        for p in report.problems:
+            fh.write(json.dumps({"origin": p.origin, "reason": p.reason}, ensure_ascii=False) + "\n")
+    os.replace(tmp, out / "problems.jsonl")
+    return report
+
+
+def _load_digest(shard: Shard) -> str:
+    return hashlib.sha256(f"batch-load\x00{shard.key}".encode()).hexdigest()
+
+
+def load(
+    store: Store,
+    out: str | Path,
+    *,
+    stories: bool = True,
+    progress: Callable[[str, int], None] | None = None,
+) -> IngestReport:
+    """Read a finished batch into ``store``, shard by shard in order.
+
+    Articles are stored as ``ingest`` stores them (unchanged ones skipped), copies
+    are folded from the precomputed sketches against everything stored, the batch's
+    embeddings are saved and used by story placement. A loaded shard is recorded in
+    the store, so loading again (or after an interruption) skips it.
+    """
+    from .storybook import StoryBook  # the model's runtime is only needed with stories
+
+    out = Path(out)
+    data = json.loads((out / MANIFEST).read_text())
+    shards = [Shard(s["name"], tuple(s["paths"]), s["key"]) for s in data["shards"]]
+    report = IngestReport()
+    if stories:
+        report.storybook = StoryBook(store)
+        report.stories_placed += report.storybook.catch_up(
+            lambda ids: list(store.get_articles(ids).values()))
+    for s in shards:
+        for stage in STAGES:
+            entry = data["done"].get(f"{stage}/{s.name}")
+            if entry is None or entry["key"] != s.key:
+                raise ValueError(f"{out}: stage {stage} of {s.name} is not finished; run the batch again")
+        report.inputs += 1
+        digest = _load_digest(s)
+        if store.input_done(digest):
+            report.skipped_inputs += 1
+            continue
+        articles, lines = articles_from_table(pq.read_table(out / stage_path("articles", s.name)))
+        sketches = sketches_from_table(pq.read_table(out / stage_path("sketches", s.name)))
+        emb = pq.read_table(out / stage_path("embeddings", s.name))
+        problems = data["done"][f"articles/{s.name}"]["problems"]
+        store_cleaned(store, articles, report, sketches=sketches, vectors=vectors_from_table(emb),
+                      outlet_lines=lines, component=component_of_table(emb))
+        store.mark_input_done(digest, f"{out / s.name}", len(articles), problems)
+        if progress:
+            progress(s.name, len(articles))
+    finish(report)
+    return report
+
+
+def run_batch(
+    paths: Iterable[str | Path],
+    out: str | Path,
+    executor: Executor,
+    *,
+    store: Store | None = None,
+    options: BatchOptions = BatchOptions(),
+    stories: bool = True,
+    model_path: str | None = None,
+) -> BatchReport:
+    """Run the stages (resuming finished shards), then load the result into ``store`` if given."""
+    report = run_stages(paths, out, executor, options=options, model_path=model_path)
+    if store is not None:
+        t0 = time.perf_counter()
+        report.ingest = load(store, out, stories=stories)
+        report.load_seconds = time.perf_counter() - t0
+    return report
+
+
+def stage_files(out: str | Path, stage: str) -> list[Path]:
+    """The finished files of one stage, in shard order."""
+    return sorted((Path(out) / stage).glob("shard-*.parquet"))
+
+
+def problems_of(out: str | Path) -> list[dict[str, str]]:
+    """The problems of a finished batch (``problems.jsonl``)."""
+    path = Path(out) / "problems.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+

@@ -1,0 +1,236 @@
+"""Batch mode: stages over shards in Parquet, local and Ray executors, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from newsdesk.batch import (
+    STAGES,
+    BatchOptions,
+    OnDone,
+    ShardTask,
+    StageResult,
+    WorkerSpec,
+    plan_shards,
+    problems_of,
+    run_batch,
+    stage_files,
+    vectors_from_table,
+)
+from newsdesk.cli_batch import batch as batch_command
+from newsdesk.executors import ExecutorError, LocalExecutor, RayExecutor, make_executor
+from newsdesk.ingest import ingest
+from newsdesk.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+SAMPLES = ROOT / "samples"
+SMALL = BatchOptions(shard_files=3)
+
+
+def _corpus(tmp: Path, n_files: int = 4, per_file: int = 12) -> list[Path]:
+    """The fixtures, the two samples, generated JSONL parts with copies across parts, and two
+    bad files."""
+    vocab = sorted(set(re.findall(r"[A-Za-z]{3,}", "".join(p.read_text() for p in SAMPLES.iterdir()))))
+    rng = random.Random(7)
+    gen = tmp / "gen"
+    gen.mkdir()
+    texts: list[str] = []
+    for f in range(n_files):
+        with (gen / f"part-{f}.jsonl").open("w") as fh:
+            for i in range(per_file):
+                if texts and i % 5 == 4:  # a syndicated copy of an earlier text, another outlet
+                    text = rng.choice(texts) + "\n\n(AP)"
+                else:
+                    paras = [" ".join(rng.choice(vocab) for _ in range(rng.randint(25, 60))) + "."
+                             for _ in range(rng.randint(2, 5))]
+                    text = "\n\n".join(paras)
+                    texts.append(text)
+                rec = {"id": f"g{f}-{i}", "title": " ".join(rng.choice(vocab) for _ in range(6)),
+                       "text": text, "source": f"outlet{rng.randint(1, 6)}.example",
+                       "published": f"2024-0{1 + f}-{10 + i:02d}T08:00:00Z", "lang": "en"}
+                fh.write(json.dumps(rec) + "\n")
+    (gen / "broken.json").write_text('{"title": "no end')
+    (gen / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    return [FIXTURES, SAMPLES, gen]
+
+
+def _snapshot(store: Store) -> dict[str, object]:
+    ids = sorted(store.article_ids())
+    arts = store.get_articles(ids)
+    vecs = store.get_embeddings(ids)
+    return {
+        "articles": [(i, arts[i].text, arts[i].title, arts[i].source, arts[i].published) for i in ids],
+        "copies": sorted(store.copy_of_map(ids).items()),
+        "stories": sorted(store.story_map().items()),
+        "embeddings": {i: vecs[i].tobytes() for i in ids if i in vecs},
+    }
+
+
+def _tables(out: Path) -> dict[str, list[dict[str, object]]]:
+    return {f"{stage}/{f.name}": pq.read_table(f).to_pylist()
+            for stage in (*STAGES, "problems") for f in stage_files(out, stage)}
+
+
+def test_local_batch_writes_stages_and_loads_the_store_like_ingest(tmp_path: Path) -> None:
+    inputs = _corpus(tmp_path)
+    out = tmp_path / "out"
+    with Store(tmp_path / "batch.db") as store:
+        report = run_batch(inputs, out, LocalExecutor(), store=store, options=SMALL)
+        snap = _snapshot(store)
+        stored_vectors = store.get_embeddings(store.article_ids())
+    assert report.shards == len(plan_shards(inputs, SMALL)) >= 3
+    assert report.computed == dict.fromkeys(STAGES, report.shards)
+    manifest = json.loads((out / "manifest.json").read_text())
+    names = [s["name"] for s in manifest["shards"]]
+    assert sorted(manifest["done"]) == sorted(f"{st}/{name}" for st in STAGES for name in names)
+    # bad files and records are reported with origin and reason; the rest went on
+    problems = problems_of(out)
+    origins = {p["origin"] for p in problems}
+    assert any(o.endswith("broken.json#line=1") for o in origins)
+    assert any(o.endswith("binary.txt") for o in origins)
+    assert any("articles.jsonl#line=" in o for o in origins)
+    assert all(p["reason"] for p in problems)
+    assert report.ingest is not None and report.ingest.counts.inserted == report.articles > 50
+    # the batch's embeddings are what the store holds (not recomputed)
+    computed: dict[str, np.ndarray] = {}
+    for f in stage_files(out, "embeddings"):
+        computed.update(vectors_from_table(pq.read_table(f)))
+    assert set(computed) == set(stored_vectors)
+    assert all(np.array_equal(computed[i], stored_vectors[i]) for i in computed)
+    # every article is in a story; copies were folded across shards
+    assert len(snap["stories"]) == len(snap["articles"])  # type: ignore[arg-type]
+    assert len(snap["copies"]) >= 5  # type: ignore[arg-type]
+    # the same articles, texts and copy groups as a plain ingest of the same inputs
+    with Store(tmp_path / "ingest.db") as plain:
+        ingest(plain, inputs, stories=False)
+        ref = _snapshot(plain)
+    assert snap["articles"] == ref["articles"]
+    assert snap["copies"] == ref["copies"]
+
+
+def test_ray_and_local_executors_give_identical_outputs_and_stores(tmp_path: Path) -> None:
+    pytest.importorskip("ray.data")
+    inputs = _corpus(tmp_path, n_files=3, per_file=10)
+    with Store(tmp_path / "local.db") as a, Store(tmp_path / "ray.db") as b:
+        run_batch(inputs, tmp_path / "local", LocalExecutor(), store=a, options=SMALL)
+        report = run_batch(inputs, tmp_path / "ray", RayExecutor(workers=2), store=b, options=SMALL)
+        assert report.computed == dict.fromkeys(STAGES, report.shards)
+        local, ray = _tables(tmp_path / "local"), _tables(tmp_path / "ray")
+        assert local.keys() == ray.keys() and local == ray
+        assert _snapshot(a) == _snapshot(b)
+
+
+class _Interrupting:
+    """A local executor killed (KeyboardInterrupt) after ``after`` shards finished."""
+
+    name = "local"
+
+    def __init__(self, after: int) -> None:
+        self.after = after
+        self.ran: list[ShardTask] = []
+
+    def run(self, spec: WorkerSpec, tasks: Sequence[ShardTask], on_done: OnDone) -> None:
+        def done(results: list[StageResult]) -> None:
+            on_done(results)
+            if len(self.ran) >= self.after:
+                raise KeyboardInterrupt
+
+        def record(task: ShardTask) -> ShardTask:
+            self.ran.append(task)
+            return task
+
+        worker = spec.build()
+        for task in tasks:
+            done(worker(record(task)))
+
+
+def test_interrupted_batch_resumes_without_redoing_finished_shards(tmp_path: Path) -> None:
+    inputs = _corpus(tmp_path, n_files=3, per_file=6)
+    out = tmp_path / "out"
+    n = len(plan_shards(inputs, SMALL))
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(inputs, out, _Interrupting(after=2), options=SMALL)
+    finished = {f: f.stat().st_mtime_ns for stage in STAGES for f in stage_files(out, stage)}
+    assert len(finished) == 2 * len(STAGES)
+    (out / ".manifest.json.999.tmp").write_text("{half a")  # a write the kill cut short
+    again = _Interrupting(after=10**6)
+    with Store(tmp_path / "s.db") as store:
+        report = run_batch(inputs, out, again, store=store, options=SMALL)
+        assert report.reused == dict.fromkeys(STAGES, 2)
+        assert report.computed == dict.fromkeys(STAGES, n - 2)
+        assert len(again.ran) == n - 2
+        assert all(f.stat().st_mtime_ns == t for f, t in finished.items())
+        # one stage output lost: only that stage of that shard is redone
+        manifest = json.loads((out / "manifest.json").read_text())
+        del manifest["done"]["embeddings/shard-00001"]
+        (out / "manifest.json").write_text(json.dumps(manifest))
+        redo = _Interrupting(after=10**6)
+        report = run_batch(inputs, out, redo, store=store, options=SMALL)
+        assert [t.todo for t in redo.ran] == [("embeddings",)]
+        # every shard was loaded already: the store is left as it was
+        assert report.ingest is not None and report.ingest.skipped_inputs == n
+        assert report.ingest.counts.inserted == 0
+
+
+def test_a_changed_input_redoes_only_its_shard(tmp_path: Path) -> None:
+    inputs = _corpus(tmp_path, n_files=3, per_file=4)
+    out = tmp_path / "out"
+    run_batch(inputs, out, LocalExecutor(), options=SMALL, stories=False)
+    part = tmp_path / "gen" / "part-2.jsonl"
+    part.write_text(part.read_text().replace("outlet", "newoutlet"))
+    spy = _Interrupting(after=10**6)
+    report = run_batch(inputs, out, spy, options=SMALL, stories=False)
+    assert len(spy.ran) == 1 and report.computed["articles"] == 1
+    assert any(str(part) in t.shard.paths for t in spy.ran)
+
+
+def test_executor_choice_and_missing_ray(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match="unknown executor"):
+        make_executor("spark")
+    with pytest.raises(ValueError, match="workers"):
+        make_executor("local", workers=0)
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_ray(name: str, *args: object, **kwargs: object) -> object:
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError("No module named 'ray'")
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    with pytest.raises(ExecutorError, match=r"pip install 'newsdesk\[ray\]'"):
+        RayExecutor().run(WorkerSpec("x", BatchOptions()), [], lambda r: None)
+
+
+def test_batch_module_never_imports_ray() -> None:
+    source = (ROOT / "src" / "newsdesk" / "batch.py").read_text()
+    assert not re.search(r"^\s*(import|from)\s+ray\b", source, re.M)
+
+
+def test_cli_batch(tmp_path: Path) -> None:
+    db = tmp_path / "cli.db"
+    runner = CliRunner()
+    res = runner.invoke(batch_command, [str(SAMPLES), "--out", str(tmp_path / "out"), "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert "2 new" in res.output
+    with Store(db) as store:
+        assert len(store.article_ids()) == 2 and len(store.story_map()) == 2
+    res = runner.invoke(batch_command, [str(SAMPLES), "--out", str(tmp_path / "out"), "--db", str(db)])
+    assert res.exit_code == 0 and "1 shard(s) already loaded" in res.output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "title": "t"}\n')
+    res = runner.invoke(batch_command, [str(bad), "--out", str(tmp_path / "o2"), "--no-store"])
+    assert res.exit_code == 1 and "bad.jsonl#line=1" in res.output
+    res = runner.invoke(batch_command, [str(bad), "--out", str(tmp_path / "o3"), "--ray-address", "x"])
+    assert res.exit_code == 2 and "--ray-address is for the ray executor" in res.output
