@@ -1,0 +1,212 @@
+"""Batch mode end to end: articles per second and peak memory, local executor vs Ray.
+
+    python bench/bench_batch.py                          # 10,000 HTML pages: local, ray x1, ray x2
+    python bench/bench_batch.py --n 1000 --runs local,ray:2
+    python bench/bench_batch.py --formats jsonl          # another input format of bench/corpus.py
+
+The corpus is bench/corpus.py's (real articles and pages from the shared data,
+then recombinations), written once under ``bench/out/ingest_corpus_n<N>_s<seed>``.
+Each run is ``newsdesk.batch.run_batch`` into a fresh output folder and a fresh
+SQLite store, in its own subprocess: the stages (read+clean, copy sketches,
+embeddings) on the executor, then the sequential load (articles, copy folding,
+embeddings, story placement). Memory is the peak of the summed RSS of the run's
+process tree (the driver, and for Ray its raylet, GCS and workers), sampled every
+0.2 s from /proc; shared pages count once per process, so it is an upper bound.
+"Stage seconds" are the workers' own time per stage summed over shards.
+
+Finally the model alone: the embedding texts (title + lead) of the first shards
+(about 2,000) encoded by one ``Embedder`` in one process, in shard-sized calls,
+to compare with the embedding stage. The shared data is read from ../shared/data (or
+NEWSDESK_SHARED_DATA); without it the script exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import corpus  # noqa: E402
+
+
+def _rss_tree_mb(root: int) -> float:
+    """Summed VmRSS (MB) of ``root`` and every process below it."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as fh:
+                stat = fh.read()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{d}/status") as fh:
+                kb = next((int(line.split()[1]) for line in fh if line.startswith("VmRSS:")), 0)
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(d))
+        rss[int(d)] = kb
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total / 1024
+
+
+def child(executor: str, workers: int, inputs: list[str], out: Path, db: Path) -> dict:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from newsdesk.batch import load, run_stages
+    from newsdesk.executors import make_executor
+    from newsdesk.store import Store
+
+    t0 = time.perf_counter()
+    report = run_stages(inputs, out, make_executor(executor, workers=workers))
+    t_stages = time.perf_counter() - t0
+    with Store(db) as store:
+        t1 = time.perf_counter()
+        ing = load(store, out)
+        t_load = time.perf_counter() - t1
+        stored = store.count_articles()
+        stories = len(set(store.story_map().values()))
+    return {"executor": executor, "workers": workers, "shards": report.shards, "articles": report.articles,
+            "stored": stored, "stories": stories, "copies": ing.copies, "problems": len(report.problems),
+            "stage_seconds": report.seconds, "stages_wall": t_stages, "load_wall": t_load,
+            "wall": t_stages + t_load}
+
+
+MODEL_ALONE_TEXTS = 2000  # enough for a steady rate; the whole corpus would take as long as a run
+
+
+def model_alone(out: Path, limit: int = MODEL_ALONE_TEXTS) -> dict:
+    import pyarrow.parquet as pq
+
+    from newsdesk.batch import stage_files
+    from newsdesk.embeddings import Embedder, embedding_text
+
+    shards = []
+    for f in stage_files(out, "articles"):
+        if sum(len(x) for x in shards) >= limit:
+            break
+        t = pq.read_table(f, columns=["title", "text"])
+        shards.append([embedding_text(a, b) for a, b in zip(t.column("title").to_pylist(),
+                                                           t.column("text").to_pylist(), strict=True)])
+    emb = Embedder()
+    emb.encode(["warm up"])
+    t0 = time.perf_counter()
+    n = 0
+    for texts in shards:
+        emb.encode(texts)
+        n += len(texts)
+    wall = time.perf_counter() - t0
+    return {"articles": n, "seconds": wall, "per_second": n / wall}
+
+
+def run(args: list[str], log: Path) -> tuple[dict, float]:
+    """Run a child, sampling its process tree's memory; (its JSON result, peak MB)."""
+    with log.open("w") as err:
+        proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *args],
+                                stdout=subprocess.PIPE, stderr=err, text=True)
+        peak = 0.0
+        stop = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not stop.is_set():
+                peak = max(peak, _rss_tree_mb(proc.pid))
+                stop.wait(0.2)
+
+        th = threading.Thread(target=sample, daemon=True)
+        th.start()
+        stdout, _ = proc.communicate()
+        stop.set()
+        th.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"child {args} failed ({proc.returncode}); see {log}")
+    return json.loads(stdout.strip().splitlines()[-1]), peak
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=10000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--formats", default="html", help="corpus formats to read, comma-separated")
+    ap.add_argument("--runs", default="local,ray:1,ray:2", help="executor[:workers], comma-separated")
+    ap.add_argument("--no-model", action="store_true", help="skip the model-alone measurement")
+    ap.add_argument("--child", nargs=2, metavar=("EXECUTOR", "WORKERS"), help=argparse.SUPPRESS)
+    ap.add_argument("--model-alone", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--inputs", nargs="*", default=[], help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        print(json.dumps(child(a.child[0], int(a.child[1]), a.inputs, a.out, a.db)))
+        return 0
+    if a.model_alone:
+        print(json.dumps(model_alone(a.model_alone)))
+        return 0
+
+    formats = tuple(a.formats.split(","))
+    cdir = HERE / "out" / f"ingest_corpus_n{a.n}_s{a.seed}"
+    corpus.build(cdir, a.n, a.seed, formats)
+    inputs = [str(cdir / f) for f in formats]
+    results = []
+    tmp = Path(tempfile.mkdtemp(prefix="newsdesk-batch-bench-"))
+    logs = HERE / "out" / "bench_batch_logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    kept_out: Path | None = None
+    try:
+        for spec in a.runs.split(","):
+            ex, _, w = spec.partition(":")
+            workers = int(w or 1)
+            out = tmp / f"{ex}{workers}"
+            db = tmp / f"{ex}{workers}.db"
+            res, peak = run(["--child", ex, str(workers), "--out", str(out), "--db", str(db),
+                             "--inputs", *inputs], logs / f"{ex}{workers}.log")
+            res["peak_rss_tree_mb"] = peak
+            res["articles_per_s"] = res["articles"] / res["wall"]
+            results.append(res)
+            print(json.dumps(res), flush=True)
+            kept_out = out
+        model = None
+        if not a.no_model and kept_out is not None:
+            model, _ = run(["--model-alone", str(kept_out)], logs / "model.log")
+            print(json.dumps({"model_alone": model}), flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    summary = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "n": a.n, "formats": formats,
+               "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
+               "load": os.getloadavg(), "runs": results, "model_alone": model}
+    (HERE / "out" / f"bench_batch_n{a.n}.json").write_text(json.dumps(summary, indent=1))
+    print("\n| executor | workers | articles | wall s | articles/s | stages wall s | load s | "
+          "read+clean s | sketches s | embeddings s | peak RSS (tree) MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        s = r["stage_seconds"]
+        print(f"| {r['executor']} | {r['workers']} | {r['articles']:,} | {r['wall']:.0f} | "
+              f"{r['articles_per_s']:.1f} | {r['stages_wall']:.0f} | {r['load_wall']:.0f} | "
+              f"{s['articles']:.0f} | {s['sketches']:.0f} | {s['embeddings']:.0f} | "
+              f"{r['peak_rss_tree_mb']:,.0f} |")
+    if model:
+        print(f"\nmodel alone: {model['articles']:,} texts in {model['seconds']:.0f} s = "
+              f"{model['per_second']:.1f}/s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
