@@ -4,6 +4,7 @@ pair correlation, and placement throughput.
     python bench/bench_stories.py                 # everything, shipped default config
     python bench/bench_stories.py --sweep         # grid over the main knobs, worst case across sets
     python bench/bench_stories.py --scale         # time to place one article at 10k/100k/1M stored
+    python bench/bench_stories.py --backend onnx-int8   # vectors from another embedding backend
 
 Articles are fed one by one in publication order where dates exist (BASIL), file
 order otherwise (ECB+ has no dates); the pooled stream spreads the undated ECB+
@@ -31,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, data_dir  # noqa: E402
 
-from newsdesk.embeddings import Embedder, embedding_text  # noqa: E402
+from newsdesk.embeddings import BACKENDS, Embedder, embedding_text  # noqa: E402
 from newsdesk.stories import (  # noqa: E402
     DEFAULT_CONFIG,
     ArticleFeatures,
@@ -56,19 +57,22 @@ def load(name: str) -> list[dict]:
         return [json.loads(line) for line in fh]
 
 
-def embeddings(name: str, recs: list[dict], lead_chars: int, max_tokens: int) -> np.ndarray:
-    """Embeddings of title + lead, cached in bench/out/ by set, ids and settings."""
+def embeddings(
+    name: str, recs: list[dict], lead_chars: int, max_tokens: int, backend: str = "torch"
+) -> np.ndarray:
+    """Embeddings of title + lead, cached in bench/out/ by set, ids, settings and backend."""
     OUT.mkdir(parents=True, exist_ok=True)
-    tag = f"{name}_l{lead_chars}t{max_tokens}"
+    tag = f"{name}_l{lead_chars}t{max_tokens}" + ("" if backend == "torch" else f"_{backend}")
     vec_path, ids_path = OUT / f"emb_{tag}.npy", OUT / f"emb_{tag}.ids.json"
     ids = [r["id"] for r in recs]
     if vec_path.is_file() and ids_path.is_file() and json.loads(ids_path.read_text()) == ids:
         return np.load(vec_path)
     texts = [embedding_text(r.get("title"), r["text"], lead_chars) for r in recs]
     t0 = time.perf_counter()
-    vecs = Embedder(max_tokens=max_tokens).encode(texts)
+    vecs = Embedder(max_tokens=max_tokens, backend=backend).encode(texts)
     dt = time.perf_counter() - t0
-    print(f"  embedded {name}: {len(texts)} articles, {len(texts) / dt:.1f} art/s", flush=True)
+    print(f"  embedded {name} ({backend}): {len(texts)} articles, {len(texts) / dt:.1f} art/s "
+          "(model load included)", flush=True)
     np.save(vec_path, vecs)
     ids_path.write_text(json.dumps(ids))
     return vecs
@@ -161,13 +165,13 @@ def evaluate(feats: list[ArticleFeatures], gold: list[str], order: list[int], co
 
 
 class Bench:
-    def __init__(self, lead_chars: int, max_tokens: int) -> None:
+    def __init__(self, lead_chars: int, max_tokens: int, backend: str = "torch") -> None:
         self.feats: dict[str, list[ArticleFeatures]] = {}
         self.gold: dict[str, list[str]] = {}
         self.order: dict[str, list[int]] = {}
         for name in SETS:
             recs = load(name)
-            vecs = embeddings(name, recs, lead_chars, max_tokens)
+            vecs = embeddings(name, recs, lead_chars, max_tokens, backend)
             self.feats[name] = features(recs, vecs)
             self.gold[name] = [r["story"] for r in recs]
             self.order[name] = stream_order(recs)
@@ -203,11 +207,11 @@ def print_table(res: dict[str, dict]) -> None:
 
 
 # ---------------------------------------------------------------- semeval
-def semeval(config: StoryConfig, lead_chars: int, max_tokens: int) -> None:
+def semeval(config: StoryConfig, lead_chars: int, max_tokens: int, backend: str = "torch") -> None:
     from scipy.stats import pearsonr
 
     recs = load("semeval22_pairs")
-    vecs = embeddings("semeval22_pairs", recs, lead_chars, max_tokens)
+    vecs = embeddings("semeval22_pairs", recs, lead_chars, max_tokens, backend)
     feats = {f.id: f for f in features(recs, vecs)}
     idx = StoryIndex(config)
     for f in feats.values():  # running document frequencies over the whole set
@@ -350,18 +354,24 @@ def main() -> None:
     ap.add_argument("--lead-chars", type=int, default=600)
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--no-semeval", action="store_true")
+    ap.add_argument(
+        "--backend", choices=BACKENDS, default="torch", help="embedding backend (see docs/embeddings.md)"
+    )
     args = ap.parse_args()
     data_dir()  # exit 2 with a clear message when the shared data is absent
     if args.scale:
         scale([int(s) for s in args.sizes.split(",")])
         return
-    bench = Bench(args.lead_chars, args.max_tokens)
+    bench = Bench(args.lead_chars, args.max_tokens, args.backend)
     if args.sweep:
         sweep(bench)
         return
     cfg = DEFAULT_CONFIG
     print(f"# Story clustering, default config: {cfg}\n")
-    print(f"embedding input: title + first {args.lead_chars} characters, {args.max_tokens} tokens\n")
+    print(
+        f"embedding input: title + first {args.lead_chars} characters, {args.max_tokens} tokens, "
+        f"backend {args.backend}\n"
+    )
     res = bench.run(cfg)
     print_table(res)
     print(
@@ -376,7 +386,7 @@ def main() -> None:
         f"ARI mean {np.mean(aris):.3f} (min {min(aris):.3f})"
     )
     if not args.no_semeval:
-        semeval(cfg, args.lead_chars, args.max_tokens)
+        semeval(cfg, args.lead_chars, args.max_tokens, args.backend)
 
 
 if __name__ == "__main__":

