@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from .embeddings import COMPONENT as EMBEDDING_COMPONENT
 from .embeddings import Embedder, embedding_text
 from .records import Article
 from .store import Store
@@ -41,9 +40,10 @@ def _encode(embedder: Embedder, texts: list[str]) -> np.ndarray:
 
     torch's intra-op threads spin while waiting; for a handful of short texts on a
     busy machine that turned 34 ms into 1 s per call (measured here), while large
-    batches gain from every core.
+    batches gain from every core. The onnxruntime backends keep their own thread
+    pool, whose idle threads sleep instead of spinning.
     """
-    if len(texts) >= 32:
+    if len(texts) >= 32 or embedder.backend != "torch":
         return embedder.encode(texts)
     import torch
 
@@ -98,7 +98,7 @@ class StoryBook:
             texts = [embedding_text(a.title, a.text) for a in todo]
             vecs = _encode(self.embedder, texts)
             new = {a.id: vecs[i] for i, a in enumerate(todo)}
-            self.store.save_embeddings(EMBEDDING_COMPONENT, new)
+            self.store.save_embeddings(self.embedder.component, new)
             have.update(new)
         return have
 

@@ -1,0 +1,139 @@
+"""Embedding backends: the ONNX graphs exported from the installed weights agree
+with sentence-transformers (the reference), give unit vectors, and are deterministic."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from newsdesk import embeddings
+from newsdesk.embeddings import BACKENDS, Embedder, EmbedderError, component_of, embedding_text
+
+TEXTS = [
+    "Wladimir Klitschko defended his heavyweight titles in Hamburg on Saturday, "
+    "stopping his challenger in the sixth round.",
+    "A fire broke out at a Waitrose supermarket in Wellington, Somerset, on Monday night; "
+    "nobody was hurt, the fire service said.",
+    "The central bank raised its main interest rate by a quarter point to 4.5 per cent.",
+    "Indianapolis Colts beat the Kansas City Chiefs 31-17 in the play-off game.",
+    "Short.",
+    "",  # [CLS] [SEP] only: a real vector on every backend
+    "A very long lead that goes on and on " * 60,  # truncated at 128 tokens
+    "Ünïcödé, accents — and “quotes”: Zürich, São Paulo, Kraków.",
+]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory):
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="module")
+def reference() -> np.ndarray:
+    try:
+        return Embedder(backend="torch").encode(TEXTS)
+    except (EmbedderError, ImportError) as exc:  # pragma: no cover - installed here
+        pytest.skip(f"embedding model unavailable: {exc}")
+
+
+@pytest.fixture(scope="module")
+def onnx_vectors(cache) -> dict[str, np.ndarray]:
+    pytest.importorskip("onnxruntime")
+    return {b: Embedder(backend=b, cache_dir=cache, threads=1).encode(TEXTS) for b in ("onnx", "onnx-int8")}
+
+
+@pytest.mark.parametrize("backend,floor", [("onnx", 0.9999), ("onnx-int8", 0.97)])
+def test_onnx_agrees_with_reference(onnx_vectors, reference, backend, floor):
+    cos = np.sum(onnx_vectors[backend] * reference, axis=1)
+    assert cos.min() >= floor, cos
+    # the texts that carry content: 0.99 even in int8
+    assert cos[:4].min() >= 0.99, cos
+
+
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_unit_length_and_shape(onnx_vectors, backend):
+    v = onnx_vectors[backend]
+    assert v.shape == (len(TEXTS), embeddings.DIM) and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_same_event_closer_than_other_events(cache, onnx_vectors, backend):
+    text = embedding_text("Klitschko keeps his belts", "Klitschko beat the challenger in Hamburg.")
+    (w,) = Embedder(backend=backend, cache_dir=cache, threads=1).encode([text])
+    v = onnx_vectors[backend]
+    assert float(w @ v[0]) > max(float(w @ v[i]) for i in (1, 2, 3)) + 0.2
+
+
+def test_fp32_deterministic_across_batches_threads_and_loads(cache, onnx_vectors):
+    # a new session with two threads, texts in another order and other batch sizes
+    emb = Embedder(backend="onnx", cache_dir=cache, threads=2, batch_size=3)
+    order = list(reversed(range(len(TEXTS))))
+    v = emb.encode([TEXTS[i] for i in order])
+    np.testing.assert_allclose(v, onnx_vectors["onnx"][order], atol=2e-6)
+    # one text alone gives the vector it gets in a batch
+    (one,) = emb.encode([TEXTS[0]])
+    np.testing.assert_allclose(one, onnx_vectors["onnx"][0], atol=2e-6)
+
+
+def test_int8_depends_on_the_batch(cache, onnx_vectors):
+    # dynamic quantisation scales activations per batch: the same batch gives the
+    # same bits (any thread count, any load), another batch a slightly other vector
+    emb = Embedder(backend="onnx-int8", cache_dir=cache, threads=2)
+    np.testing.assert_array_equal(emb.encode(TEXTS), onnx_vectors["onnx-int8"])
+    (one,) = emb.encode([TEXTS[0]])
+    assert float(one @ onnx_vectors["onnx-int8"][0]) >= 0.98
+
+
+def test_export_is_cached_and_checked(cache, onnx_vectors):
+    files = sorted(p.name for p in cache.glob("*.onnx"))
+    assert len(files) == 2 and all(embeddings.EXPORT_VERSION in f for f in files)
+    assert not [p for p in cache.iterdir() if p.name.startswith(".export-")]  # work folders removed
+    # a corrupted cache file is noticed and exported again, to the same bytes
+    target = next(cache.glob("*-onnx.onnx"))
+    want = json.loads(target.with_suffix(".json").read_text())["sha256"]
+    target.write_bytes(b"not a model")
+    v = Embedder(backend="onnx", cache_dir=cache, threads=1).encode(TEXTS[:2])
+    assert json.loads(target.with_suffix(".json").read_text())["sha256"] == want
+    assert embeddings._sha256(target) == want
+    np.testing.assert_allclose(v, onnx_vectors["onnx"][:2], atol=2e-6)
+
+
+def test_backend_from_environment(monkeypatch):
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "onnx-int8")
+    assert Embedder().backend == "onnx-int8"
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "ONNX ")
+    assert Embedder().backend == "onnx"
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "tensorflow")
+    with pytest.raises(ValueError, match="NEWSDESK_EMBEDDER"):
+        Embedder()
+    monkeypatch.delenv("NEWSDESK_EMBEDDER")
+    assert Embedder().backend == embeddings.DEFAULT_BACKEND
+    with pytest.raises(ValueError, match="backend"):
+        Embedder(backend="gpu")
+    with pytest.raises(ValueError, match="threads"):
+        Embedder(threads=0)
+
+
+def test_components():
+    assert set(BACKENDS) == {"torch", "onnx", "onnx-int8"}
+    # fp32 ONNX computes the reference's vectors; int8 ones are labelled apart
+    assert component_of("onnx") == component_of("torch") != component_of("onnx-int8")
+    assert embeddings.COMPONENT == component_of(embeddings.DEFAULT_BACKEND)
+
+
+def test_cache_dir_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("NEWSDESK_MODEL_CACHE", str(tmp_path / "m"))
+    assert embeddings.model_cache_dir() == tmp_path / "m"
+    monkeypatch.delenv("NEWSDESK_MODEL_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert embeddings.model_cache_dir() == tmp_path / "newsdesk" / "models"
+
+
+def test_wrong_weights_refused(tmp_path):
+    (tmp_path / "model.safetensors").write_bytes(b"something else")
+    with pytest.raises(EmbedderError, match="sha256"):
+        Embedder(tmp_path, backend="onnx", cache_dir=tmp_path).encode(["x"])
+    assert not list(tmp_path.glob("*.onnx"))  # nothing exported from the wrong weights
