@@ -130,6 +130,14 @@ def test_ray_and_local_executors_give_identical_outputs_and_stores(tmp_path: Pat
         assert _snapshot(a) == _snapshot(b)
 
 
+def test_local_process_pool_writes_the_same_parquet(tmp_path: Path) -> None:
+    inputs = [FIXTURES, SAMPLES]
+    run_batch(inputs, tmp_path / "one", LocalExecutor(), options=SMALL)
+    report = run_batch(inputs, tmp_path / "pool", LocalExecutor(workers=2), options=SMALL)
+    assert report.shards >= 3 and report.computed == dict.fromkeys(STAGES, report.shards)
+    assert _tables(tmp_path / "one") == _tables(tmp_path / "pool")
+
+
 class _Interrupting:
     """A local executor killed (KeyboardInterrupt) after ``after`` shards finished."""
 
