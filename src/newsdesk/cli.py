@@ -445,3 +445,7 @@ def export_articles(ctx: click.Context, fmt: str, out: TextIO, source: str | Non
         for record in api.export_articles(store, source=source):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
+
+from .cli_batch import batch  # noqa: E402  (a module of its own: batch pulls in pyarrow)
+
+main.add_command(batch)
