@@ -132,12 +132,20 @@ def test_watch_command_stops_on_ctrl_c(tmp_path: Path) -> None:
     db = tmp_path / "n.db"
     proc = subprocess.Popen([sys.executable, "-m", "newsdesk", "--db", str(db), "watch", str(inbox)],
                             stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    assert proc.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True)
+    reader.start()
     try:
-        assert _until(lambda: Store(db).count_articles() == 1, timeout=60)
+        # each round's line is printed once its ingest, placement and save are done
+        assert _until(lambda: any(": 1 new" in x for x in lines), timeout=60), lines
         shutil.copy(SAMPLES / "000_2a837432b18d5e63.txt", inbox / "b.txt")
-        assert _until(lambda: Store(db).count_articles() == 2, timeout=60)
+        assert _until(lambda: any("b.txt: 1 new" in x for x in lines), timeout=60), lines
     finally:
         proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
+    stderr = "".join(lines)
     assert proc.returncode == 0, stderr
     assert "stopped: 2 new" in stderr
+    assert Store(db).count_articles() == 2

@@ -118,6 +118,11 @@ def watch(
             })
             if batch:
                 run(batch)
+    except KeyboardInterrupt:
+        # Ctrl-C during an ingest: what was stored is kept (each batch of records
+        # commits on its own) and articles not yet placed are placed by the next
+        # run's catch-up; stopping is not an error.
+        log.info("watch stopped during an ingest")
     finally:
         book.save()
     return summary
