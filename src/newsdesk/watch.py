@@ -110,9 +110,11 @@ def watch(
                 started = True
                 if initial:
                     run([str(p) for p in paths])
+            # A folder that appears is read whole: files written into it before its
+            # own watch was set up send no event.
             batch = sorted({
                 path for _, path in changes
-                if Path(path).is_file() and (
+                if (Path(path).is_file() or Path(path).is_dir()) and (
                     str(Path(path).resolve()) in watched_files
                     or any(Path(path).resolve().is_relative_to(d) for d in dirs))
             })
