@@ -46,6 +46,15 @@ def _wanted(path: str) -> bool:
     return not name.startswith(".") and not name.endswith(_TEMP_SUFFIXES)
 
 
+def _files(path: Path) -> list[str]:
+    """A changed file, or the wanted files under a folder that appeared (polling
+    also reports a folder whose contents changed)."""
+    if path.is_file():
+        return [str(path)]
+    return [str(f) for f in path.rglob("*") if f.is_file() and _wanted(str(f))
+            and not any(part.startswith(".") for part in f.relative_to(path).parts)]
+
+
 def watch(
     store: Store,
     targets: Iterable[str | Path],
@@ -118,6 +127,7 @@ def watch(
                     str(Path(path).resolve()) in watched_files
                     or any(Path(path).resolve().is_relative_to(d) for d in dirs))
             })
+            batch = sorted({f for path in batch for f in _files(Path(path))})
             if batch:
                 run(batch)
     except KeyboardInterrupt:
