@@ -58,11 +58,11 @@ def _rss_tree_mb(root: int) -> float:
             continue
         children.setdefault(ppid, []).append(int(d))
         rss[int(d)] = kb
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
         total += rss.get(pid, 0)
-        todo.extend(children.get(pid, []))
+        stack.extend(children.get(pid, []))
     return total / 1024
 
 

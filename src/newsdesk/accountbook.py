@@ -57,19 +57,19 @@ def _analyses(store: Store, arts: dict[str, Article],
     out: dict[str, ArticleAnalysis] = {}
     hashes: dict[str, str] = {}
     fresh: dict[str, tuple[str, str]] = {}
-    todo = []
+    stale = []
     for aid, a in arts.items():
         h = hashes[aid] = analysis_hash(a)
         if aid in stored and stored[aid][0] == h:
             out[aid] = ArticleAnalysis.from_json(stored[aid][1])
         else:
-            todo.append(a)
-    for i, a in enumerate(todo):
+            stale.append(a)
+    for i, a in enumerate(stale):
         x = analyse_article(a)
         out[a.id] = x
         fresh[a.id] = (hashes[a.id], x.to_json())
         if progress:
-            progress(i + 1, len(todo))
+            progress(i + 1, len(stale))
     store.save_analyses(fresh)
     return out, hashes
 
