@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from .metadata import publisher_key
 from .records import Article
 from .store import Store
 
-__all__ = ["claim_rows", "quote_rows", "story_account"]
+__all__ = ["AccountPlan", "cached_account", "claim_rows", "plan_account", "quote_rows", "story_account"]
 
 Progress = Callable[[int, int], None]  # (done, total) articles analysed
 
@@ -51,16 +52,14 @@ def select_members(arts: dict[str, Article], copy_of: dict[str, str],
     return out
 
 
-def _analyses(store: Store, arts: dict[str, Article],
-              progress: Progress | None = None) -> tuple[dict[str, ArticleAnalysis], dict[str, str]]:
+def _analyses(store: Store, arts: dict[str, Article], hashes: dict[str, str],
+              progress: Progress | None = None) -> dict[str, ArticleAnalysis]:
     stored = store.get_analyses(list(arts))
     out: dict[str, ArticleAnalysis] = {}
-    hashes: dict[str, str] = {}
     fresh: dict[str, tuple[str, str]] = {}
     stale = []
     for aid, a in arts.items():
-        h = hashes[aid] = analysis_hash(a)
-        if aid in stored and stored[aid][0] == h:
+        if aid in stored and stored[aid][0] == hashes[aid]:
             out[aid] = ArticleAnalysis.from_json(stored[aid][1])
         else:
             stale.append(a)
@@ -71,13 +70,24 @@ def _analyses(store: Store, arts: dict[str, Article],
         if progress:
             progress(i + 1, len(stale))
     store.save_analyses(fresh)
-    return out, hashes
+    return out
 
 
-def story_account(store: Store, story_id: str, *, progress: Progress | None = None,
-                  refresh: bool = False) -> dict[str, Any] | None:
-    """The account of a story (id or unique prefix) as JSON data, from the cache
-    when none of its inputs changed. None when there is no such story."""
+@dataclass
+class AccountPlan:
+    """What a story's account reads and the hash of those inputs, known without
+    analysing anything: enough to tell whether the cached account is fresh."""
+
+    story: str
+    everything: dict[str, Article]
+    copy_of: dict[str, str]
+    members: dict[str, Article]
+    article_hashes: dict[str, str]
+    input_hash: str
+
+
+def plan_account(store: Store, story_id: str) -> AccountPlan | None:
+    """The inputs of a story's account (id or unique prefix); None when no such story."""
     sid = store.resolve_story_id(story_id)
     if sid is None:
         return None
@@ -85,24 +95,50 @@ def story_account(store: Store, story_id: str, *, progress: Progress | None = No
     everything = store.get_articles([r["id"] for r in rows])
     copy_of = {r["id"]: r["original_id"] for r in rows if r["original_id"]}
     arts = {a.id: a for a in select_members(everything, copy_of)}
-    analyses, hashes = _analyses(store, arts, progress)
+    hashes = {aid: analysis_hash(a) for aid, a in arts.items()}
     key = json.dumps([
         sorted((aid, hashes[aid], copy_of.get(aid), a.source, a.url, a.title) for aid, a in arts.items()),
         components(),
     ])
-    input_hash = hashlib.sha256(key.encode()).hexdigest()[:32]
-    cached = store.get_account(sid)
-    if cached and cached[0] == input_hash and not refresh:
+    return AccountPlan(sid, everything, copy_of, arts, hashes,
+                       hashlib.sha256(key.encode()).hexdigest()[:32])
+
+
+def cached_account(store: Store, story_id: str) -> tuple[dict[str, Any] | None, bool] | None:
+    """The stored account of a story and whether it is fresh (none of its inputs
+    changed since), without computing anything: (None, False) when there is none
+    yet; None when there is no such story. A server shows a stale account while
+    the fresh one is being prepared."""
+    plan = plan_account(store, story_id)
+    if plan is None:
+        return None
+    cached = store.get_account(plan.story)
+    if cached is None:
+        return None, False
+    return json.loads(cached[1]), cached[0] == plan.input_hash
+
+
+def story_account(store: Store, story_id: str, *, progress: Progress | None = None,
+                  refresh: bool = False) -> dict[str, Any] | None:
+    """The account of a story (id or unique prefix) as JSON data, from the cache
+    when none of its inputs changed. None when there is no such story."""
+    plan = plan_account(store, story_id)
+    if plan is None:
+        return None
+    cached = store.get_account(plan.story)
+    if cached and cached[0] == plan.input_hash and not refresh:
         data: dict[str, Any] = json.loads(cached[1])
         return data
-    data = build_account(sid, list(arts.values()), analyses, copy_of=copy_of).to_json()
+    analyses = _analyses(store, plan.members, plan.article_hashes, progress)
+    arts, everything, copy_of = plan.members, plan.everything, plan.copy_of
+    data = build_account(plan.story, list(arts.values()), analyses, copy_of=copy_of).to_json()
     data["omitted"] = {
         "copies": sorted(a for a in everything if a in copy_of),
         "other_language": sorted(a for a, x in everything.items() if a not in copy_of and not english(x)),
         "over_limit": sorted(a for a, x in everything.items()
                              if a not in copy_of and english(x) and a not in arts),
     }
-    store.save_account(sid, input_hash, json.dumps(data, ensure_ascii=False))
+    store.save_account(plan.story, plan.input_hash, json.dumps(data, ensure_ascii=False))
     return data
 
 

@@ -169,14 +169,19 @@ def similar_articles(store: Store, article_id: str, k: int = 10) -> list[tuple[A
     return [(found[i], c) for i, c in hits if i in found]
 
 
-def merge_stories(store: Store, into: str, other: str) -> str:
-    """Merge story ``other`` into ``into``; later ingests respect it. Returns the surviving id."""
+def merge_stories(store: Store, into: str, other: str, *, storybook: StoryBook | None = None) -> str:
+    """Merge story ``other`` into ``into``; later ingests respect it. Returns the surviving id.
+    A long-running caller passes the ``StoryBook`` it ingests with."""
     a, b = _story_or_raise(store, into), _story_or_raise(store, other)
-    return StoryBook(store).merge(a, b)
+    if a == b:
+        raise ValueError(f"cannot merge story {a!r} into itself")
+    return (storybook or StoryBook(store)).merge(a, b)
 
 
-def split_story(store: Store, story_id: str, article_ids: Sequence[str]) -> str:
-    """Move articles out of a story into a new story; later ingests respect it."""
+def split_story(store: Store, story_id: str, article_ids: Sequence[str], *,
+                storybook: StoryBook | None = None) -> str:
+    """Move articles out of a story into a new story; later ingests respect it.
+    Returns the new story's id."""
     sid = _story_or_raise(store, story_id)
     full = []
     for aid in article_ids:
@@ -184,7 +189,7 @@ def split_story(store: Store, story_id: str, article_ids: Sequence[str]) -> str:
         if a is None:
             raise KeyError(f"no article with id {aid!r}")
         full.append(a.id)
-    return StoryBook(store).split(sid, full)
+    return (storybook or StoryBook(store)).split(sid, full)
 
 
 def _story_or_raise(store: Store, story_id: str) -> str:

@@ -682,6 +682,14 @@ class Store:
             return conn.scalar(sa.select(story_index_state.c.data)
                                .where(story_index_state.c.name == "default"))
 
+    def story_state_stamp(self) -> tuple[int, datetime] | None:
+        """(articles, saved at) of the saved story index, without loading it: a
+        long-running process tells from it whether another one saved since."""
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(story_index_state.c.articles, story_index_state.c.updated_at)
+                             .where(story_index_state.c.name == "default")).first()
+        return (r.articles, r.updated_at) if r else None
+
     def save_story_state(self, data: bytes, n_articles: int) -> None:
         with self.engine.begin() as conn:
             conn.execute(sa.delete(story_index_state).where(story_index_state.c.name == "default"))
