@@ -165,6 +165,29 @@ def watch(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, fields: t
               f"{summary.rounds} round(s), {summary.problems} problem(s)", highlight=False)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. The default is reachable from this machine only.")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False),
+              help="Where uploaded files are kept (default: beside the SQLite file, DB.d/).")
+@click.option("--access-log", is_flag=True, help="Log every request.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, data_dir: str | None, access_log: bool) -> None:
+    """Serve the web UI and the HTTP API (OpenAPI document at /docs) until Ctrl-C."""
+    import uvicorn
+
+    from .server import create_app
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"[yellow]warning[/yellow]: listening on {escape(host)}: anyone who can reach this "
+                  "address can read and change this store", highlight=False)
+    app = create_app(ctx.obj, data_dir=data_dir)
+    err.print(f"newsdesk serving {escape(str(ctx.obj))} on http://{host}:{port}/ (Ctrl-C stops)",
+              highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=access_log)
+
+
 @main.command("articles")
 @click.option("--source", help="Only this outlet.")
 @click.option("--limit", type=int, default=50, show_default=True)

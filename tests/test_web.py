@@ -1,0 +1,160 @@
+"""The web UI in a real browser: Debian's Chromium (/usr/bin/chromium, installed by
+.ci/run) driven by Playwright, against a real server on a real store."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from serving import SEEDS, running_server
+
+CHROMIUM = "/usr/bin/chromium"
+ACCOUNT_TIMEOUT = 240_000  # ms: the first account of a story runs spaCy on each article
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("web")
+    with running_server(root / "news.db", root / "data") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser, base: str) -> Iterator[Page]:
+    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    context.close()
+    assert not errors, errors  # no script error on any page
+
+
+def _story_id(page: Page) -> str:
+    return page.locator("#story-id").inner_text()
+
+
+def test_upload_seeds_and_read_the_story(page: Page) -> None:
+    page.goto("/upload")
+    page.set_input_files("#upload-files", sorted(str(p) for p in SEEDS.glob("*.txt")))
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("#upload-label")).to_contain_text("Uploaded 2 file(s)", timeout=30_000)
+    expect(page.locator("#job-link")).to_be_visible(timeout=180_000)
+    expect(page.locator("#ingest-label")).to_contain_text("2 new")
+    page.click("#job-link")
+    expect(page.locator("#job-status")).to_contain_text("done")
+    page.locator("a[href^='/stories/']").first.click()
+
+    # The account is prepared in the background; the page refreshes itself until it is there.
+    quotes = page.locator(".aligned-quote[data-voices='2']")
+    expect(quotes.first).to_be_visible(timeout=ACCOUNT_TIMEOUT)
+    courage = quotes.filter(has_text="courageously")
+    expect(courage).to_have_count(1)
+    wordings = courage.locator(".wording")
+    expect(wordings).to_have_count(2)
+    for i in range(2):
+        expect(wordings.nth(i)).to_contain_text("courageously")
+    expect(courage).to_contain_text("fought courageously and heroically")
+    sacrifices = quotes.filter(has_text="never forget the sacrifices")
+    expect(sacrifices).to_have_count(1)
+    # The paraphrase shows its word differences against the other wording.
+    expect(sacrifices.locator("ins").first).to_be_visible()
+    expect(sacrifices.locator("del").first).to_be_visible()
+
+    single = page.locator("#claims-single-source .claim", has_text="15,000 troops")
+    expect(single).to_have_count(1)
+    expect(page.locator("#claims-corroborated .claim", has_text="80th anniversary")).to_have_count(1)
+    expect(page.locator("#coverage .only-outlet", has_text="15,000 troops")).to_have_count(1)
+    expect(page.locator("#coverage svg.chart rect.bar").first).to_be_visible()
+    expect(page.locator(".members .member")).to_have_count(2)
+
+    # A citation opens the article with the cited sentence highlighted.
+    page.locator("#summary a.cite").first.click()
+    expect(page.locator("mark#hl")).to_be_visible()
+    expect(page.locator("section.removed")).to_be_visible()
+
+
+def test_story_list_shows_the_story_with_outlets(page: Page) -> None:
+    page.goto("/")
+    rows = page.locator("tr.story-row")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Putin")
+    expect(rows.first.locator(".chip")).to_have_count(1)  # one named outlet; the other has none
+    expect(rows.first.locator("td.num").first).to_have_text("2")
+
+
+def test_search_for_kursk(page: Page) -> None:
+    page.goto("/")
+    page.fill("header .quicksearch input", "Kursk")
+    page.press("header .quicksearch input", "Enter")
+    page.wait_for_url(re.compile(r"/search\?q=Kursk"))
+    hits = page.locator("li.hit")
+    expect(hits.first).to_be_visible()
+    expect(hits.first.locator("mark").first).to_have_text(re.compile("kursk", re.I))
+    page.check("input[name=mode][value=semantic]")
+    page.click("form.filters button[type=submit]")
+    expect(page.locator("li.hit").first).to_be_visible()
+
+
+def test_split_then_merge_from_the_story_page(page: Page) -> None:
+    page.goto("/")
+    page.locator("a.story-link").first.click()
+    original = _story_id(page)
+    page.locator(".members .member input[type=checkbox]").first.check()
+    page.click("#split-button")
+    expect(page.locator(".notice.ok")).to_contain_text("split off")
+    new = _story_id(page)
+    assert new != original
+    expect(page.locator(".members .member")).to_have_count(1)
+    page.goto("/")
+    expect(page.locator("tr.story-row")).to_have_count(2)
+
+    page.goto(f"/stories/{original}")
+    page.fill("#merge-other", new)
+    page.click("#merge-button")
+    expect(page.locator(".notice.ok")).to_contain_text("merged")
+    assert _story_id(page) == original
+    expect(page.locator(".members .member")).to_have_count(2)
+    page.goto("/")
+    expect(page.locator("tr.story-row")).to_have_count(1)
+
+
+def test_hostile_article_text_is_shown_as_text(page: Page, base: str) -> None:
+    evil = {
+        "id": "evil-1",
+        "title": "<script>window.__xss = 1</script>Harbour <b>crane</b> collapses",
+        "source": "<img src=x onerror=\"window.__xss = 2\">Evil Outlet",
+        "url": "javascript:window.__xss = 3",
+        "text": ("A crane collapsed at the harbour on Tuesday, the port authority said.\n"
+                 "<img src=x onerror=\"window.__xss = 4\"> was written in the article body.\n"
+                 "<script>window.__xss = 5</script> also appears, and \"</p><h1>broken</h1>\" too."),
+    }
+    r = httpx.post(base + "/api/articles", params={"wait": "true"}, json={"articles": [evil]}, timeout=120)
+    assert r.status_code == 200 and r.json()["new"] == 1, r.text
+    for url in ("/articles/evil-1", "/search?q=crane", "/?q=crane", "/",
+                f"/stories/{r.json() and httpx.get(base + '/api/articles/evil-1').json()['story']}"):
+        page.goto(url)
+        assert page.evaluate("window.__xss") is None, url
+        assert page.locator("main img").count() == 0, url
+        assert page.locator("main script").count() == 0, url
+        assert page.locator("main h1").count() <= 1, url
+    page.goto("/articles/evil-1")
+    body = page.locator(".article .body").inner_text()
+    assert "<img src=x onerror=" in body and "<script>window.__xss = 5</script>" in body
+    expect(page.locator("h1")).to_contain_text("<script>window.__xss = 1</script>Harbour <b>crane</b>")
+    hrefs = page.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert not any(h and h.lower().startswith("javascript") for h in hrefs)
