@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 DB     ?= demo.db
 
-.PHONY: install demo test test-sqlite test-postgres lint bench clean
+.PHONY: install demo test test-sqlite test-postgres chromium lint bench clean
 
 $(BIN)/newsdesk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +33,14 @@ TEST_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 test: test-sqlite test-postgres
 
-test-sqlite: install
+# The browser tests drive Debian's Chromium (/usr/bin/chromium); installed once with apt.
+chromium:
+	@bash .ci/chromium
+
+test-sqlite: install chromium
 	$(BIN)/python -m pytest -q
 
-test-postgres: install
+test-postgres: install chromium
 	NEWSDESK_TEST_DB=$(TEST_PG) $(BIN)/python -m pytest -q
 
 lint: install
