@@ -238,6 +238,7 @@ def preflight(base: str, urls: list[str], timeout: float) -> dict:
     import httpx
 
     lat, sizes, bad = [], [], []
+    states: dict[str, int] = {}
     with httpx.Client(base_url=base, timeout=timeout) as client:
         for u in urls:
             t = time.perf_counter()
@@ -245,13 +246,17 @@ def preflight(base: str, urls: list[str], timeout: float) -> dict:
                 r = client.get(u)
                 lat.append(time.perf_counter() - t)
                 sizes.append(len(r.content))
+                if u.startswith("/api/stories/") and r.status_code == 200:
+                    # a story whose account is not fresh makes the server compute it meanwhile
+                    st = str(r.json().get("account_state"))
+                    states[st] = states.get(st, 0) + 1
                 if r.status_code >= 400:
                     bad.append({"url": u, "status": r.status_code, "body": r.text[:200]})
             except httpx.HTTPError as exc:
                 lat.append(time.perf_counter() - t)
                 bad.append({"url": u, "status": None, "body": f"{type(exc).__name__}: {exc}"})
     lat.sort()
-    return {"urls": len(urls), "errors": len(bad), "bad": bad[:5],
+    return {"urls": len(urls), "errors": len(bad), "bad": bad[:5], "account_states": states,
             "first_ms": round(lat[0] * 1000, 1) if lat else None,
             "median_ms": round(lat[len(lat) // 2] * 1000, 1) if lat else None,
             "max_ms": round(lat[-1] * 1000, 1) if lat else None,
@@ -272,10 +277,14 @@ def run_wrk(base: str, urls: list[str], duration: float, connections: int, threa
         raise SystemExit(f"error: wrk failed ({r.returncode}): {r.stderr.strip()}\n{r.stdout}")
     w = json.loads(line[len("WRKJSON "):])
     secs = w["duration_us"] / 1e6
-    errors = w["err_connect"] + w["err_read"] + w["err_write"] + w["err_status"] + w["err_timeout"]
+    # A failed request: an error status, a timeout, or no connection. wrk also counts a read
+    # error when the server closes the connection after an error response, so read/write
+    # errors are reported apart ("socket") instead of counting one failure twice.
+    errors = w["err_connect"] + w["err_status"] + w["err_timeout"]
     return {"requests": w["requests"], "seconds": round(secs, 2), "rps": w["requests"] / secs if secs else 0,
             "p50_ms": w["p50_us"] / 1000, "p95_ms": w["p95_us"] / 1000, "p99_ms": w["p99_us"] / 1000,
             "mean_ms": w["mean_us"] / 1000, "max_ms": w["max_us"] / 1000, "errors": errors,
+            "socket_errors": w["err_read"] + w["err_write"],
             "error_kinds": {k[4:]: v for k, v in w.items() if k.startswith("err_") and v},
             "bytes": w["bytes"]}
 
@@ -320,7 +329,7 @@ async def _httpx_load(base: str, urls: list[str], duration: float, connections: 
     return {"requests": n, "seconds": round(secs, 2), "rps": n / secs,
             "p50_ms": float(np.percentile(a, 50)), "p95_ms": float(np.percentile(a, 95)),
             "p99_ms": float(np.percentile(a, 99)), "mean_ms": float(a.mean()), "max_ms": float(a.max()),
-            "errors": sum(errors.values()), "error_kinds": errors, "bytes": nbytes}
+            "errors": sum(errors.values()), "socket_errors": 0, "error_kinds": errors, "bytes": nbytes}
 
 
 def run_httpx(base: str, urls: list[str], duration: float, connections: int, timeout: float) -> dict:
@@ -335,7 +344,8 @@ def table(rows: list[dict]) -> str:
     for r in rows:
         lines.append("| " + " | ".join(str(x) for x in (
             r["scenario"], r["connections"], r["urls"], r["requests"], f"{r['rps']:.1f}",
-            f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}", f"{r['p99_ms']:.1f}", r["errors"],
+            f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}", f"{r['p99_ms']:.1f}",
+            f"{r['errors']}" + (f" (+{r['socket_errors']} socket)" if r["socket_errors"] else ""),
             f"{r['preflight']['median_ms']} ({r['preflight']['max_ms']})",
             f"{r['server_cpu_ms_per_request']:.1f}" if r["server_cpu_ms_per_request"] is not None else "-",
             f"{r['rss_peak_mb']:.0f}")) + " |")
@@ -415,7 +425,9 @@ def main() -> int:
                 with Sampler(proc.pid) as pre_s:
                     pre = preflight(base, urls[name], a.timeout)
                 print(f"{name} x{c}: preflight {pre['urls']} URL(s), median {pre['median_ms']} ms, "
-                      f"max {pre['max_ms']} ms, {pre['errors']} error(s)", flush=True)
+                      f"max {pre['max_ms']} ms, {pre['errors']} error(s)"
+                      + (f", account states {pre['account_states']}" if pre["account_states"] else ""),
+                      flush=True)
                 for b in pre["bad"]:
                     print(f"  {b['status']} {b['url']}: {b['body'][:120]!r}")
                 cpu0 = cpu_seconds(proc.pid)
