@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from .copies import CopyMatch, CopyRecord
 from .records import Article, Removal
+from .textquery import KeywordQuery, parse_query, phrase_query
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +166,42 @@ story_accounts = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 
+# The names and aliases of the entities in each cached story account, casefolded:
+# what the story listing's entity filter looks up (written by ``save_account``).
+story_entities = sa.Table(
+    "story_entities",
+    metadata,
+    sa.Column("story_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, primary_key=True, index=True),
+)
+
+# The summary of each story as the story listing shows it (see ``story_summaries``),
+# recomputed for the stories a write touches by every store method that writes
+# members, articles or copies: the listing then sorts and pages one row per story
+# instead of aggregating every member on each request.
+story_stats = sa.Table(
+    "story_stats",
+    metadata,
+    sa.Column("story_id", sa.Text, primary_key=True),
+    sa.Column("articles", sa.Integer, nullable=False),
+    sa.Column("first_seen", sa.DateTime),
+    sa.Column("last_seen", sa.DateTime),
+    sa.Column("title", sa.Text),
+    sa.Column("outlets", sa.Integer, nullable=False),
+    sa.Column("sources", sa.Text, nullable=False),  # JSON [[outlet, articles], ...], biggest first
+    # Covers the listing's date filter and sort keys, so neither reads the wide rows.
+    sa.Index("ix_story_stats_seen", "last_seen", "first_seen", "articles", "story_id"),
+)
+
+# Counters bumped by triggers whenever a table changes, whoever writes it: a cheap
+# way for a long-running process to tell that its cache of that table is stale.
+change_markers = sa.Table(
+    "change_markers",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
 
 def _m0001_articles(conn: Connection) -> None:
     for table in (articles, ingested_inputs, outlet_lines):
@@ -211,6 +249,85 @@ def _m0006_embedding_vectors(conn: Connection) -> None:
     _ensure_pg_vectors(conn)
 
 
+def _m0007_search(conn: Connection) -> None:
+    """Keyword search over title + cleaned text, what the story listing filters on,
+    and a change marker on embeddings.
+
+    SQLite: an FTS5 index (``article_search``) kept in step with ``articles`` by
+    triggers. It reads its text from ``articles`` (external content) through
+    ``article_search_docs``, which gives each article a stable integer key: the
+    implicit rowid of ``articles`` (its key is a string) may change on VACUUM.
+    PostgreSQL: a GIN index on the ``to_tsvector`` expression the queries use.
+    Both tokenise without stemming, so the same words match on either backend
+    and in any language (see ``SEARCH_CONFIG``).
+    """
+    for table in (story_entities, story_stats, change_markers):
+        table.create(conn, checkfirst=True)
+    _refresh_story_stats(conn, None)
+    if conn.scalar(sa.select(change_markers.c.name).where(change_markers.c.name == "embeddings")) is None:
+        conn.execute(change_markers.insert().values(name="embeddings", value=0))
+    if conn.dialect.name == "sqlite":
+        for statement in _SQLITE_SEARCH_DDL:
+            conn.exec_driver_sql(statement)
+        conn.exec_driver_sql("INSERT INTO article_search_docs (article_id) SELECT id FROM articles "
+                             "WHERE id NOT IN (SELECT article_id FROM article_search_docs)")
+        conn.exec_driver_sql("INSERT INTO article_search (article_search) VALUES ('rebuild')")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_articles_search ON articles "
+                             f"USING gin (({_PG_DOCUMENT.format(t='')}))")
+        schema = '"' + str(conn.scalar(sa.text("SELECT current_schema()"))).replace('"', '""') + '"'
+        conn.exec_driver_sql(
+            f"CREATE OR REPLACE FUNCTION {schema}.newsdesk_bump_marker() RETURNS trigger "
+            f"LANGUAGE plpgsql AS $$ BEGIN UPDATE {schema}.change_markers SET value = value + 1 "
+            f"WHERE name = TG_ARGV[0]; RETURN NULL; END $$")
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER embeddings_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+            f"ON embeddings FOR EACH STATEMENT EXECUTE FUNCTION {schema}.newsdesk_bump_marker('embeddings')")
+    for row in conn.execute(sa.select(story_accounts.c.story_id, story_accounts.c.data)):
+        _write_story_entities(conn, row.story_id, row.data)
+
+
+# Tokenisers without stemming: a news archive mixes languages, and English stemming
+# would also make the two backends disagree on what matches. SQLite folds
+# diacritics too (Quebec finds Québec); PostgreSQL's 'simple' configuration does
+# not (that needs the unaccent extension).
+SEARCH_CONFIG = "simple"
+_SQLITE_TOKENIZE = "unicode61 remove_diacritics 2"
+# The indexed document on PostgreSQL; queries must repeat this expression exactly
+# for the planner to use the index. {t} qualifies the columns.
+_PG_DOCUMENT = (f"to_tsvector('{SEARCH_CONFIG}'::regconfig, "
+                "coalesce({t}title, '') || ' ' || {t}\"text\")")
+
+_SQLITE_SEARCH_DDL = (
+    "CREATE TABLE IF NOT EXISTS article_search_docs ("
+    "doc INTEGER PRIMARY KEY, article_id TEXT NOT NULL UNIQUE)",
+    "CREATE VIEW IF NOT EXISTS article_search_content AS SELECT d.doc AS doc, a.title AS title, "
+    "a.text AS text FROM article_search_docs d JOIN articles a ON a.id = d.article_id",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS article_search USING fts5(title, text, "
+    f"content='article_search_content', content_rowid='doc', tokenize='{_SQLITE_TOKENIZE}')",
+    # An external-content index must be told the exact values it indexed to forget
+    # them: the triggers pass the old row. (An INSERT OR REPLACE of an article runs
+    # the delete trigger because the store turns recursive_triggers on.)
+    "CREATE TRIGGER IF NOT EXISTS articles_search_insert AFTER INSERT ON articles BEGIN "
+    "INSERT INTO article_search_docs (article_id) VALUES (new.id); "
+    "INSERT INTO article_search (rowid, title, text) "
+    "SELECT doc, new.title, new.text FROM article_search_docs WHERE article_id = new.id; END",
+    "CREATE TRIGGER IF NOT EXISTS articles_search_delete AFTER DELETE ON articles BEGIN "
+    "INSERT INTO article_search (article_search, rowid, title, text) "
+    "SELECT 'delete', doc, old.title, old.text FROM article_search_docs WHERE article_id = old.id; "
+    "DELETE FROM article_search_docs WHERE article_id = old.id; END",
+    "CREATE TRIGGER IF NOT EXISTS articles_search_update AFTER UPDATE OF id, title, text ON articles BEGIN "
+    "INSERT INTO article_search (article_search, rowid, title, text) "
+    "SELECT 'delete', doc, old.title, old.text FROM article_search_docs WHERE article_id = old.id; "
+    "UPDATE article_search_docs SET article_id = new.id WHERE article_id = old.id; "
+    "INSERT INTO article_search (rowid, title, text) "
+    "SELECT doc, new.title, new.text FROM article_search_docs WHERE article_id = new.id; END",
+    *(f"CREATE TRIGGER IF NOT EXISTS embeddings_changed_{op.lower()} AFTER {op} ON embeddings BEGIN "
+      "UPDATE change_markers SET value = value + 1 WHERE name = 'embeddings'; END"
+      for op in ("INSERT", "UPDATE", "DELETE")),
+)
+
+
 # Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_articles", _m0001_articles),
@@ -219,7 +336,11 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0004_accounts", _m0004_accounts),
     ("0005_postgres_text", _m0005_postgres_text),
     ("0006_embedding_vectors", _m0006_embedding_vectors),
+    ("0007_search", _m0007_search),
 ]
+
+# Embeddings by length: (article ids, float32 matrix, row norms).
+_Matrices = dict[int, tuple[list[str], np.ndarray, np.ndarray]]
 
 VECTOR_DIM = 384  # all-MiniLM-L6-v2 (embeddings.DIM); other lengths are searched with numpy
 VECTOR_COLUMN = "embedding"
@@ -319,6 +440,9 @@ class Store:
         self.url = database_url(db)
         self._vector_schema: str | None = None  # pgvector's schema, when embeddings has its column
         self._search_logged = False
+        # (change marker, {length: (ids, matrix, norms)}): the exact search's copy of the embeddings.
+        self._embedding_cache: tuple[int | None, _Matrices] | None = None
+        self._embedding_lock = threading.Lock()
         self.engine: Engine = sa.create_engine(self.url, echo=echo, future=True)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -410,6 +534,7 @@ class Store:
             }
             inserted = updated = unchanged = 0
             seen: set[str] = set()
+            changed: list[str] = []
             for row in rows:
                 aid = str(row["id"])
                 if aid in seen:  # the same record twice in one batch
@@ -420,12 +545,15 @@ class Store:
                 if old is None:
                     conn.execute(articles.insert().values(**row))
                     inserted += 1
+                    changed.append(aid)
                 elif old != row["raw_hash"]:
                     values = {k: v for k, v in row.items() if k != "id"}
                     conn.execute(articles.update().where(articles.c.id == aid).values(**values))
                     updated += 1
+                    changed.append(aid)
                 else:
                     unchanged += 1
+            _refresh_story_stats(conn, _stories_of_articles(conn, changed))  # dates may have changed
         return WriteCounts(inserted, updated, unchanged)
 
     def get_article(self, article_id: str) -> Article | None:
@@ -547,7 +675,9 @@ class Store:
     def save_copy_matches(self, matches: Iterable[CopyMatch]) -> None:
         """Record copy matches in order; a new original takes over its whole group."""
         with self.engine.begin() as conn:
+            touched: list[str] = []
             for m in matches:
+                touched += [m.article_id, m.original_id, m.replaced_original_id or m.article_id]
                 evidence = json.dumps([{"method": e.method, "score": e.score, "detail": e.detail}
                                        for e in m.evidence], ensure_ascii=False)
                 row = {"original_id": m.original_id, "matched_id": m.matched_id, "method": m.method,
@@ -563,6 +693,7 @@ class Store:
                 if m.original_id != m.article_id:
                     conn.execute(sa.delete(copies).where(copies.c.article_id == m.article_id))
                     conn.execute(copies.insert().values(article_id=m.article_id, **row))
+            _refresh_story_stats(conn, _stories_of_articles(conn, touched))  # independent outlets
 
     def forget_copies(self, article_ids: Sequence[str]) -> None:
         """Drop the copy keys and copy rows of articles whose content changed."""
@@ -571,6 +702,7 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(sa.delete(copy_keys).where(copy_keys.c.article_id.in_(list(article_ids))))
             conn.execute(sa.delete(copies).where(copies.c.article_id.in_(list(article_ids))))
+            _refresh_story_stats(conn, _stories_of_articles(conn, article_ids))
 
     def copy_info(self, article_id: str) -> dict[str, object] | None:
         """The copy row of an article (None when it is an original or alone)."""
@@ -600,6 +732,7 @@ class Store:
             return
         rows = [{"article_id": aid, "component": component,
                  "vector": np.asarray(v, dtype="<f4").tobytes()} for aid, v in vectors.items()]
+        self._embedding_cache = None
         with self.engine.begin() as conn:
             conn.execute(sa.delete(embeddings).where(embeddings.c.article_id.in_(list(vectors))))
             if self._vector_schema is None:
@@ -649,27 +782,54 @@ class Store:
 
     def _nearest_numpy(self, q: np.ndarray, k: int) -> list[tuple[str, float]]:
         q = q / np.linalg.norm(q)
-        ids: list[str] = []
-        sims: list[np.ndarray] = []
-        query = sa.select(embeddings.c.article_id, embeddings.c.vector)
-        with self.engine.connect() as conn:
-            result = conn.execution_options(yield_per=5000).execute(query)
-            for part in result.partitions():
-                chunk = [(r.article_id, r.vector) for r in part if len(r.vector) == 4 * q.shape[0]]
-                if not chunk:
-                    continue
-                m = np.frombuffer(b"".join(v for _, v in chunk), dtype="<f4").reshape(len(chunk), -1)
-                norms = np.linalg.norm(m, axis=1)
-                norms[norms == 0] = 1.0
-                sim = (m @ q) / norms
-                keep = np.argsort(-sim, kind="stable")[:k]
-                ids.extend(chunk[i][0] for i in keep)
-                sims.append(sim[keep])
-        if not ids:
+        matrix = self._embedding_matrix(q.shape[0])
+        if matrix is None:
             return []
-        allsim = np.concatenate(sims)
-        order = sorted(range(len(ids)), key=lambda i: (-allsim[i], ids[i]))[:k]
-        return [(ids[i], float(allsim[i])) for i in order]
+        ids, m, norms = matrix
+        sim = (m @ q) / norms
+        if k < len(ids):
+            # Every row tied with the k-th best is a candidate, so ties break by id exactly.
+            kth = np.partition(sim, len(ids) - k)[len(ids) - k]
+            candidates = np.flatnonzero(sim >= kth)
+        else:
+            candidates = np.arange(len(ids))
+        order = sorted(candidates.tolist(), key=lambda i: (-sim[i], ids[i]))[:k]
+        return [(ids[i], float(sim[i])) for i in order]
+
+    def _embedding_matrix(self, dim: int) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+        """The stored embeddings of length ``dim`` as (ids, matrix, row norms), read once
+        and kept until the embeddings change: a trigger bumps a change marker on every
+        write, whichever process makes it, and the marker is read before the rows (a
+        write in between costs one more reload, never a stale answer)."""
+        with self._embedding_lock:
+            with self.engine.connect() as conn:
+                marker = conn.scalar(sa.select(change_markers.c.value)
+                                     .where(change_markers.c.name == "embeddings"))
+                if self._embedding_cache is None or marker != self._embedding_cache[0]:
+                    self._embedding_cache = (marker, _read_embedding_matrices(conn))
+            return self._embedding_cache[1].get(dim)
+
+    def count_embeddings(self, *, source: str | None = None) -> int:
+        """How many stored articles (of one outlet) have an embedding."""
+        q = (sa.select(sa.func.count()).select_from(embeddings.join(articles, articles.c.id
+                                                                    == embeddings.c.article_id)))
+        if source is not None:
+            q = q.where(articles.c.source == _no_nul(source))
+        with self.engine.connect() as conn:
+            return int(conn.scalar(q) or 0)
+
+    def article_rows(self, ids: Sequence[str], lead_chars: int = 400) -> dict[str, dict[str, Any]]:
+        """What a list of articles shows, without their full text: id, title, source,
+        published, url, story_id and lead (the first ``lead_chars`` characters)."""
+        out: dict[str, dict[str, Any]] = {}
+        q = (sa.select(articles.c.id, articles.c.title, articles.c.source, articles.c.published,
+                       articles.c.url, story_members.c.story_id,
+                       sa.func.substr(articles.c.text, 1, lead_chars).label("lead"))
+             .select_from(articles.outerjoin(story_members, story_members.c.article_id == articles.c.id)))
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(ids), 500):
+                out.update({r.id: dict(r._mapping) for r in conn.execute(q.where(articles.c.id.in_(chunk)))})
+        return out
 
     def get_embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         with self.engine.connect() as conn:
@@ -706,6 +866,9 @@ class Store:
                             component: str) -> None:
         """Insert/replace assignment rows, and move other articles to new story ids."""
         with self.engine.begin() as conn:
+            touched = [str(r["article_id"]) for r in rows] + list(moved)
+            affected = _stories_of_articles(conn, touched)
+            affected |= {str(r["story_id"]) for r in rows} | set(moved.values())
             if rows:
                 conn.execute(sa.delete(story_members).where(
                     story_members.c.article_id.in_([r["article_id"] for r in rows])))
@@ -718,6 +881,7 @@ class Store:
                     conn.execute(story_members.update()
                                  .where(story_members.c.article_id.in_(aids[i:i + 500]))
                                  .values(story_id=sid))
+            _refresh_story_stats(conn, affected)
 
     def add_correction(self, kind: str, payload: Mapping[str, object]) -> None:
         with self.engine.begin() as conn:
@@ -775,12 +939,178 @@ class Store:
             conn.execute(story_accounts.delete().where(story_accounts.c.story_id == story_id))
             conn.execute(story_accounts.insert().values(story_id=story_id, input_hash=input_hash,
                                                         data=data, created_at=_utcnow()))
+            _write_story_entities(conn, story_id, data)
 
     def story_ids(self) -> list[str]:
         with self.engine.connect() as conn:
             return list(conn.scalars(sa.select(story_members.c.story_id)
                                      .group_by(story_members.c.story_id)
                                      .order_by(self._binary(story_members.c.story_id))))
+
+    # --- keyword search and story listing ----------------------------------------------
+    def search_articles(self, query: str, *, limit: int = 20, offset: int = 0,
+                        source: str | None = None) -> tuple[list[dict[str, Any]], int]:
+        """Articles whose title or cleaned text match a keyword query, best first, and
+        how many match in all.
+
+        ``query`` is free text (see ``textquery``): words, "quoted phrases", ``or``,
+        ``-excluded``; nothing in it is SQL or index syntax. Rows: id, title, source,
+        published, url, story_id, score (higher is better: -bm25 on SQLite, ts_rank on
+        PostgreSQL, title words counting double on both; equal scores in a fixed
+        order) and snippet, an excerpt of the text with the matching words between
+        \\x02 and \\x03 (plain text, not HTML). ``source`` keeps one outlet's articles.
+        """
+        _check_page(limit, offset)
+        q = parse_query(query)
+        if not q:
+            return [], 0
+        params: dict[str, Any] = {"q": self._query_text(q), "limit": limit, "offset": offset,
+                                  "source": _no_nul(source)}
+        if self.engine.dialect.name == "sqlite":
+            # Rank and cut the page inside the index, then read only the page's rows.
+            where = "article_search MATCH :q"
+            if source is not None:
+                # "+rowid": let the index drive and test membership (a seek per source article is slower).
+                where += (" AND +rowid IN (SELECT d.doc FROM article_search_docs d "
+                          "JOIN articles a ON a.id = d.article_id WHERE a.source = :source)")
+            page = sa.text(
+                "SELECT a.id, a.title, a.source, a.published, a.url, m.story_id, -s.bm25 AS score, "
+                "snippet(article_search, 1, char(2), char(3), '…', :tokens) AS snippet "
+                "FROM (SELECT rowid AS doc, bm25(article_search, 2.0, 1.0) AS bm25 FROM article_search "
+                f"WHERE {where} ORDER BY bm25, rowid LIMIT :limit OFFSET :offset) s "
+                "JOIN article_search ON article_search.rowid = s.doc AND article_search MATCH :q "
+                "JOIN article_search_docs d ON d.doc = s.doc JOIN articles a ON a.id = d.article_id "
+                "LEFT JOIN story_members m ON m.article_id = a.id ORDER BY s.bm25, s.doc")
+            count = sa.text(f"SELECT count(*) FROM article_search WHERE {where}")
+        else:
+            tsquery = f"websearch_to_tsquery('{SEARCH_CONFIG}'::regconfig, :q)"
+            rank = (f"ts_rank('{{0.1, 0.2, 0.2, 1.0}}'::float4[], "
+                    f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, coalesce(a.title, '')), 'B') || "
+                    f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, a.\"text\"), 'D'), {tsquery}, 1)")
+            where = f"{_PG_DOCUMENT.format(t='a.')} @@ {tsquery}"
+            if source is not None:
+                where += " AND a.source = :source"
+            page = sa.text(
+                "SELECT a.id, a.title, a.source, a.published, a.url, m.story_id, s.score, "
+                f"ts_headline('{SEARCH_CONFIG}'::regconfig, a.\"text\", {tsquery}, :headline) AS snippet "
+                f"FROM (SELECT a.id, {rank} AS score FROM articles a WHERE {where} "
+                'ORDER BY score DESC, a.id COLLATE "C" LIMIT :limit OFFSET :offset) s '
+                "JOIN articles a ON a.id = s.id LEFT JOIN story_members m ON m.article_id = a.id "
+                'ORDER BY s.score DESC, s.id COLLATE "C"')
+            count = sa.text(f"SELECT count(*) FROM articles a WHERE {where}")
+            params["headline"] = _PG_HEADLINE
+        params["tokens"] = SNIPPET_TOKENS
+        typed = page.columns(published=sa.DateTime, score=sa.Float)
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(typed, params)] if limit else []
+            if offset == 0 and len(rows) < limit:
+                total = len(rows)
+            else:
+                total = int(conn.scalar(count, params) or 0)
+        for r in rows:
+            r["score"] = float(r["score"])
+            r["snippet"] = r["snippet"] or ""
+        return rows, total
+
+    def _query_text(self, q: KeywordQuery) -> str:
+        return q.fts5() if self.engine.dialect.name == "sqlite" else q.websearch()
+
+    def _matching_ids(self, q: KeywordQuery, name: str) -> tuple[sa.TextClause, dict[str, str]]:
+        """SQL selecting the ids of the articles matching ``q``, and its parameter."""
+        if self.engine.dialect.name == "sqlite":
+            sql = ("SELECT d.article_id FROM article_search JOIN article_search_docs d "
+                   f"ON d.doc = article_search.rowid WHERE article_search MATCH :{name}")
+        else:
+            sql = (f"SELECT id FROM articles WHERE {_PG_DOCUMENT.format(t='')} @@ "
+                   f"websearch_to_tsquery('{SEARCH_CONFIG}'::regconfig, :{name})")
+        return sa.text(sql), {name: self._query_text(q)}
+
+    def story_summaries(self, *, since: datetime | None = None, until: datetime | None = None,
+                        outlet: str | None = None, text: str | None = None, entity: str | None = None,
+                        story_ids: Sequence[str] | None = None, order: str = "recent",
+                        limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """One page of stories, filtered and ordered in SQL, and how many stories pass
+        the filters.
+
+        Rows: id, title (of the earliest member, ties by id), first and last (seen),
+        articles, outlets (independent outlets: copies count once, an article without
+        an outlet is a voice of its own), as ``storybook.summarize_stories`` counts them,
+        and sources: (outlet, articles) pairs, most articles first (then by name), at
+        most ``MAX_SOURCES``, articles without an outlet left out.
+
+        ``order``: ``"recent"`` (latest last-seen first, then most articles, then id;
+        undated stories last) or ``"size"`` (most articles first, then as recent).
+        Filters: ``since``/``until`` keep dated stories whose [first, last] overlaps
+        them; ``outlet`` those with a member from that outlet; ``text`` those with a
+        member matching the keyword query; ``entity`` those with a member whose title
+        or text has that name as a phrase, or whose cached account lists an entity
+        with that name or alias (any case); ``story_ids`` only these stories.
+        """
+        _check_page(limit, offset)
+        if order not in STORY_ORDERS:
+            raise ValueError(f"order must be one of {', '.join(STORY_ORDERS)}, not {order!r}")
+        st = story_stats
+        stats = sa.select(st.c.story_id, st.c.articles, st.c.first_seen, st.c.last_seen)
+        params: dict[str, Any] = {}
+        if story_ids is not None:
+            stats = stats.where(st.c.story_id.in_([i.replace("\x00", "") for i in story_ids]))
+        if outlet is not None:
+            om, oa = story_members.alias("om"), articles.alias("oa")
+            stats = stats.where(st.c.story_id.in_(
+                sa.select(om.c.story_id).select_from(om.join(oa, oa.c.id == om.c.article_id))
+                .where(oa.c.source == _no_nul(outlet))))
+        if text is not None:
+            kq = parse_query(text)
+            if not kq:
+                return [], 0
+            ids, p = self._matching_ids(kq, "text_q")
+            stats = stats.where(st.c.story_id.in_(self._stories_of(ids)))
+            params |= p
+        if entity is not None:
+            key = entity_key(entity)
+            if not key:
+                return [], 0
+            by_account = sa.select(story_entities.c.story_id).where(story_entities.c.name == key)
+            pq = phrase_query(entity)
+            if pq:
+                ids, p = self._matching_ids(pq, "entity_q")
+                stats = stats.where(sa.or_(st.c.story_id.in_(self._stories_of(ids)),
+                                           st.c.story_id.in_(by_account)))
+                params |= p
+            else:
+                stats = stats.where(st.c.story_id.in_(by_account))
+        if since is not None:
+            stats = stats.where(st.c.last_seen >= _naive_utc(since))
+        if until is not None:
+            stats = stats.where(st.c.first_seen <= _naive_utc(until))
+        sub = stats.subquery("stats")
+        recent = (sub.c.last_seen.is_(None), sub.c.last_seen.desc())
+        ordering = ((*recent, sub.c.articles.desc()) if order == "recent"
+                    else (sub.c.articles.desc(), *recent))
+        # The sort carries ids only; a keyword filter is costly enough to count in the same pass.
+        counted = text is not None or entity is not None
+        page = (sa.select(sub.c.story_id, *([sa.func.count().over().label("total")] if counted else []))
+                .order_by(*ordering, self._binary(sub.c.story_id)).limit(limit).offset(offset))
+        with self.engine.connect() as conn:
+            found = conn.execute(page, params).all()
+            if offset == 0 and len(found) < limit:
+                total = len(found)
+            elif found and counted:
+                total = int(found[0].total)
+            else:
+                total = int(conn.scalar(sa.select(sa.func.count()).select_from(sub), params) or 0)
+            page_ids = [r.story_id for r in found]
+            rows = {r.story_id: r for r in conn.execute(
+                sa.select(story_stats).where(story_stats.c.story_id.in_(page_ids)))} if page_ids else {}
+        return [{"id": sid, "title": rows[sid].title, "first": rows[sid].first_seen,
+                 "last": rows[sid].last_seen, "articles": rows[sid].articles, "outlets": rows[sid].outlets,
+                 "sources": [(src, n) for src, n in json.loads(rows[sid].sources)]}
+                for sid in page_ids], total
+
+    def _stories_of(self, article_ids: sa.TextClause) -> sa.Select[Any]:
+        sm = story_members.alias("km")
+        return sa.select(sm.c.story_id).where(
+            sm.c.article_id.in_(article_ids.columns(sa.column("id", sa.Text))))
 
     # --- ingest bookkeeping ----------------------------------------------------------
     def input_done(self, digest: str) -> bool:
@@ -858,6 +1188,8 @@ def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
+    # So that INSERT OR REPLACE runs delete triggers (the search index's) for the row it replaces.
+    cur.execute("PRAGMA recursive_triggers=ON")
     cur.close()
 
 
@@ -907,6 +1239,120 @@ def _row_article(row: sa.Row) -> Article:
         removed=removed,
         dateline=m["dateline"],
     )
+
+
+STORY_ORDERS = ("recent", "size")
+MAX_SOURCES = 8  # outlets listed per story in ``story_summaries``
+SNIPPET_TOKENS = 24  # words in a search snippet
+_PG_HEADLINE = ("StartSel=\x02, StopSel=\x03, MaxFragments=1, MaxWords=24, MinWords=12, "
+                'FragmentDelimiter=" … "')
+
+
+def _read_embedding_matrices(conn: Connection) -> _Matrices:
+    """Every stored embedding, grouped by length: ids, float32 matrix, row norms (0 -> 1)."""
+    by_dim: dict[int, tuple[list[str], list[bytes]]] = {}
+    result = conn.execution_options(yield_per=5000).execute(
+        sa.select(embeddings.c.article_id, embeddings.c.vector))
+    for r in result:
+        ids, vecs = by_dim.setdefault(len(r.vector) // 4, ([], []))
+        ids.append(r.article_id)
+        vecs.append(r.vector)
+    out = {}
+    for dim, (ids, vecs) in by_dim.items():
+        m = np.frombuffer(b"".join(vecs), dtype="<f4").reshape(len(ids), dim)
+        norms = np.linalg.norm(m, axis=1)
+        norms[norms == 0] = 1.0
+        out[dim] = (ids, m, norms)
+    return out
+
+
+def _stories_of_articles(conn: Connection, article_ids: Sequence[str]) -> set[str]:
+    out: set[str] = set()
+    for chunk in _chunks(list(article_ids), 500):
+        out.update(conn.scalars(sa.select(story_members.c.story_id).distinct()
+                                .where(story_members.c.article_id.in_(chunk))))
+    return out
+
+
+def _refresh_story_stats(conn: Connection, story_ids: Iterable[str] | None) -> None:
+    """Recompute ``story_stats`` for these stories (None: every story)."""
+    if story_ids is None:
+        conn.execute(story_stats.delete())
+        ids = list(conn.scalars(sa.select(story_members.c.story_id).distinct()))
+    else:
+        ids = sorted(set(story_ids))
+    m, a = story_members, articles
+    members = (sa.select(m.c.story_id, a.c.id, a.c.title, a.c.source, a.c.published, copies.c.original_id)
+               .select_from(m.join(a, a.c.id == m.c.article_id)
+                            .outerjoin(copies, copies.c.article_id == a.c.id)))
+    for chunk in _chunks(ids, 500):
+        by_story: dict[str, list[Any]] = {}
+        for r in conn.execute(members.where(m.c.story_id.in_(chunk))):
+            by_story.setdefault(r.story_id, []).append(r)
+        if story_ids is not None:
+            conn.execute(story_stats.delete().where(story_stats.c.story_id.in_(chunk)))
+        if by_story:
+            conn.execute(story_stats.insert(), [_story_summary(sid, rows) for sid, rows in by_story.items()])
+
+
+def _story_summary(story_id: str, members: list[Any]) -> dict[str, Any]:
+    """A ``story_stats`` row from a story's members, counted as ``summarize_stories`` does."""
+    dated = [r.published for r in members if r.published is not None]
+    titled = [r for r in members if r.title]
+    first = min(titled, key=lambda r: (r.published is None, r.published or datetime.min, r.id), default=None)
+    sources: dict[str, int] = {}
+    for r in members:
+        if r.source:
+            sources[r.source] = sources.get(r.source, 0) + 1
+    ranked = sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {
+        "story_id": story_id,
+        "articles": len(members),
+        "first_seen": min(dated, default=None),
+        "last_seen": max(dated, default=None),
+        "title": first.title if first is not None else None,
+        # An original (or a lone article) is an independent voice; one without an outlet is its own.
+        "outlets": len({r.source or f"unknown:{r.id}" for r in members if r.original_id is None}),
+        "sources": json.dumps(ranked[:MAX_SOURCES], ensure_ascii=False),
+    }
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if limit < 0 or offset < 0:
+        raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+
+
+def _naive_utc(t: datetime) -> datetime:
+    """As stored: naive UTC."""
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo is not None else t
+
+
+def entity_key(name: str) -> str:
+    """How entity names are compared: casefolded, whitespace collapsed."""
+    return " ".join(name.replace("\x00", "").casefold().split())
+
+
+def _no_nul(value: str | None) -> str | None:
+    """A filter value as ingest would have stored it: without NUL characters."""
+    return value.replace("\x00", "") if value is not None else None
+
+
+def _write_story_entities(conn: Connection, story_id: str, data: str) -> None:
+    """Index the entity names and aliases of a story's account (JSON) for the entity filter."""
+    conn.execute(story_entities.delete().where(story_entities.c.story_id == story_id))
+    try:
+        account = json.loads(data)
+    except ValueError:
+        return
+    names: set[str] = set()
+    entities = account.get("entities") if isinstance(account, dict) else None
+    for e in entities or []:
+        if isinstance(e, dict):
+            for n in [e.get("name"), *(e.get("aliases") or [])]:
+                if isinstance(n, str) and entity_key(n):
+                    names.add(entity_key(n))
+    if names:
+        conn.execute(story_entities.insert(), [{"story_id": story_id, "name": n} for n in sorted(names)])
 
 
 def _prefix(column: sa.ColumnElement[str], prefix: str) -> sa.ColumnElement[bool]:
