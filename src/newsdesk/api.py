@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from . import accountbook
 from .account import account_markdown
 from .cleaning import Cleaned, clean_text
+from .embeddings import embedding_text
 from .ingest import IngestReport, ingest, to_article
 from .readers import JSON_FIELDS, read
 from .records import Article, IngestProblem, RawDocument
-from .store import Store
-from .storybook import StoryBook, summarize_stories
+from .store import STORY_ORDERS, Store
+from .storybook import StoryBook, embed_texts, summarize_stories
 
 __all__ = [
     "JSON_FIELDS",
@@ -34,9 +36,11 @@ __all__ = [
     "export_quotes",
     "get_article",
     "ingest",
+    "list_stories",
     "merge_stories",
     "open_store",
     "read",
+    "search",
     "similar_articles",
     "split_story",
     "stories",
@@ -91,6 +95,112 @@ def _with_copies(store: Store, chunk: list[Article]) -> Iterator[dict[str, objec
 def stories(store: Store) -> list[dict[str, Any]]:
     """Every story, newest first: id, title, first and last seen, articles, independent outlets."""
     return summarize_stories(store.story_rows())
+
+
+MAX_PAGE = 200  # largest page of list_stories and search
+MAX_QUERY_CHARS = 1000
+SEARCH_MODES = ("keyword", "semantic")
+LEAD_CHARS = 200  # a semantic hit's snippet: the start of its text
+
+
+def list_stories(store: Store, *, since: datetime | None = None, until: datetime | None = None,
+                 outlet: str | None = None, text: str | None = None, entity: str | None = None,
+                 order: str = "recent", limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """One page of stories: {"items", "total", "limit", "offset"}.
+
+    Items: id, title, first and last seen, articles, outlets (independent: copies count
+    once) and sources ((outlet, articles) pairs, at most 8). ``order``: "recent"
+    (latest last-seen first) or "size" (most articles first). Filters, all optional
+    and combined: ``since``/``until`` (stories seen within the range; undated stories
+    drop out), ``outlet`` (a member from that outlet), ``text`` (a member matching the
+    keyword query, as in ``search``), ``entity`` (a member naming it, or the cached
+    account listing it by name or alias). Blank filters are ignored.
+    """
+    _check_page(limit, offset)
+    if order not in STORY_ORDERS:
+        raise ValueError(f"order must be one of {', '.join(STORY_ORDERS)} (got {order!r})")
+    if since is not None and until is not None and _utc(since) > _utc(until):
+        raise ValueError(f"since ({since.isoformat()}) is after until ({until.isoformat()})")
+    items, total = store.story_summaries(
+        since=since, until=until, outlet=_blank_none(outlet), text=_blank_none(text),
+        entity=_blank_none(entity), order=order, limit=limit, offset=offset)
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def search(store: Store, query: str, *, mode: str = "keyword", limit: int = 20, offset: int = 0,
+           source: str | None = None) -> dict[str, Any]:
+    """Search articles: {"items", "total", "limit", "offset"}, best first.
+
+    ``mode="keyword"``: the full-text index; ``query`` is free text with "quoted
+    phrases", ``or`` and ``-excluded`` words, never SQL or index syntax (a query with
+    no word in it finds nothing). Snippets mark matches between U+0002 and U+0003;
+    ``score`` is the index's relevance. ``mode="semantic"``: the articles whose
+    embeddings are closest to the query's; ``score`` is the cosine, the snippet the
+    start of the text, unmarked, and ``total`` the number of articles with an
+    embedding (every one is ranked). Items: id, title, source, published, url,
+    story_id, score, snippet. ``source`` keeps one outlet's articles.
+    """
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError("the search query is empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise ValueError(f"the search query is too long ({len(query)} characters; at most {MAX_QUERY_CHARS})")
+    if mode not in SEARCH_MODES:
+        raise ValueError(f"mode must be one of {', '.join(SEARCH_MODES)} (got {mode!r})")
+    _check_page(limit, offset)
+    source = _blank_none(source)
+    if mode == "keyword":
+        items, total = store.search_articles(query, limit=limit, offset=offset, source=source)
+    else:
+        items, total = _semantic_search(store, query, limit, offset, source)
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def _semantic_search(store: Store, query: str, limit: int, offset: int,
+                     source: str | None) -> tuple[list[dict[str, Any]], int]:
+    total = store.count_embeddings(source=source)
+    if limit == 0 or offset >= total:
+        return [], total
+    vector = embed_texts([embedding_text(None, query)])[0]
+    want = offset + limit
+    k = want
+    while True:
+        hits = store.nearest_articles(vector, k)
+        rows = store.article_rows([i for i, _ in hits])
+        kept = [(i, c) for i, c in hits if i in rows and (source is None or rows[i]["source"] == source)]
+        # Filtering by outlet needs more neighbours; len(hits) < k means there are no more.
+        if len(kept) >= want or len(hits) < k or k >= total:
+            break
+        k = min(4 * k, total)
+    out = []
+    for aid, cosine in kept[offset:want]:
+        row = rows[aid]
+        out.append({"id": aid, "title": row["title"], "source": row["source"],
+                    "published": row["published"], "url": row["url"], "story_id": row["story_id"],
+                    "score": cosine, "snippet": _lead(row["lead"])})
+    return out, total
+
+
+def _lead(text: str, limit: int = LEAD_CHARS) -> str:
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[:limit]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if not isinstance(limit, int) or limit < 0 or limit > MAX_PAGE:
+        raise ValueError(f"limit must be between 0 and {MAX_PAGE} (got {limit!r})")
+    if not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"offset must not be negative (got {offset!r})")
+
+
+def _blank_none(value: str | None) -> str | None:
+    return value if value is not None and value.strip() else None
+
+
+def _utc(t: datetime) -> datetime:
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo is not None else t
 
 
 def story(store: Store, story_id: str) -> dict[str, Any] | None:

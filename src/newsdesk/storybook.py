@@ -55,6 +55,12 @@ def _encode(embedder: Embedder, texts: list[str]) -> np.ndarray:
         torch.set_num_threads(before)
 
 
+def embed_texts(texts: list[str], embedder: Embedder | None = None) -> np.ndarray:
+    """Embeddings of a few texts (a search query), as placement computes them, with the
+    shared embedder unless one is given."""
+    return _encode(embedder or shared_embedder(), texts)
+
+
 def _state_to_bytes(index: StoryIndex) -> bytes:
     s = index.state()
     buf = io.BytesIO()
