@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from serving import SEEDS, running_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -75,9 +75,11 @@ def test_upload_seeds_and_read_the_story(page: Page) -> None:
     expect(sacrifices.locator("ins").first).to_be_visible()
     expect(sacrifices.locator("del").first).to_be_visible()
 
-    single = page.locator("#claims-single-source .claim", has_text="15,000 troops")
-    expect(single).to_have_count(1)
-    expect(page.locator("#claims-corroborated .claim", has_text="80th anniversary")).to_have_count(1)
+    def claim(status: str, text: str) -> Locator:
+        return page.locator(f"#claims-{status} .claim-text", has_text=re.compile(f"^{re.escape(text)}$"))
+
+    expect(claim("single-source", "roughly 15,000 troops")).to_have_count(1)
+    expect(claim("corroborated", "80th anniversary")).to_have_count(1)
     expect(page.locator("#coverage .only-outlet", has_text="15,000 troops")).to_have_count(1)
     expect(page.locator("#coverage svg.chart rect.bar").first).to_be_visible()
     expect(page.locator(".members .member")).to_have_count(2)
