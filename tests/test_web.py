@@ -95,7 +95,8 @@ def test_story_list_shows_the_story_with_outlets(page: Page) -> None:
     rows = page.locator("tr.story-row")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Putin")
-    expect(rows.first.locator(".chip")).to_have_count(1)  # one named outlet; the other has none
+    expect(rows.first.locator("a.chip")).to_have_count(1)  # one named outlet; the other has none
+    expect(rows.first.locator(".chip.unnamed")).to_have_text("no outlet named 1")
     expect(rows.first.locator("td.num").first).to_have_text("2")
 
 

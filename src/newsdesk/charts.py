@@ -18,7 +18,7 @@ from typing import Any
 __all__ = ["Bar", "BarChart", "Mark", "TimelineChart", "bar_chart", "event_period", "timeline_chart"]
 
 WIDTH = 760
-LABEL_W = 170  # room for row labels (outlet names) left of the axis
+LABEL_W = 180  # room for row labels (outlet names) left of the axis
 ROW_H = 26
 
 
