@@ -199,8 +199,11 @@ def create_app(db: str | Path | Store, *, data_dir: str | Path | None = None,
         return _job_response(job, wait)
 
     @app.get("/api/jobs", tags=["ingest"])
-    def get_jobs() -> dict[str, Any]:
-        return {"items": [j.to_json() for j in desk.jobs()]}
+    def get_jobs(limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+        """Ingest jobs since the server started, newest first."""
+        jobs = desk.jobs()
+        return {"items": [j.to_json() for j in jobs[offset: offset + limit]], "total": len(jobs),
+                "limit": limit, "offset": offset}
 
     @app.get("/api/jobs/{job_id}", tags=["ingest"])
     def get_job(job_id: str) -> dict[str, Any]:
