@@ -47,6 +47,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import resource
 import shlex
 import shutil
@@ -159,6 +160,50 @@ def cpu_seconds(root: int) -> float:
         except (OSError, ValueError, IndexError):
             pass
     return total / tick
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (/proc/stat: everything but idle and iowait)."""
+    with open("/proc/stat") as fh:
+        f = [int(x) for x in fh.readline().split()[1:]]
+    return (sum(f[:8]) - f[3] - f[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_quiet(server_pid: int, max_wait: float, threshold: float = 0.15) -> float:
+    """Wait (at most ``max_wait`` s) until other processes use under ``threshold`` of a core
+    over 2 s; returns the share measured last."""
+    t0 = time.perf_counter()
+    while True:
+        b0, c0 = machine_busy_seconds(), cpu_seconds(server_pid)
+        time.sleep(2)
+        share = max(0.0, (machine_busy_seconds() - b0) - (cpu_seconds(server_pid) - c0)) / 2
+        if share < threshold or time.perf_counter() - t0 >= max_wait:
+            return share
+        print(f"  waiting for a quiet machine: other processes use {share:.0%} of a core", flush=True)
+        time.sleep(8)
+
+
+# Plumbing that every request runs through (threads, event loop, the HTTP server).
+SKIP_FRAMES = re.compile(r"\((threading\.py|selectors\.py|contextlib\.py|concurrent/|anyio/|asyncio/|"
+                         r"uvicorn/|<frozen)")
+
+
+def spy_summary(raw: Path, top: int = 12) -> list[tuple[str, float]]:
+    """The functions (excluding the server plumbing) in the most samples of a py-spy raw
+    (collapsed stacks) file, as (frame, share of the samples of busy threads)."""
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        total += int(n)
+        for frame in set(stack.split(";")):
+            inclusive[frame] = inclusive.get(frame, 0) + int(n)
+    rows = [(f, c / total) for f, c in inclusive.items() if total and not SKIP_FRAMES.search(f)
+            and not f.startswith(("process ", "thread ")) and c < 0.98 * total]
+    rows.sort(key=lambda x: -x[1])
+    return rows[:top]
 
 
 class Sampler:
@@ -339,7 +384,7 @@ def run_httpx(base: str, urls: list[str], duration: float, connections: int, tim
 # ----------------------------------------------------------------------------- report
 def table(rows: list[dict]) -> str:
     head = ("scenario", "conns", "URLs", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
-            "cold ms (max)", "srv CPU ms/req", "RSS MiB peak")
+            "cold ms (max)", "srv CPU ms/req", "RSS MiB peak", "others' CPU s")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         lines.append("| " + " | ".join(str(x) for x in (
@@ -348,7 +393,7 @@ def table(rows: list[dict]) -> str:
             f"{r['errors']}" + (f" (+{r['socket_errors']} socket)" if r["socket_errors"] else ""),
             f"{r['preflight']['median_ms']} ({r['preflight']['max_ms']})",
             f"{r['server_cpu_ms_per_request']:.1f}" if r["server_cpu_ms_per_request"] is not None else "-",
-            f"{r['rss_peak_mb']:.0f}")) + " |")
+            f"{r['rss_peak_mb']:.0f}", f"{r['other_cpu_seconds']:.1f}")) + " |")
     return "\n".join(lines)
 
 
@@ -369,6 +414,12 @@ def main() -> int:
                     "'python app.py --db {db} serve --host {host} --port {port}'")
     ap.add_argument("--startup-timeout", type=float, default=300)
     ap.add_argument("--out", help="JSON result path (default bench/out/serve_<store>_<time>.json)")
+    ap.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
+                    help="before each scenario, wait up to this long for other processes to idle")
+    ap.add_argument("--profile", action="store_true",
+                    help="sample the server with py-spy during each load (py-spy on PATH or --py-spy); "
+                         "collapsed stacks to bench/out/, the busiest functions printed")
+    ap.add_argument("--py-spy", default="py-spy", help="the py-spy executable")
     a = ap.parse_args()
 
     sys.path.insert(0, str(HERE))
@@ -406,6 +457,8 @@ def main() -> int:
             print("note: wrk not found (apt-get install -y wrk); using the asyncio + httpx generator",
                   file=sys.stderr)
 
+    if a.profile and not shutil.which(a.py_spy):
+        raise SystemExit(f"error: --profile needs py-spy ({a.py_spy} not found; pip install py-spy)")
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     store_name = Path(a.db).stem if "://" not in a.db else side.name.removesuffix(".sample.json")
     port = free_port()
@@ -430,7 +483,16 @@ def main() -> int:
                       flush=True)
                 for b in pre["bad"]:
                     print(f"  {b['status']} {b['url']}: {b['body'][:120]!r}")
+                quiet = wait_quiet(proc.pid, a.wait_quiet) if a.wait_quiet else None
+                spy = None
+                if a.profile:
+                    raw = OUT / f"serve_profile_{stamp}_{name}_x{c}.txt"
+                    spy = subprocess.Popen([a.py_spy, "record", "-f", "raw", "-F", "-r", "200",
+                                            "-o", str(raw), "-d", str(max(1, round(a.duration))),
+                                            "-p", str(proc.pid), "--nonblocking"],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 cpu0 = cpu_seconds(proc.pid)
+                busy0 = machine_busy_seconds()
                 kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 own0 = resource.getrusage(resource.RUSAGE_SELF)
                 with Sampler(proc.pid) as s:
@@ -439,13 +501,26 @@ def main() -> int:
                     else:
                         r = run_httpx(base, urls[name], a.duration, c, a.timeout)
                 cpu = cpu_seconds(proc.pid) - cpu0
+                busy = machine_busy_seconds() - busy0
                 kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 own1 = resource.getrusage(resource.RUSAGE_SELF)
                 # the load generator's CPU: wrk (a reaped child), or this process for httpx
                 a0, a1 = (kids0, kids1) if loadgen == "wrk" else (own0, own1)
                 gen = a1.ru_utime + a1.ru_stime - a0.ru_utime - a0.ru_stime
+                mine = own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime
+                # CPU that neither the server nor the load generator (nor this script) used:
+                # other work on the machine, which the figures then undercount the server by.
+                others = max(0.0, busy - cpu - gen - (mine if loadgen == "wrk" else 0.0))
+                profile = None
+                if spy is not None:
+                    spy.wait()
+                    if raw.is_file():
+                        profile = {"file": str(raw.relative_to(REPO)),
+                                   "top": [(f, round(x, 3)) for f, x in spy_summary(raw)]}
                 row = {"scenario": name, "connections": c, "urls": len(urls[name]), **r,
+                       "profile": profile, "quiet_share_before": quiet,
                        "server_cpu_seconds": round(cpu, 2), "loadgen_cpu_seconds": round(gen, 2),
+                       "other_cpu_seconds": round(others, 2),
                        "server_cpu_ms_per_request": cpu * 1000 / r["requests"] if r["requests"] else None,
                        "rss_peak_mb": max(s.peak, pre_s.peak), "rss_end_mb": rss_mb(proc.pid),
                        "preflight": pre}
@@ -453,7 +528,15 @@ def main() -> int:
                 print(f"  {r['requests']} requests, {r['rps']:.1f} req/s, p50 {r['p50_ms']:.1f} ms, "
                       f"p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, {r['errors']} error(s); "
                       f"server CPU {row['server_cpu_ms_per_request'] or 0:.1f} ms/request, "
-                      f"RSS peak {row['rss_peak_mb']:.0f} MiB", flush=True)
+                      f"RSS peak {row['rss_peak_mb']:.0f} MiB; load generator CPU {gen:.1f} s, "
+                      f"other processes {others:.1f} s", flush=True)
+                if profile:
+                    print("  busiest functions (share of samples, inclusive):")
+                    for f, x in profile["top"]:
+                        print(f"    {x:6.1%}  {f[:150]}")
+                if others > 0.1 * r["seconds"]:
+                    print(f"  warning: other processes used {others:.1f} CPU s during these "
+                          f"{r['seconds']:.0f} s: the machine was not quiet", flush=True)
         final_rss = rss_mb(proc.pid)
     finally:
         stop_server(proc)
