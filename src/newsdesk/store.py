@@ -257,8 +257,8 @@ def _m0007_search(conn: Connection) -> None:
     triggers. It reads its text from ``articles`` (external content) through
     ``article_search_docs``, which gives each article a stable integer key: the
     implicit rowid of ``articles`` (its key is a string) may change on VACUUM.
-    PostgreSQL: a GIN index on the ``to_tsvector`` expression the queries use.
-    Both tokenise without stemming, so the same words match on either backend
+    PostgreSQL: a GIN index on a ``to_tsvector`` expression (a stored column since
+    0008). Both tokenise without stemming, so the same words match on either backend
     and in any language (see ``SEARCH_CONFIG``).
     """
     for table in (story_entities, story_stats, change_markers):
@@ -293,8 +293,8 @@ def _m0007_search(conn: Connection) -> None:
 # not (that needs the unaccent extension).
 SEARCH_CONFIG = "simple"
 _SQLITE_TOKENIZE = "unicode61 remove_diacritics 2"
-# The indexed document on PostgreSQL; queries must repeat this expression exactly
-# for the planner to use the index. {t} qualifies the columns.
+# The document 0007 indexed on PostgreSQL (0008 replaces the index with a stored
+# column). {t} qualifies the columns.
 _PG_DOCUMENT = (f"to_tsvector('{SEARCH_CONFIG}'::regconfig, "
                 "coalesce({t}title, '') || ' ' || {t}\"text\")")
 
@@ -328,6 +328,27 @@ _SQLITE_SEARCH_DDL = (
 )
 
 
+def _m0008_search_vector(conn: Connection) -> None:
+    """On PostgreSQL, the keyword index moves from an expression (0007) to a stored
+    ``search_vector`` column (title weighted B, text D) with a GIN index. With only the
+    expression, ranking and every phrase check parsed each matching article again:
+    at 100,000 articles a phrase found in 871 took 0.7 s, a word found in most 17 s.
+    SQLite: nothing (FTS5 keeps its own index)."""
+    if conn.dialect.name != "postgresql":
+        return
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_articles_search")
+    conn.exec_driver_sql(f"ALTER TABLE articles ADD COLUMN IF NOT EXISTS {_PG_VECTOR} tsvector "
+                         f"GENERATED ALWAYS AS ({_PG_VECTOR_EXPR}) STORED")
+    conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_articles_search_vector ON articles "
+                         f"USING gin ({_PG_VECTOR})")
+
+
+# The stored document on PostgreSQL (0008): title words weigh double in ts_rank.
+_PG_VECTOR = "search_vector"
+_PG_VECTOR_EXPR = (f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, coalesce(title, '')), 'B') || "
+                   f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, \"text\"), 'D')")
+
+
 # Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_articles", _m0001_articles),
@@ -337,6 +358,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0005_postgres_text", _m0005_postgres_text),
     ("0006_embedding_vectors", _m0006_embedding_vectors),
     ("0007_search", _m0007_search),
+    ("0008_search_vector", _m0008_search_vector),
 ]
 
 # Embeddings by length: (article ids, float32 matrix, row norms).
@@ -984,10 +1006,9 @@ class Store:
             count = sa.text(f"SELECT count(*) FROM article_search WHERE {where}")
         else:
             tsquery = f"websearch_to_tsquery('{SEARCH_CONFIG}'::regconfig, :q)"
-            rank = (f"ts_rank('{{0.1, 0.2, 0.2, 1.0}}'::float4[], "
-                    f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, coalesce(a.title, '')), 'B') || "
-                    f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, a.\"text\"), 'D'), {tsquery}, 1)")
-            where = f"{_PG_DOCUMENT.format(t='a.')} @@ {tsquery}"
+            where = f"a.{_PG_VECTOR} @@ {tsquery}"
+            # Weights {D, C, B, A}: title words (B) count double text words (D), as in bm25 above.
+            rank = f"ts_rank('{{0.1, 0.2, 0.2, 1.0}}'::float4[], a.{_PG_VECTOR}, {tsquery}, 1)"
             if source is not None:
                 where += " AND a.source = :source"
             page = sa.text(
@@ -1001,7 +1022,8 @@ class Store:
             params["headline"] = _PG_HEADLINE
         params["tokens"] = SNIPPET_TOKENS
         typed = page.columns(published=sa.DateTime, score=sa.Float)
-        with self.engine.connect() as conn:
+        with self.engine.begin() as conn:
+            self._prefer_text_index(conn)
             rows = [dict(r._mapping) for r in conn.execute(typed, params)] if limit else []
             if offset == 0 and len(rows) < limit:
                 total = len(rows)
@@ -1012,6 +1034,14 @@ class Store:
             r["snippet"] = r["snippet"] or ""
         return rows, total
 
+    def _prefer_text_index(self, conn: Connection) -> None:
+        """On PostgreSQL, keep the planner off sequential scans for this transaction: it
+        prices a scan without the cost of decompressing every row's search_vector, and
+        picks one for common words, 3-7 times slower than the GIN index (measured at
+        100,000 articles: a word in 28% of them, 1.15 s -> 0.17 s to count)."""
+        if self.engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT set_config('enable_seqscan', 'off', true)"))
+
     def _query_text(self, q: KeywordQuery) -> str:
         return q.fts5() if self.engine.dialect.name == "sqlite" else q.websearch()
 
@@ -1021,7 +1051,7 @@ class Store:
             sql = ("SELECT d.article_id FROM article_search JOIN article_search_docs d "
                    f"ON d.doc = article_search.rowid WHERE article_search MATCH :{name}")
         else:
-            sql = (f"SELECT id FROM articles WHERE {_PG_DOCUMENT.format(t='')} @@ "
+            sql = (f"SELECT id FROM articles WHERE {_PG_VECTOR} @@ "
                    f"websearch_to_tsquery('{SEARCH_CONFIG}'::regconfig, :{name})")
         return sa.text(sql), {name: self._query_text(q)}
 
@@ -1091,7 +1121,9 @@ class Store:
         counted = text is not None or entity is not None
         page = (sa.select(sub.c.story_id, *([sa.func.count().over().label("total")] if counted else []))
                 .order_by(*ordering, self._binary(sub.c.story_id)).limit(limit).offset(offset))
-        with self.engine.connect() as conn:
+        with self.engine.begin() as conn:
+            if text is not None or entity is not None:
+                self._prefer_text_index(conn)
             found = conn.execute(page, params).all()
             if offset == 0 and len(found) < limit:
                 total = len(found)
