@@ -249,7 +249,7 @@ def test_an_existing_store_is_indexed_by_the_migration(tmp_path: Path,
     old.close()
     monkeypatch.undo()
     store = Store(path)
-    assert store.migrations()[-1] == "0007_search"
+    assert store.migrations()[-2:] == ["0007_search", "0008_search_vector"]
     assert ids(store.search_articles("Amatrice")) == ["quake"]
     assert ids(store.search_articles("aground")) == ["ferry"]
     (st,), total = store.story_summaries()
@@ -465,6 +465,8 @@ def test_semantic_search_ranks_by_meaning(news: Store) -> None:
     assert [h["id"] for h in second["items"]] == [h["id"] for h in page["items"][1:3]]
     wire = api.search(news, "a ship stranded on a reef", mode="semantic", source="Wire")
     assert wire["total"] == 2 and {h["id"] for h in wire["items"]} == {"quake", "kursk"}
+    court = api.search(news, "earthquake victims in Italy", mode="semantic", limit=1, source="Court Daily")
+    assert court["total"] == 1 and [h["id"] for h in court["items"]] == ["trial"]  # not the nearest
     assert api.search(news, "anything", mode="semantic", offset=10)["items"] == []
 
 

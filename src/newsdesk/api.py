@@ -165,19 +165,18 @@ def _semantic_search(store: Store, query: str, limit: int, offset: int,
     k = want
     while True:
         hits = store.nearest_articles(vector, k)
-        rows = store.article_rows([i for i, _ in hits])
-        kept = [(i, c) for i, c in hits if i in rows and (source is None or rows[i]["source"] == source)]
-        # Filtering by outlet needs more neighbours; len(hits) < k means there are no more.
-        if len(kept) >= want or len(hits) < k or k >= total:
+        outlets = {i: r["source"] for i, r in store.article_rows([i for i, _ in hits], lead_chars=0).items()}
+        kept = [(i, c) for i, c in hits if i in outlets and (source is None or outlets[i] == source)]
+        # An outlet filter may need more neighbours; fewer than k hits means there are no more.
+        if len(kept) >= want or len(hits) < k:
             break
-        k = min(4 * k, total)
-    out = []
-    for aid, cosine in kept[offset:want]:
-        row = rows[aid]
-        out.append({"id": aid, "title": row["title"], "source": row["source"],
-                    "published": row["published"], "url": row["url"], "story_id": row["story_id"],
-                    "score": cosine, "snippet": _lead(row["lead"])})
-    return out, total
+        k *= 4
+    page = kept[offset:want]
+    rows = store.article_rows([i for i, _ in page], lead_chars=2 * LEAD_CHARS)
+    return [{"id": aid, "title": rows[aid]["title"], "source": rows[aid]["source"],
+             "published": rows[aid]["published"], "url": rows[aid]["url"],
+             "story_id": rows[aid]["story_id"], "score": cosine, "snippet": _lead(rows[aid]["lead"])}
+            for aid, cosine in page if aid in rows], total
 
 
 def _lead(text: str, limit: int = LEAD_CHARS) -> str:
