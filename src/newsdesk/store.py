@@ -1051,8 +1051,11 @@ class Store:
             sql = ("SELECT d.article_id FROM article_search JOIN article_search_docs d "
                    f"ON d.doc = article_search.rowid WHERE article_search MATCH :{name}")
         else:
+            # OFFSET 0 keeps the match a subquery of its own, run once on the GIN index: pulled
+            # up into the story listing, it was tested member by member (1.2 s instead of 0.1 s
+            # for a word in 10% of 100,000 articles).
             sql = (f"SELECT id FROM articles WHERE {_PG_VECTOR} @@ "
-                   f"websearch_to_tsquery('{SEARCH_CONFIG}'::regconfig, :{name})")
+                   f"websearch_to_tsquery('{SEARCH_CONFIG}'::regconfig, :{name}) OFFSET 0")
         return sa.text(sql), {name: self._query_text(q)}
 
     def story_summaries(self, *, since: datetime | None = None, until: datetime | None = None,
