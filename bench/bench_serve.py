@@ -36,6 +36,12 @@ Scenarios (URLs from the store's sidecar written by build_serve_store.py):
   search-api       GET /api/search?q=TERM
   search-semantic  GET /api/search?q=TERM&mode=semantic
 
+Other processes: the CPU the machine spent outside the server and the load generator
+during each load is reported ("others' CPU s"; with PostgreSQL the database server's
+own CPU counts there too); ``--wait-quiet S`` waits up to S seconds before each
+scenario for other processes to idle. ``--profile`` samples the server with py-spy
+during each load and prints the functions in the most samples.
+
 Results: a table on stdout and JSON in bench/out/serve_<store>_<time>.json
 (git-ignored); the server's own output goes to bench/out/serve_server_<time>.log.
 """
