@@ -926,6 +926,11 @@ class Store:
 
     def resolve_story_id(self, prefix: str) -> str | None:
         with self.engine.connect() as conn:
+            # A full id is found on the index; only a prefix needs the scan below.
+            exact = conn.scalar(sa.select(story_members.c.story_id)
+                                .where(story_members.c.story_id == prefix).limit(1))
+            if exact is not None:
+                return str(exact)
             ids = list(conn.scalars(sa.select(story_members.c.story_id).distinct().where(
                 _prefix(story_members.c.story_id, prefix)).limit(2)))
         return ids[0] if len(ids) == 1 else None
