@@ -22,7 +22,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -116,8 +116,11 @@ class Desk:
     # --- life cycle -------------------------------------------------------------------
     def start(self) -> None:
         """Start the job and account workers, and ingest uploads a crash left unfinished."""
-        for target, name in ((self._run_jobs, "newsdesk-ingest"), (self._run_accounts, "newsdesk-accounts")):
-            t = threading.Thread(target=target, name=name, daemon=True)
+        workers: list[tuple[queue.Queue[Any], Callable[[Any], None], str]] = [
+            (self._job_queue, self._run_job, "newsdesk-ingest"),
+            (self._account_queue, self._prepare, "newsdesk-accounts")]
+        for q, handle, name in workers:
+            t = threading.Thread(target=self._serve_queue, args=(q, handle), name=name, daemon=True)
             t.start()
             self._threads.append(t)
         leftover = sorted(p for p in self.uploads.rglob("*") if p.is_file() and p.suffix != ".part")
@@ -125,6 +128,14 @@ class Desk:
             # Ingest skips every file it finished before (by content digest), so this
             # redoes only what was saved and not yet ingested when the server stopped.
             self._submit(leftover, job_id="resume-" + uuid.uuid4().hex[:8])
+
+    def _serve_queue(self, q: queue.Queue[Any], handle: Callable[[Any], None]) -> None:
+        """A worker: handle items in order until ``close`` puts None."""
+        while True:
+            item = q.get()
+            if item is None or self._stopping:
+                return
+            handle(item)
 
     def close(self) -> None:
         self._stopping = True
@@ -183,13 +194,6 @@ class Desk:
     def jobs(self) -> list[Job]:
         with self._lock:
             return sorted(self._jobs.values(), key=lambda j: j.created, reverse=True)
-
-    def _run_jobs(self) -> None:
-        while True:
-            job = self._job_queue.get()
-            if job is None or self._stopping:
-                return
-            self._run_job(job)
 
     def _run_job(self, job: Job) -> None:
         job.status = "running"
@@ -284,13 +288,6 @@ class Desk:
             self._account_queue.put(story_id)
         else:
             self._prepare(story_id)
-
-    def _run_accounts(self) -> None:
-        while True:
-            sid = self._account_queue.get()
-            if sid is None or self._stopping:
-                return
-            self._prepare(sid)
 
     def _prepare(self, sid: str) -> None:
         try:
