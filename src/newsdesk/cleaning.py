@@ -44,7 +44,10 @@ from newsdesk.records import Removal
 
 __all__ = [
     "Cleaned",
+    "MAX_CLEAN_CHARS",
+    "MAX_CLEAN_LINES",
     "REASONS",
+    "TextTooLarge",
     "clean_text",
     "line_features",
     "line_scores",
@@ -63,6 +66,17 @@ REASONS: dict[str, str] = {
     "repeated-across-outlet": "line the store saw on many pages of the same outlet",
     "boilerplate-line": "line the statistical classifier judged boilerplate",
 }
+
+
+# Bounds on one text: the line classifier's time and memory grow with the number
+# of lines (100,000 lines: 7 s and 750 MB), and no article, even a whole-page scrape
+# with its comments, comes near these.
+MAX_CLEAN_CHARS = 4_000_000
+MAX_CLEAN_LINES = 20_000
+
+
+class TextTooLarge(ValueError):
+    """A text over MAX_CLEAN_CHARS characters or MAX_CLEAN_LINES non-blank lines."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,22 +109,28 @@ def normalize_line(line: str) -> str:
 
 # --------------------------------------------------------------------------
 # precise rules
-_URLISH = r"(?:https?://\S+|www\.\S+|[\w-]+(?:\.[\w-]+)+\S*)"
+# Possessive quantifiers (``++``, ``*+``) and the ``(?<![\s,;])`` guards keep these
+# searches linear: with plain ones, a long run of spaces or commas, or a long dotted
+# "host", made every search quadratic (40,000 commas on one line: 38 s; found by the
+# hostile-input tests, kept in tests/fuzz_corpus/clean/).
+_URLISH = r"(?:https?://\S++|www\.\S++|[\w-]++(?:\.[\w-]++)++\S*+)"
 # Attribution spam glued to the end of a line (or alone on a line).
 _ATTRIBUTION_TAIL = [
     re.compile(
-        r"[\s,;]*\b(?:this|the)\s+(?:news\s+)?(?:data|article|story|content|news|post|information)"
+        r"(?<![\s,;])[\s,;]*+\b(?:this|the)\s+(?:news\s+)?"
+        r"(?:data|article|story|content|news|post|information)"
         r"\s+(?:data\s+)?(?:comes?|came|is|was)\s+(?:from|sourced\s+from|taken\s+from)\s*[:：]?\s*"
         + _URLISH
         + r"\s*$",
         re.IGNORECASE,
     ),
     re.compile(
-        r"[\s,;]*\b(?:source|sourced\s+from|via|originally\s+published\s+(?:at|on))\s*[:：]\s*"
-        r"https?://\S+\s*$",
+        r"(?<![\s,;])[\s,;]*+\b(?:source|sourced\s+from|via|originally\s+published\s+(?:at|on))"
+        r"\s*[:：]\s*"
+        r"https?://\S++\s*$",
         re.IGNORECASE,
     ),
-    re.compile(r"\s*\bThe post\b.{1,300}?\bappeared first on\b.{1,120}$"),
+    re.compile(r"(?<!\s)\s*+\bThe post\b.{1,300}?\bappeared first on\b.{1,120}$"),
 ]
 # Whole lines that only say where the text was copied from.
 _ATTRIBUTION_LINE = re.compile(
@@ -349,7 +369,7 @@ _URL = re.compile(r"https?://|www\.|\.com\b|\.org\b|@\w+\.\w", re.IGNORECASE)
 # "Jo says:", "385 Comments", "Leave a comment".
 _COMMENT_MARK = re.compile(
     r"^(?:reply|reply ↓|report|report abuse|permalink|flag|quote|like|recommend)$|"
-    r"\b\d+\s+(?:comments?|replies|responses)\b|\b(?:says|said|wrote)\s*:?\s*$|"
+    r"\b\d+\s+(?:comments?|replies|responses)\b|\b(?:says|said|wrote)\s*+:?\s*+$|"
     r"\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\b\.?)?|\b\d+\s+(?:minutes?|hours?|days?|weeks?|months?|years?)\s+ago\b|"
     r"\b(?:leave a (?:reply|comment)|post a comment|comments? (?:are|is) closed|"
     r"add (?:a|your) comment)\b",
@@ -554,6 +574,9 @@ class _Model:
         T = self.feat.shape[0]
         if n == 0:
             return np.zeros(0)
+        if n > _DECISION_ROWS:  # bounded memory: the walk holds several (rows, trees) arrays
+            return np.concatenate([self.decision(X[i:i + _DECISION_ROWS])
+                                   for i in range(0, n, _DECISION_ROWS)])
         node = np.zeros((n, T), dtype=np.int64)
         tix = np.arange(T)[None, :]
         rows = np.arange(n)[:, None]
@@ -563,6 +586,9 @@ class _Model:
             nxt = np.where(x <= self.thr[tix, node], self.left[tix, node], self.right[tix, node])
             node = np.where(self.leaf[tix, node], node, nxt)
         return self.baseline + self.value[tix, node].sum(axis=1)
+
+
+_DECISION_ROWS = 4096
 
 
 def load_model(path: str | None = None) -> _Model:
@@ -640,8 +666,14 @@ def clean_text(
     forms to the number of pages of the same outlet / corpus they occur on; the
     classifier then uses it (lines repeating across pages are mostly
     boilerplate).
+
+    Raises :class:`TextTooLarge` for a text over the bounds above.
     """
+    if len(text) > MAX_CLEAN_CHARS:
+        raise TextTooLarge(f"text is {len(text):,} characters, over the {MAX_CLEAN_CHARS:,} limit")
     raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if len(raw) > MAX_CLEAN_LINES and sum(1 for s in raw if s.strip()) > MAX_CLEAN_LINES:
+        raise TextTooLarge(f"text has over {MAX_CLEAN_LINES:,} non-blank lines")
     lines = [unicodedata.normalize("NFC", s).strip() for s in raw]
     n = len(lines)
     keep = [bool(s) for s in lines]

@@ -23,6 +23,11 @@ class ExtractionError(ValueError):
     """No article text could be found in a page."""
 
 
+# trafilatura takes about a second per MB of dense markup and its memory grows with
+# the tree; a bigger page is refused before parsing (readers refuse bigger files).
+MAX_HTML_CHARS = 10 * 2**20
+
+
 def extract_html(html: str, *, url: str | None = None, fragment: bool = False) -> Extracted:
     """The main text of a page and its metadata.
 
@@ -30,6 +35,9 @@ def extract_html(html: str, *, url: str | None = None, fragment: bool = False) -
     boilerplate detection would throw away short but real text, so all of its
     text is kept.
     """
+    if len(html) > MAX_HTML_CHARS:
+        raise ExtractionError(f"page is {len(html) / 2**20:.0f} MB of markup, over the "
+                              f"{MAX_HTML_CHARS // 2**20} MB limit")
     import trafilatura
     from trafilatura.settings import Document
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cleaning import clean_text, normalize_line
+from .cleaning import TextTooLarge, clean_text, normalize_line
 from .copies import CopyIndex, CopySketch
 from .embeddings import COMPONENT as EMBEDDING_COMPONENT
 from .extraction import ExtractionError, extract_html
@@ -70,6 +70,14 @@ def to_article(
     ``line_df``: on how many of the outlet's pages each line of this text occurs
     (a feature of the line classifier).
     """
+    try:
+        return _to_article(raw, outlet_boilerplate, line_df)
+    except TextTooLarge as exc:
+        raise ArticleError(f"too large to clean: {exc}") from None
+
+
+def _to_article(raw: RawDocument, outlet_boilerplate: frozenset[str],
+                line_df: Mapping[str, int] | None) -> Article:
     title = raw.title
     author, sitename, url, published, lang = raw.author, None, raw.url, raw.published, raw.lang
     if raw.html is not None:

@@ -17,15 +17,18 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .records import FORMATS, Format, IngestProblem, RawDocument
 
 log = logging.getLogger(__name__)
 
-# Bounds on hostile input: a single document larger than this is refused, not parsed.
-MAX_DOCUMENT_BYTES = 32 * 2**20
-# Whole container files (JSONL, feeds, WARC) may be larger; they are streamed per record.
+# Bounds on hostile input: a single document larger than this is refused, not parsed
+# (a file, a WARC record, a JSON record's text or html, a feed entry). Extraction takes
+# about a second per MB of dense markup; real news pages stay under a few MB.
+MAX_DOCUMENT_BYTES = 10 * 2**20
+# JSONL and feed files may be larger (up to this, decompressed); WARC files are streamed
+# from disk record by record and have no size limit.
 MAX_FEED_BYTES = 64 * 2**20
 
 _EXTENSIONS: dict[str, Format] = {
@@ -127,6 +130,17 @@ def read(
     origin = str(path)
     if format is not None and format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    if data is None and origin != "-" and (format or format_from_name(origin)) == "warc":
+        # Streamed from the file: a WARC may be far bigger than memory.
+        try:
+            with open(path, "rb") as fh:
+                for item in _read_warc(fh, origin, fields or {}, source):
+                    yield _without_nul(item) if isinstance(item, RawDocument) else item
+        except ReadError as exc:
+            yield IngestProblem(origin, str(exc))
+        except OSError as exc:
+            yield IngestProblem(origin, _os_reason(exc))
+        return
     try:
         if data is None:
             data = _read_bytes(path)
@@ -161,16 +175,29 @@ def _without_nul(doc: RawDocument) -> RawDocument:
 # --- bytes and text -------------------------------------------------------------------
 
 
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, IsADirectoryError):
+        return "is a directory"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return f"cannot read: {exc.strerror or exc}"
+
+
 def _read_bytes(path: str | Path) -> bytes:
     if str(path) == "-":
-        return sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(MAX_FEED_BYTES + 1)  # never more than the limit in memory
+        if len(data) > MAX_FEED_BYTES:
+            raise ReadError(f"standard input is over the {MAX_FEED_BYTES // 2**20} MB limit")
+        return data
     p = Path(path)
     try:
         size = p.stat().st_size
         limit = MAX_FEED_BYTES if format_from_name(p.name) in ("jsonl", "feed", "warc") else None
         if limit is None:
             limit = MAX_DOCUMENT_BYTES
-        if size > limit and format_from_name(p.name) != "warc":
+        if size > limit:  # refused from its size alone: nothing of it is read
             raise ReadError(f"file is {size / 2**20:.0f} MB, over the {limit // 2**20} MB limit")
         return p.read_bytes()
     except FileNotFoundError:
@@ -243,9 +270,16 @@ def decode_text(data: bytes) -> str:
 _Reader = Any  # Callable[[bytes, str, Mapping[str, str], str | None], Iterator[...]]
 
 
+def _check_size(data: bytes, limit: int, what: str) -> None:
+    """Input given as bytes (stdin, an upload, a gzip layer) meets the limit a file meets."""
+    if len(data) > limit:
+        raise ReadError(f"{what} is {len(data) / 2**20:.0f} MB, over the {limit // 2**20} MB limit")
+
+
 def _read_text(
     data: bytes, origin: str, fields: Mapping[str, str], source: str | None
 ) -> Iterator[RawDocument | IngestProblem]:
+    _check_size(data, MAX_DOCUMENT_BYTES, "document")
     text = decode_text(data)
     if not text.strip():
         raise ReadError("empty file")
@@ -255,6 +289,7 @@ def _read_text(
 def _read_html(
     data: bytes, origin: str, fields: Mapping[str, str], source: str | None
 ) -> Iterator[RawDocument | IngestProblem]:
+    _check_size(data, MAX_DOCUMENT_BYTES, "page")
     html = decode_text(data)
     if not html.strip():
         raise ReadError("empty file")
@@ -311,6 +346,10 @@ def record_to_document(
             else:
                 return IngestProblem(origin, f"field {fields.get(name, name)!r} must be a string")
     text, html = values["text"], values["html"]
+    for name, body in (("text", text), ("html", html)):
+        if body is not None and len(body) > MAX_DOCUMENT_BYTES:
+            return IngestProblem(origin, f"field {fields.get(name, name)!r} is {len(body) / 2**20:.0f} MB, "
+                                         f"over the {MAX_DOCUMENT_BYTES // 2**20} MB limit")
     if not (text and text.strip()) and not (html and html.strip()):
         wanted = " or ".join(repr(fields.get(n, n)) for n in ("text", "html"))
         return IngestProblem(origin, f"record has no {wanted} (or it is empty)")
@@ -336,10 +375,23 @@ def record_to_document(
     )
 
 
+# json.loads recurses once per nesting level: 100,000 "[" raised RecursionError and
+# stopped the whole file (found by the hostile-input tests).
+_TOO_DEEP = "JSON nested too deeply to read"
+
+
 def _read_jsonl(
     data: bytes, origin: str, fields: Mapping[str, str], source: str | None
 ) -> Iterator[RawDocument | IngestProblem]:
-    text = decode_text(data)
+    _check_size(data, MAX_FEED_BYTES, "file")
+    try:
+        # Valid UTF-8 is read line by line even with a NUL in it: only that line is bad
+        # (decode_text would refuse the whole file as binary and lose the good lines).
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = decode_text(data)
+    if text.startswith("\ufeff"):
+        text = text[1:]
     if not text.strip():
         raise ReadError("empty file")
     stripped = text.lstrip()
@@ -349,6 +401,8 @@ def _read_jsonl(
             records = json.loads(stripped)
         except json.JSONDecodeError as exc:
             raise ReadError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        except RecursionError:
+            raise ReadError(_TOO_DEEP) from None
         for i, rec in enumerate(records):
             yield record_to_document(rec, f"{origin}#record={i}", fields, source)
         return
@@ -359,6 +413,8 @@ def _read_jsonl(
             whole = json.loads(stripped)
         except json.JSONDecodeError as exc:
             raise ReadError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        except RecursionError:
+            raise ReadError(_TOO_DEEP) from None
         yield record_to_document(whole, origin, fields, source)
         return
     for lineno, line in enumerate(lines, start=1):
@@ -369,6 +425,9 @@ def _read_jsonl(
             rec = json.loads(line)
         except json.JSONDecodeError as exc:
             yield IngestProblem(where, f"invalid JSON at column {exc.colno}: {exc.msg}")
+            continue
+        except RecursionError:
+            yield IngestProblem(where, _TOO_DEEP)
             continue
         yield record_to_document(rec, where, fields, source)
 
@@ -386,9 +445,15 @@ def _read_feed(
 ) -> Iterator[RawDocument | IngestProblem]:
     import feedparser
 
+    _check_size(data, MAX_FEED_BYTES, "file")
     if not data.strip():
         raise ReadError("empty file")
-    parsed = feedparser.parse(data)
+    try:
+        parsed = feedparser.parse(data)
+    except Exception as exc:  # noqa: BLE001 - feedparser raises what its decoders raise
+        # e.g. ValueError "embedded null character" for a NUL in the declared encoding
+        # (found by fuzzing, tests/fuzz_corpus/feed/)
+        raise ReadError(f"not a readable feed: {type(exc).__name__}: {exc}") from None
     entries = parsed.get("entries") or []
     if not entries:
         if parsed.get("bozo"):
@@ -404,6 +469,9 @@ def _read_feed(
             content = entry.get("summary", "") or ""
         if not content.strip():
             yield IngestProblem(where, "entry has neither content nor summary")
+            continue
+        if len(content) > MAX_DOCUMENT_BYTES:
+            yield IngestProblem(where, f"entry content over the {MAX_DOCUMENT_BYTES // 2**20} MB limit")
             continue
         # The original publisher (RSS <source>, Atom source/title) is the outlet.
         publisher = (entry.get("source") or {}).get("title")
@@ -423,15 +491,21 @@ def _read_feed(
 
 
 def _read_warc(
-    data: bytes, origin: str, fields: Mapping[str, str], source: str | None
+    data: bytes | BinaryIO, origin: str, fields: Mapping[str, str], source: str | None
 ) -> Iterator[RawDocument | IngestProblem]:
+    """Response records of a WARC (bytes, or a file streamed record by record).
+
+    A record over the size limit is refused after reading at most the limit; skipping
+    the rest of it means inflating it (a gzip bomb costs about 2 s per GB, in bounded
+    memory), so the records after it are still read."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
     valid = 0
     index = -1
     try:
-        for index, record in enumerate(ArchiveIterator(io.BytesIO(data))):
+        stream = io.BytesIO(data) if isinstance(data, bytes) else data
+        for index, record in enumerate(ArchiveIterator(stream)):
             if not record.rec_headers.get_header("WARC-Type"):
                 raise ReadError(f"record {index} has no WARC-Type header: not a WARC file?")
             valid += 1
@@ -477,8 +551,13 @@ def _read_warc(
             )
     except ArchiveLoadFailed as exc:
         raise ReadError(f"not a readable WARC file after record {index}: {exc}") from None
-    except (OSError, EOFError, ValueError) as exc:
-        raise ReadError(f"WARC data truncated or corrupt after record {index}: {exc}") from None
+    except ReadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - warcio fails on corrupt headers in many ways
+        # OSError, EOFError, ValueError, and AttributeError for a response record without
+        # a WARC-Target-URI (found by fuzzing, tests/fuzz_corpus/warc/)
+        raise ReadError(f"WARC data truncated or corrupt after record {index}: "
+                        f"{type(exc).__name__}: {exc}") from None
     if valid == 0:
         raise ReadError("no WARC records found")
 
