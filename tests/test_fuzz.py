@@ -30,7 +30,7 @@ from test_readers import PAGE, make_warc, split
 import newsdesk
 from newsdesk.cleaning import MAX_CLEAN_LINES, REASONS, clean_text
 from newsdesk.ingest import ArticleError, to_article
-from newsdesk.readers import MAX_DOCUMENT_BYTES, read
+from newsdesk.readers import MAX_DOCUMENT_BYTES, MAX_FEED_MARKUP, read
 from newsdesk.records import FORMATS, Format, IngestProblem, RawDocument
 from newsdesk.store import Store
 
@@ -302,6 +302,20 @@ def test_a_billion_laughs_feed_is_not_expanded() -> None:
     for item in items:
         if isinstance(item, RawDocument):
             assert "lollol" not in (item.html or "") and len(item.html or "") < 1000
+
+
+def test_a_deeply_nested_feed_is_read_and_a_feed_of_too_much_markup_refused() -> None:
+    item = "<item><title>Deep</title><description>{}</description></item>"
+    deep = "<x>" * 20_000 + "The deep entry text." + "</x>" * 20_000
+    feed = ('<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            + item.format(deep) + item.format("A plain entry.") + "</channel></rss>")
+    with bounded(30):
+        docs = check_items(list(read("deep.xml", data=feed.encode())), "deep.xml")
+    assert len(docs) == 2
+    flood = feed.replace(deep, "<b>x</b>" * (MAX_FEED_MARKUP // 2 + 1))
+    with bounded(5):
+        docs, problems = split(list(read("flood.xml", data=flood.encode())))
+    assert not docs and "tags and entities, over the 400,000 limit" in problems[0].reason
 
 
 def test_a_feed_entity_never_reads_a_local_file(tmp_path: Path) -> None:
