@@ -16,7 +16,7 @@ from .embeddings import embedding_text
 from .ingest import IngestReport, ingest, to_article
 from .readers import JSON_FIELDS, read
 from .records import Article, IngestProblem, RawDocument
-from .store import STORY_ORDERS, Store
+from .store import MAX_OFFSET, STORY_ORDERS, Store
 from .storybook import StoryBook, embed_texts, summarize_stories
 
 __all__ = [
@@ -190,8 +190,8 @@ def _lead(text: str, limit: int = LEAD_CHARS) -> str:
 def _check_page(limit: int, offset: int) -> None:
     if not isinstance(limit, int) or limit < 0 or limit > MAX_PAGE:
         raise ValueError(f"limit must be between 0 and {MAX_PAGE} (got {limit!r})")
-    if not isinstance(offset, int) or offset < 0:
-        raise ValueError(f"offset must not be negative (got {offset!r})")
+    if not isinstance(offset, int) or offset < 0 or offset > MAX_OFFSET:
+        raise ValueError(f"offset must be between 0 and {MAX_OFFSET:,} (got {offset!r})")
 
 
 def _blank_none(value: str | None) -> str | None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 __all__ = ["Bar", "BarChart", "Mark", "TimelineChart", "bar_chart", "event_period", "timeline_chart"]
 
@@ -117,7 +118,8 @@ def timeline_chart(account: Mapping[str, Any], *, width: int = WIDTH,
         chart.rows.append(("events in the text", y, marks))
         y += ROW_H
     for outlet in sorted(by_outlet, key=lambda o: (-len(by_outlet[o]), o)):
-        marks = [Mark(x_of(w), 0.0, f"{outlet}, {w:%Y-%m-%d %H:%M}", article_href.format(id=aid))
+        marks = [Mark(x_of(w), 0.0, f"{outlet}, {w:%Y-%m-%d %H:%M}",
+                      article_href.format(id=quote(aid, safe="")))
                  for w, aid in sorted(by_outlet[outlet])]
         chart.rows.append((outlet, y, marks))
         y += ROW_H

@@ -172,17 +172,35 @@ def watch(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, fields: t
 @click.option("--data-dir", type=click.Path(file_okay=False),
               help="Where uploaded files are kept (default: beside the SQLite file, DB.d/).")
 @click.option("--access-log", is_flag=True, help="Log every request.")
+@click.option("--token", envvar="NEWSDESK_TOKEN", show_envvar=True,
+              help="Require this token (16+ characters) to change the store: API clients send "
+                   "'Authorization: Bearer TOKEN', browsers log in once at /login.")
+@click.option("--private", is_flag=True, help="Require the token for reading too (needs --token).")
+@click.option("--insecure", is_flag=True,
+              help="Listen on a non-loopback --host without a token (anyone reaching it can "
+                   "change the store).")
+@click.option("--max-upload-mb", type=click.FloatRange(min=0), default=512, show_default=True,
+              help="Largest request body (an upload of all its files together) accepted, in MiB.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, data_dir: str | None, access_log: bool) -> None:
+def serve(ctx: click.Context, host: str, port: int, data_dir: str | None, access_log: bool,
+          token: str | None, private: bool, insecure: bool, max_upload_mb: float) -> None:
     """Serve the web UI and the HTTP API (OpenAPI document at /docs) until Ctrl-C."""
     import uvicorn
 
     from .server import create_app
+    from .websecurity import LOOPBACK_NAMES, check_serve_options, is_loopback
 
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(f"[yellow]warning[/yellow]: listening on {escape(host)}: anyone who can reach this "
-                  "address can read and change this store", highlight=False)
-    app = create_app(ctx.obj, data_dir=data_dir)
+    token = token.strip() if token and token.strip() else None
+    try:
+        warning = check_serve_options(host, token, insecure=insecure, private=private)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if warning:
+        err.print(f"[yellow]warning[/yellow]: {escape(warning)}", highlight=False)
+    # Bound to loopback, answer only to loopback names: a DNS-rebinding page cannot reach us.
+    trusted = (*LOOPBACK_NAMES, host) if is_loopback(host) else None
+    app = create_app(ctx.obj, data_dir=data_dir, token=token, private=private, trusted_hosts=trusted,
+                     max_upload_bytes=int(max_upload_mb * 1024 * 1024))
     err.print(f"newsdesk serving {escape(str(ctx.obj))} on http://{host}:{port}/ (Ctrl-C stops)",
               highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=access_log)

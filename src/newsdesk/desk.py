@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["AccountView", "Desk", "Job", "safe_filename"]
 
-MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # per file; a news page is kilobytes, a WARC can be large
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # default; a news page is kilobytes, a WARC can be large
 JobStatus = Literal["queued", "running", "done", "failed"]
 AccountState = Literal["fresh", "stale", "preparing", "failed"]
 
@@ -52,7 +52,7 @@ def safe_filename(name: str, fallback: str = "upload") -> str:
     Windows), no leading dots, only letters, digits, ``._-``, at most 120 characters.
     The extension survives, since ingest detects formats by it."""
     base = PureWindowsPath(PurePosixPath(name.replace("\x00", "")).name).name
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip("._")[-120:]
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base)[-120:].lstrip("._")
     return base or fallback
 
 
@@ -95,8 +95,10 @@ class AccountView:
 class Desk:
     """The store plus its writer, its ingest jobs and its account worker."""
 
-    def __init__(self, store: Store, data_dir: str | Path, *, background: bool = True) -> None:
+    def __init__(self, store: Store, data_dir: str | Path, *, background: bool = True,
+                 max_upload_bytes: int = MAX_UPLOAD_BYTES) -> None:
         self.store = store
+        self.max_upload_bytes = max_upload_bytes
         self.data_dir = Path(data_dir).resolve()
         self.uploads = self.data_dir / "uploads"
         self.uploads.mkdir(parents=True, exist_ok=True)
@@ -149,13 +151,15 @@ class Desk:
         """Save uploaded files under the data folder, then ingest them in the background."""
         if not files:
             raise ValueError("no files to ingest")
+        for name, data in files:  # all checked before anything is written
+            if len(data) > self.max_upload_bytes:
+                raise ValueError(f"{name}: {len(data):,} bytes is over the "
+                                 f"{self.max_upload_bytes:,}-byte limit")
         job_id = uuid.uuid4().hex[:12]
         folder = self.uploads / job_id
         folder.mkdir(parents=True)
         paths = []
         for i, (name, data) in enumerate(files):
-            if len(data) > MAX_UPLOAD_BYTES:
-                raise ValueError(f"{name}: {len(data):,} bytes is over the {MAX_UPLOAD_BYTES:,}-byte limit")
             path = (folder / f"{i:04d}-{safe_filename(name)}").resolve()
             if not path.is_relative_to(folder):  # safe_filename makes this impossible; belt and braces
                 raise ValueError(f"{name}: not a plain file name")

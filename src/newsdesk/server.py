@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -33,8 +33,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__, api, charts
 from .account import account_markdown
-from .desk import Desk, Job
-from .store import Store
+from .desk import MAX_UPLOAD_BYTES, Desk, Job
+from .store import MAX_OFFSET, Store
+from .websecurity import (
+    SESSION_COOKIE,
+    BodyLimit,
+    BodyTooLarge,
+    TokenGuard,
+    cross_site_reason,
+    host_allowed,
+    local_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +64,8 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-          409: "conflict", 413: "too_large", 422: "invalid", 500: "internal"}
+_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid", 500: "internal"}
 
 
 def default_data_dir(db: str | Path) -> Path:
@@ -70,7 +79,7 @@ def default_data_dir(db: str | Path) -> Path:
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page size")]
-Offset = Annotated[int, Query(ge=0, description="items to skip")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")]
 
 
 # --- request bodies ----------------------------------------------------------------------
@@ -91,12 +100,20 @@ class SplitIn(BaseModel):
 
 # --- the app -------------------------------------------------------------------------------
 def create_app(db: str | Path | Store, *, data_dir: str | Path | None = None,
-               background: bool = True) -> FastAPI:
+               background: bool = True, token: str | None = None, private: bool = False,
+               trusted_hosts: Collection[str] | None = None,
+               max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
     """The FastAPI app over one store. ``background=False`` runs ingest jobs and
-    accounts in the request (tests); the server runs them on worker threads."""
+    accounts in the request (tests); the server runs them on worker threads.
+
+    ``token``: writes need it (``Authorization: Bearer``, or the cookie ``/login``
+    sets); ``private``: reads too. ``trusted_hosts``: the only Host names answered
+    (the CLI gives the loopback names when bound to loopback). ``max_upload_bytes``:
+    the largest request body accepted."""
     store = db if isinstance(db, Store) else Store(db)
     desk = Desk(store, data_dir or default_data_dir(db if not isinstance(db, Store) else store.url),
-                background=background)
+                background=background, max_upload_bytes=max_upload_bytes)
+    guard_token = TokenGuard(token, private=private) if token is not None else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -112,9 +129,12 @@ def create_app(db: str | Path | Store, *, data_dir: str | Path | None = None,
     templates.env.filters["day"] = _day
     templates.env.filters["when"] = _when
     templates.env.globals["version"] = __version__
+    templates.env.globals["auth"] = guard_token is not None
+    templates.env.filters["part"] = _part
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
 
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        context.setdefault("authed", getattr(request.state, "authed", guard_token is None))
         return templates.TemplateResponse(request, name, context, status_code=status)
 
     # --- errors: JSON under /api, a page elsewhere ---------------------------------------
@@ -148,20 +168,44 @@ def create_app(db: str | Path | Store, *, data_dir: str | Path | None = None,
         log.exception("unhandled error on %s", request.url.path)
         return error_response(request, 500, "internal", f"internal error: {type(exc).__name__}")
 
+    async def too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return error_response(request, 413, "too_large", str(exc.detail))
+
+    # Inside the guard below: a refused request is refused before its body is read.
+    app.add_middleware(BodyLimit, limit=max_upload_bytes, refuse=too_large)
+
+    def refusal(request: Request) -> Response | None:
+        """Why a request is refused before any work: an unknown Host (DNS rebinding), a
+        cross-site write (a browser names the page that sent it), a missing token."""
+        host = request.headers.get("host")
+        if not host_allowed(host, trusted_hosts):
+            return error_response(request, 400, "bad_request",
+                                  f"this server does not answer to host {host!r}")
+        reason = cross_site_reason(request.method, request.headers.get("origin"),
+                                   request.headers.get("referer"), request.url.scheme, host)
+        if reason:
+            return error_response(request, 403, "forbidden", reason)
+        if guard_token is None:
+            return None
+        request.state.authed = guard_token.allows(request.headers.get("authorization"),
+                                                  request.cookies.get(SESSION_COOKIE))
+        if request.state.authed or not guard_token.needs_token(request.method, request.url.path):
+            return None
+        if request.url.path.startswith("/api") or request.url.path == "/openapi.json":
+            response = error_response(request, 401, "unauthorized",
+                                      "this server needs a token: send Authorization: Bearer TOKEN")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="newsdesk"'
+            return response
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method in ("GET", "HEAD"):
+            return RedirectResponse("/login?" + urlencode({"next": here}), status_code=303)
+        return error_response(request, 401, "unauthorized",
+                              "log in with the server's token to change the store")
+
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
-        # A browser sends Origin (or at least Referer) with every POST; one naming
-        # another site is a cross-site form post or fetch, refused before any work.
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            claimed = request.headers.get("origin") or request.headers.get("referer")
-            if claimed and claimed != "null":
-                u = urlsplit(claimed)
-                if (u.scheme, u.netloc) != (request.url.scheme, request.headers.get("host", "")):
-                    return error_response(request, 403, "forbidden",
-                                          f"cross-site request refused (origin {u.scheme}://{u.netloc})")
-            elif claimed == "null":
-                return error_response(request, 403, "forbidden", "cross-site request refused (origin null)")
-        response: Response = await call_next(request)
+        refused = refusal(request)
+        response: Response = refused if refused is not None else await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -316,7 +360,7 @@ def create_app(db: str | Path | Store, *, data_dir: str | Path | None = None,
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def ui_stories(request: Request, q: str = "", outlet: str = "", entity: str = "",
                    since: str = "", until: str = "", order: Literal["recent", "size"] = "recent",
-                   offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
+                   offset: Offset = 0) -> HTMLResponse:
         page_size = 50
         result = call(api.list_stories, store, since=_date_arg(since, "since"),
                       until=_date_arg(until, "until", end=True), outlet=outlet or None,
@@ -348,14 +392,14 @@ def create_app(db: str | Path | Store, *, data_dir: str | Path | None = None,
         new = call(desk.split, story_id, article or [])
         return RedirectResponse(f"/stories/{new}?done=split", status_code=303)
 
-    @app.get("/articles/{article_id}", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/articles/{article_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def ui_article(request: Request, article_id: str, hl: str = "") -> HTMLResponse:
         a = _article(article_id)
         return page(request, "article.html", a=a, paragraphs=_paragraphs(a["text"], _span(hl)))
 
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
     def ui_search(request: Request, q: str = "", mode: Literal["keyword", "semantic"] = "keyword",
-                  offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
+                  offset: Offset = 0) -> HTMLResponse:
         result = None
         if q.strip():
             result = call(api.search, store, q.strip()[:500], mode=mode, limit=20, offset=offset)
@@ -379,6 +423,31 @@ def create_app(db: str | Path | Store, *, data_dir: str | Path | None = None,
         stories = store.story_of_map(job["article_ids"][:500]) if job["status"] == "done" else {}
         return page(request, "job.html", job=job, stories=sorted(set(stories.values())))
 
+    # --- log in: the token once, then a session cookie for the browser's forms -----------
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def ui_login(request: Request, next_: Annotated[str, Query(alias="next")] = "/") -> HTMLResponse:
+        return page(request, "login.html", next=local_path(next_), wrong=False)
+
+    @app.post("/login", include_in_schema=False)
+    def ui_login_post(request: Request, token: Annotated[str, Form()] = "",
+                      next_: Annotated[str, Form(alias="next")] = "/") -> Response:
+        target = local_path(next_)
+        if guard_token is None:
+            return RedirectResponse(target, status_code=303)
+        if not guard_token.is_token(token):
+            return page(request, "login.html", 401, next=target, wrong=True)
+        response = RedirectResponse(target, status_code=303)
+        # HttpOnly: no script reads it; SameSite=Strict: no other site's page sends it.
+        response.set_cookie(SESSION_COOKIE, guard_token.session, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https", path="/")
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    def ui_logout() -> RedirectResponse:
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+        return response
+
     return app
 
 
@@ -391,6 +460,12 @@ def _jsonable(obj: Any) -> Any:
     if isinstance(obj, datetime):
         return obj.isoformat()
     return obj
+
+
+def _part(value: Any) -> str:
+    """An id as one URL path segment: an untrusted id with ``/``, ``?``, ``#`` or ``..``
+    in it must not make a link that points at another page."""
+    return quote(str(value), safe="")
 
 
 def _marks(snippet: str | None) -> Markup:

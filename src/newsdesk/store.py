@@ -579,6 +579,8 @@ class Store:
         return WriteCounts(inserted, updated, unchanged)
 
     def get_article(self, article_id: str) -> Article | None:
+        if "\x00" in article_id:  # no stored id has one (readers drop NUL); PostgreSQL refuses it
+            return None
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(articles).where(articles.c.id == article_id)).first()
             if row is None:
@@ -603,7 +605,7 @@ class Store:
             articles.c.published.is_(None), articles.c.published, self._binary(articles.c.id)
         )
         if source is not None:
-            query = query.where(articles.c.source == source)
+            query = query.where(articles.c.source == _no_nul(source))  # PostgreSQL refuses NUL
         if limit is not None:
             query = query.limit(limit)
         if offset:
@@ -614,9 +616,10 @@ class Store:
                 yield _row_article(row)
 
     def get_articles(self, ids: Sequence[str]) -> dict[str, Article]:
+        wanted = [i for i in ids if "\x00" not in i]  # as in get_article
         with self.engine.connect() as conn:
             return {r.id: _row_article(r) for r in conn.execute(
-                sa.select(articles).where(articles.c.id.in_(list(ids))))}
+                sa.select(articles).where(articles.c.id.in_(wanted)))}
 
     def article_ids(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -652,7 +655,7 @@ class Store:
     def count_source_articles(self, source: str) -> int:
         with self.engine.connect() as conn:
             return int(conn.scalar(sa.select(sa.func.count()).select_from(articles)
-                                   .where(articles.c.source == source)) or 0)
+                                   .where(articles.c.source == _no_nul(source))) or 0)
 
     def count_outlet_lines(self, source: str, lines: Iterable[str]) -> None:
         """Add one page to the count of each (distinct) line of an outlet."""
@@ -925,6 +928,8 @@ class Store:
             return [dict(r._mapping) for r in conn.execute(q)]
 
     def resolve_story_id(self, prefix: str) -> str | None:
+        if "\x00" in prefix:  # as in get_article
+            return None
         with self.engine.connect() as conn:
             # A full id is found on the index; only a prefix needs the scan below.
             exact = conn.scalar(sa.select(story_members.c.story_id)
@@ -1283,6 +1288,9 @@ def _row_article(row: sa.Row) -> Article:
 
 STORY_ORDERS = ("recent", "size")
 MAX_SOURCES = 8  # outlets listed per story in ``story_summaries``
+# Far past any real page, and inside the 64-bit integer SQL takes: a bigger offset from a
+# URL would overflow in the driver.
+MAX_OFFSET = 1_000_000_000
 SNIPPET_TOKENS = 24  # words in a search snippet
 _PG_HEADLINE = ("StartSel=\x02, StopSel=\x03, MaxFragments=1, MaxWords=24, MinWords=12, "
                 'FragmentDelimiter=" … "')
@@ -1360,6 +1368,8 @@ def _story_summary(story_id: str, members: list[Any]) -> dict[str, Any]:
 def _check_page(limit: int, offset: int) -> None:
     if limit < 0 or offset < 0:
         raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+    if limit > MAX_OFFSET or offset > MAX_OFFSET:
+        raise ValueError(f"limit and offset must be at most {MAX_OFFSET:,} (got {limit}, {offset})")
 
 
 def _naive_utc(t: datetime) -> datetime:
