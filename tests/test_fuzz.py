@@ -148,8 +148,8 @@ def test_mutated_valid_inputs_never_crash_a_reader(fmt: Format, data: st.DataObj
 def test_gzipped_mutated_inputs_never_crash(data: st.DataObject) -> None:
     fmt = data.draw(st.sampled_from(FORMATS))
     blob = gzip.compress(data.draw(mutated(SEEDS[fmt])))
-    if data.draw(st.booleans()):
-        blob = blob[: data.draw(st.integers(0, len(blob)))]
+    if data.draw(st.booleans()):  # a broken gzip layer: zlib.error is no OSError
+        blob = data.draw(mutated(blob))
     check_items(list(read(f"x.{fmt}.gz", data=blob)), f"x.{fmt}.gz")
 
 
