@@ -161,15 +161,21 @@ def read(
 _STR_FIELDS = ("text", "html", "id", "url", "title", "source", "lang", "author")
 
 
+# NUL (PostgreSQL cannot store it in text) and STX/ETX (search snippets mark matches with
+# them: one in an article would let its text open or close a highlight on the page).
+_DROPPED = "\x00\x02\x03"
+_DROP = str.maketrans("", "", _DROPPED)
+
+
 def _without_nul(doc: RawDocument) -> RawDocument:
-    """NUL characters (a JSON ``\\u0000``, a broken page) dropped: they carry nothing,
-    and PostgreSQL cannot store them in text, so both stores keep the same article."""
+    """NUL, STX and ETX characters (a JSON ``\\u0000``, a broken page) dropped: they carry
+    nothing, and both stores keep the same article."""
     changes: dict[str, Any] = {
-        name: value.replace("\x00", "") for name in _STR_FIELDS
-        if isinstance(value := getattr(doc, name), str) and "\x00" in value
+        name: value.translate(_DROP) for name in _STR_FIELDS
+        if isinstance(value := getattr(doc, name), str) and any(c in value for c in _DROPPED)
     }
-    if any("\x00" in v for v in doc.extra.values()):
-        changes["extra"] = {k: v.replace("\x00", "") for k, v in doc.extra.items()}
+    if any(c in v for v in doc.extra.values() for c in _DROPPED):
+        changes["extra"] = {k: v.translate(_DROP) for k, v in doc.extra.items()}
     return dataclasses.replace(doc, **changes) if changes else doc
 
 
