@@ -6,11 +6,12 @@ conftest maps PATH to that run's schema like any other CLI call.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,13 +27,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(db: Path, data_dir: Path, *, timeout: float = 120.0) -> Iterator[str]:
-    """Start the server, wait until /api/health answers, yield its base URL, stop it."""
+def running_server(db: Path, data_dir: Path, *, timeout: float = 120.0, args: Sequence[str] = (),
+                   env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Start the server (with extra ``serve`` options ``args`` and environment ``env``),
+    wait until /api/health answers, yield its base URL, stop it."""
     port = free_port()
     log = (data_dir.parent / f"serve-{port}.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "newsdesk", "--db", str(db), "serve", "--port", str(port),
-         "--data-dir", str(data_dir)], stdout=log, stderr=subprocess.STDOUT)
+         "--data-dir", str(data_dir), *args], stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, **env} if env else None)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -41,7 +45,8 @@ def running_server(db: Path, data_dir: Path, *, timeout: float = 120.0) -> Itera
                 raise RuntimeError(f"server exited with {proc.returncode}: "
                                    f"{Path(log.name).read_text()[-2000:]}")
             try:
-                if httpx.get(base + "/api/health", timeout=2).status_code == 200:
+                # 401: a --private server is up, and wants its token.
+                if httpx.get(base + "/api/health", timeout=2).status_code in (200, 401):
                     break
             except httpx.HTTPError:
                 pass
