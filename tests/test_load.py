@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import html
-from pathlib import Path
+import http.client
+import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from loadrun import READ_KINDS, LoadResult, Write, jsonl, run_load, summary, targets_of
 from serving import SEEDS, running_server
 
@@ -66,23 +70,30 @@ def _writes() -> list[Write]:
     return writes
 
 
-def test_ingest_while_50_clients_read(tmp_path: Path) -> None:
-    writes = _writes()
-    ids = [i for w in writes for i in w.expected]
-    assert len(ids) == len(set(ids)) == 24
-    with running_server(tmp_path / "news.db", tmp_path / "data") as base:
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server on a store seeded with the two sample articles (one story)."""
+    root = tmp_path_factory.mktemp("load")
+    with running_server(root / "news.db", root / "data") as base:
         with httpx.Client(base_url=base, timeout=300) as client:
             r = client.post("/api/ingest?wait=true", files=[
                 ("files", (p.name, p.read_bytes(), "text/plain")) for p in sorted(SEEDS.glob("*.txt"))])
             assert r.status_code == 200 and r.json()["status"] == "done" and r.json()["new"] == 2, r.text
+        yield base
 
-        async def load() -> LoadResult:
-            async with httpx.AsyncClient(base_url=base, timeout=300) as c:
-                targets = await targets_of(c, TERMS)
-            return await run_load(base, targets, writes, readers=READERS, duration=SECONDS,
-                                  write_every=WRITE_EVERY, drain_timeout=300)
 
-        result = asyncio.run(load())
+def test_ingest_while_50_clients_read(server: str) -> None:
+    writes = _writes()
+    ids = [i for w in writes for i in w.expected]
+    assert len(ids) == len(set(ids)) == 24
+
+    async def load() -> LoadResult:
+        async with httpx.AsyncClient(base_url=server, timeout=300) as c:
+            targets = await targets_of(c, TERMS)
+        return await run_load(server, targets, writes, readers=READERS, duration=SECONDS,
+                              write_every=WRITE_EVERY, drain_timeout=300)
+
+    result = asyncio.run(load())
     problems = result.problems()
     assert not problems, "\n".join(problems[:30])
     facts = summary(result)
@@ -92,3 +103,20 @@ def test_ingest_while_50_clients_read(tmp_path: Path) -> None:
     assert all(facts["reads"][k]["requests"] >= READERS // 10 for k in READ_KINDS), facts["reads"]
     assert facts["new_ids"] == 24 and facts["articles_after"] == facts["articles_before"] + 24
     assert facts["lost"] == facts["differs"] == facts["went_down"] == 0
+
+
+def test_idle_connections_outlive_a_clients_keep_alive(server: str) -> None:
+    """A connection left idle for longer than clients keep theirs (httpx: 5 s) is still
+    open: the server closing it just as a client reuses it failed reads under load."""
+    url = urlsplit(server)
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
+    try:
+        conn.request("GET", "/api/health")
+        assert conn.getresponse().read() and conn.sock is not None
+        first = conn.sock
+        time.sleep(6.5)
+        conn.request("GET", "/api/health")  # http.client sends it on the same socket
+        response = conn.getresponse()
+        assert response.status == 200 and response.read() and conn.sock is first
+    finally:
+        conn.close()

@@ -187,7 +187,7 @@ def serve(ctx: click.Context, host: str, port: int, data_dir: str | None, access
     """Serve the web UI and the HTTP API (OpenAPI document at /docs) until Ctrl-C."""
     import uvicorn
 
-    from .server import create_app
+    from .server import KEEP_ALIVE_SECONDS, create_app
     from .websecurity import LOOPBACK_NAMES, check_serve_options, is_loopback
 
     token = token.strip() if token and token.strip() else None
@@ -203,7 +203,8 @@ def serve(ctx: click.Context, host: str, port: int, data_dir: str | None, access
                      max_upload_bytes=int(max_upload_mb * 1024 * 1024))
     err.print(f"newsdesk serving {escape(str(ctx.obj))} on http://{host}:{port}/ (Ctrl-C stops)",
               highlight=False)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=access_log)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=access_log,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
 @main.command("articles")

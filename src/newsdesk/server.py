@@ -47,10 +47,15 @@ from .websecurity import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ApiError", "create_app", "default_data_dir"]
+__all__ = ["KEEP_ALIVE_SECONDS", "ApiError", "create_app", "default_data_dir"]
 
 WEB = files("newsdesk") / "web"
 MAX_PAGE = 200
+# How long an idle keep-alive connection stays open. Longer than clients keep theirs
+# (httpx: 5 s, uvicorn's own default too): a client reusing a connection the server
+# closes at that moment gets a connection error instead of an answer, and a busy
+# server, whose event loop runs late, closes connections a request just arrived on.
+KEEP_ALIVE_SECONDS = 75
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
