@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,6 +167,34 @@ class IngestReport:
         return not self.problems
 
 
+class _OutletLines:
+    """The outlet line counts of one batch, held back to be written with its articles
+    (``Store.add_articles``) and read meanwhile as if written: each page still sees the
+    pages before it, and a crash cannot count a page whose article was not stored."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pending: dict[str, Counter[str]] = {}
+
+    def add(self, source: str, keys: Iterable[str]) -> None:
+        self.pending.setdefault(source, Counter()).update(set(keys))
+
+    def counts(self, source: str, lines: Iterable[str]) -> dict[str, int]:
+        lines = set(lines)
+        out = self.store.outlet_line_counts(source, lines)
+        for ln, n in self.pending.get(source, {}).items():
+            if ln in lines:
+                out[ln] = out.get(ln, 0) + n
+        return out
+
+    def boilerplate(self, source: str, *, min_pages: int) -> frozenset[str]:
+        stored = self.store.outlet_boilerplate(source, min_pages=min_pages)
+        pending = self.pending.get(source)
+        if not pending:
+            return stored
+        return stored | {ln for ln, n in self.counts(source, pending).items() if n >= min_pages}
+
+
 def _store_batch(store: Store, docs: list[RawDocument], report: IngestReport) -> tuple[int, int]:
     """Clean and store a batch, skipping inputs already stored unchanged.
 
@@ -174,7 +203,12 @@ def _store_batch(store: Store, docs: list[RawDocument], report: IngestReport) ->
     if not docs:
         return 0, 0
     known = store.raw_hashes(raw_id(d) for d in docs)
+    # Stored by a run killed before it folded them as copies: folded now, in their
+    # place in the input, as the uninterrupted run would have.
+    refold = store.get_articles(store.unfolded(list(known))) if known else {}
     batch: list[Article] = []
+    fold: list[Article] = []  # what the copy index gets: the batch and ``refold``, in input order
+    lines = _OutletLines(store)
     memory: dict[str, frozenset[str]] = {}
     ok = bad = 0
     for doc in docs:
@@ -183,15 +217,17 @@ def _store_batch(store: Store, docs: list[RawDocument], report: IngestReport) ->
             # Unchanged input: nothing to clean or write again.
             report.counts += WriteCounts(unchanged=1)
             report.article_ids.append(aid)
+            if aid in refold:
+                fold.append(refold.pop(aid))
             ok += 1
             continue
         boilerplate: frozenset[str] = frozenset()
         line_df: dict[str, int] | None = None
         if doc.text is not None and doc.source:
             if doc.source not in memory:
-                memory[doc.source] = store.outlet_boilerplate(doc.source, min_pages=OUTLET_MIN_PAGES)
+                memory[doc.source] = lines.boilerplate(doc.source, min_pages=OUTLET_MIN_PAGES)
             boilerplate = memory[doc.source]
-            line_df = _line_df(store, doc.source, doc.text)
+            line_df = _line_df(store, doc.source, doc.text, lines)
         try:
             article = to_article(doc, outlet_boilerplate=boilerplate, line_df=line_df)
         except ArticleError as exc:
@@ -204,14 +240,17 @@ def _store_batch(store: Store, docs: list[RawDocument], report: IngestReport) ->
             bad += 1
             continue
         batch.append(article)
+        fold.append(article)
         if doc.text is not None and article.source and aid not in known:
-            store.count_outlet_lines(article.source, outlet_line_keys(doc.text))
+            lines.add(article.source, outlet_line_keys(doc.text))
             memory.pop(article.source, None)  # the next page of this outlet sees the new counts
         report.article_ids.append(aid)
         ok += 1
-    report.counts += store.add_articles(batch)
+    report.counts += store.add_articles(batch, outlet_lines=lines.pending)
+    if fold:
+        changed = [a.id for a in fold if a.id in known]  # updated, or stored but never folded
+        _fold_copies(store, fold, changed=changed, report=report)
     if batch:
-        _fold_copies(store, batch, changed=[a.id for a in batch if a.id in known], report=report)
         if report.storybook is not None:
             report.unplaced.extend(batch)
             if len(report.unplaced) >= BATCH_SIZE:
@@ -246,11 +285,12 @@ def store_cleaned(
             report.counts += WriteCounts(unchanged=1)
         else:
             todo.append(a)
+    counts: dict[str, Counter[str]] = {}
     for a in todo:
         lines = (outlet_lines or {}).get(a.id)
         if lines and a.source and a.id not in known:
-            store.count_outlet_lines(a.source, lines)
-    report.counts += store.add_articles(todo)
+            counts.setdefault(a.source, Counter()).update(set(lines))
+    report.counts += store.add_articles(todo, outlet_lines=counts)  # one transaction: see _OutletLines
     if not todo:
         return
     _fold_copies(store, todo, changed=[a.id for a in todo if a.id in known], report=report,
@@ -274,7 +314,9 @@ def _place_unplaced(report: IngestReport) -> None:
     # A crash before this point loses nothing: the next ingest's catch-up places
     # stored articles that the story index has not seen.
     if report.storybook is not None and report.unplaced:
-        report.stories_placed += len(report.storybook.place(report.unplaced))
+        # once each (caught up after a crash and changed again by this run: the latest)
+        batch = list({a.id: a for a in report.unplaced}.values())
+        report.stories_placed += len(report.storybook.place(batch))
     report.unplaced = []
 
 
@@ -282,13 +324,15 @@ def _place_unplaced(report: IngestReport) -> None:
 LINE_DF_MIN_PAGES = 10
 
 
-def _line_df(store: Store, source: str, text: str) -> dict[str, int] | None:
+def _line_df(store: Store, source: str, text: str,
+             lines: _OutletLines | None = None) -> dict[str, int] | None:
     """Page counts of this text's lines among the outlet's stored pages, this page included
     (as the classifier was trained: frequency within a corpus of pages)."""
     if store.count_source_articles(source) < LINE_DF_MIN_PAGES:
         return None
     keys = {normalize_line(line) for line in text.splitlines()} - {""}
-    stored = store.outlet_line_counts(source, [k[:300] for k in keys])
+    wanted = [k[:300] for k in keys]
+    stored = lines.counts(source, wanted) if lines is not None else store.outlet_line_counts(source, wanted)
     return {k: stored.get(k[:300], 0) + 1 for k in keys}
 
 
@@ -302,10 +346,9 @@ def _fold_copies(store: Store, batch: Sequence[Article], *, changed: list[str], 
     feed_sources = {a.id: a.feed_source for a in batch if a.feed_source}
     matches = index.place_batch(batch, feed_sources=feed_sources, sketches=sketches)
     buckets = index.buckets
-    if isinstance(buckets, SqlBuckets):
-        buckets.flush()
     found = [m for m in matches if m is not None]
-    store.save_copy_matches(found)
+    # Keys and matches in one transaction: an article has keys only once its copies are saved.
+    store.save_copy_matches(found, keys=buckets if isinstance(buckets, SqlBuckets) else None)
     report.copies += len(found)
 
 
@@ -358,8 +401,15 @@ def ingest(
     if stories:
         report.storybook = storybook if storybook is not None else StoryBook(store)
         if not report.storybook.caught_up:  # once per book: a shared one pays it on its first call
-            report.stories_placed += report.storybook.catch_up(
-                lambda ids: list(store.get_articles(ids).values()))
+            # Queued with this run's own articles instead of placed first: a rerun after a
+            # crash then places them in the same call, in the same order, as the run that
+            # died would have (story ids are their founding article's, so order matters).
+            missing = report.storybook.missing()
+            for i in range(0, len(missing), BATCH_SIZE):
+                report.unplaced.extend(store.get_articles(missing[i:i + BATCH_SIZE]).values())
+                if len(report.unplaced) >= BATCH_SIZE:
+                    _place_unplaced(report)
+            report.storybook.caught_up = True
     options = repr((format, sorted((fields or {}).items()), source))
     for path in iter_inputs(paths):
         report.inputs += 1

@@ -540,9 +540,16 @@ class Store:
                 )
             }
 
-    def add_articles(self, batch: Iterable[Article]) -> WriteCounts:
+    def add_articles(self, batch: Iterable[Article], *,
+                     outlet_lines: Mapping[str, Mapping[str, int]] | None = None) -> WriteCounts:
         """Insert new articles; an article whose id exists is left alone when its
-        input is unchanged and replaced when it changed. One transaction."""
+        input is unchanged and replaced when it changed. One transaction, which also
+        adds ``outlet_lines`` (outlet -> line -> pages) to the outlet memory: counted
+        apart, a crash between the two made the rerun count those pages again.
+
+        A changed article loses its copy keys and copy row in the same transaction,
+        so that a crash before it is folded again leaves it visibly unfolded
+        (``unfolded``) instead of folded under its old text."""
         rows = [_article_row(a) for a in batch]
         if not rows:
             return WriteCounts()
@@ -575,6 +582,12 @@ class Store:
                     changed.append(aid)
                 else:
                     unchanged += 1
+            updated_ids = [aid for aid in changed if aid in existing]
+            if updated_ids:
+                conn.execute(sa.delete(copy_keys).where(copy_keys.c.article_id.in_(updated_ids)))
+                conn.execute(sa.delete(copies).where(copies.c.article_id.in_(updated_ids)))
+            for source, counts in (outlet_lines or {}).items():
+                _count_outlet_lines(conn, source, counts)
             _refresh_story_stats(conn, _stories_of_articles(conn, changed))  # dates may have changed
         return WriteCounts(inserted, updated, unchanged)
 
@@ -663,17 +676,7 @@ class Store:
         if not distinct:
             return
         with self.engine.begin() as conn:
-            known = set(conn.scalars(sa.select(outlet_lines.c.line).where(
-                outlet_lines.c.source == source, outlet_lines.c.line.in_(distinct))))
-            if known:
-                conn.execute(
-                    outlet_lines.update()
-                    .where(outlet_lines.c.source == source, outlet_lines.c.line.in_(known))
-                    .values(pages=outlet_lines.c.pages + 1)
-                )
-            new = [{"source": source, "line": ln, "pages": 1} for ln in distinct if ln not in known]
-            if new:
-                conn.execute(outlet_lines.insert(), new)
+            _count_outlet_lines(conn, source, dict.fromkeys(distinct, 1))
 
     # --- copies ---------------------------------------------------------------------
     def copy_buckets(self, per_key: int = 64) -> SqlBuckets:
@@ -697,9 +700,14 @@ class Store:
                 for r in conn.execute(q)
             }
 
-    def save_copy_matches(self, matches: Iterable[CopyMatch]) -> None:
-        """Record copy matches in order; a new original takes over its whole group."""
+    def save_copy_matches(self, matches: Iterable[CopyMatch], *, keys: SqlBuckets | None = None) -> None:
+        """Record copy matches in order; a new original takes over its whole group.
+
+        ``keys``: the copy index's buffered keys, written in the same transaction, so
+        an article has copy keys exactly when its matches are saved (``unfolded``)."""
         with self.engine.begin() as conn:
+            if keys is not None:
+                keys.flush(conn)
             touched: list[str] = []
             for m in matches:
                 touched += [m.article_id, m.original_id, m.replaced_original_id or m.article_id]
@@ -719,6 +727,19 @@ class Store:
                     conn.execute(sa.delete(copies).where(copies.c.article_id == m.article_id))
                     conn.execute(copies.insert().values(article_id=m.article_id, **row))
             _refresh_story_stats(conn, _stories_of_articles(conn, touched))  # independent outlets
+
+    def unfolded(self, article_ids: Sequence[str] | None = None) -> list[str]:
+        """Stored articles (of these, else all) not yet placed in the copy index: every
+        folded article has at least its exact-hash key. A run killed between storing
+        a batch and folding it leaves these."""
+        q = sa.select(articles.c.id).where(~sa.exists().where(copy_keys.c.article_id == articles.c.id))
+        with self.engine.connect() as conn:
+            if article_ids is None:
+                return list(conn.scalars(q.order_by(self._binary(articles.c.id))))
+            out: list[str] = []
+            for chunk in _chunks(list(article_ids), 500):
+                out += conn.scalars(q.where(articles.c.id.in_(chunk)))
+            return out
 
     def forget_copies(self, article_ids: Sequence[str]) -> None:
         """Drop the copy keys and copy rows of articles whose content changed."""
@@ -830,9 +851,12 @@ class Store:
             with self.engine.connect() as conn:
                 marker = conn.scalar(sa.select(change_markers.c.value)
                                      .where(change_markers.c.name == "embeddings"))
-                if self._embedding_cache is None or marker != self._embedding_cache[0]:
-                    self._embedding_cache = (marker, _read_embedding_matrices(conn))
-            return self._embedding_cache[1].get(dim)
+                # A local: save_embeddings (another thread) may drop the cache meanwhile.
+                cache = self._embedding_cache
+                if cache is None or marker != cache[0]:
+                    cache = (marker, _read_embedding_matrices(conn))
+                    self._embedding_cache = cache
+            return cache[1].get(dim)
 
     def count_embeddings(self, *, source: str | None = None) -> int:
         """How many stored articles (of one outlet) have an embedding."""
@@ -1219,12 +1243,34 @@ class SqlBuckets:
             hits[aid] = hits.get(aid, 0) + 1
         return hits
 
-    def flush(self) -> None:
+    def flush(self, conn: Connection | None = None) -> None:
+        """Write the buffered keys (in ``conn``'s transaction when given)."""
         if self._pending:
-            with self.store.engine.begin() as conn:
+            if conn is not None:
                 conn.execute(copy_keys.insert(), self._pending)
+            else:
+                with self.store.engine.begin() as own:
+                    own.execute(copy_keys.insert(), self._pending)
         self._pending = []
         self._pending_by_key = {}
+
+
+def _count_outlet_lines(conn: Connection, source: str, counts: Mapping[str, int]) -> None:
+    """Add ``counts`` (line -> pages) to an outlet's line memory."""
+    lines = sorted(ln for ln, n in counts.items() if n)
+    for chunk in _chunks(lines, 500):
+        known = set(conn.scalars(sa.select(outlet_lines.c.line).where(
+            outlet_lines.c.source == source, outlet_lines.c.line.in_(chunk))))
+        by_count: dict[int, list[str]] = {}
+        for ln in sorted(known):
+            by_count.setdefault(counts[ln], []).append(ln)
+        for n, same in by_count.items():  # one statement per increment (a page's lines: all 1)
+            conn.execute(outlet_lines.update()
+                         .where(outlet_lines.c.source == source, outlet_lines.c.line.in_(same))
+                         .values(pages=outlet_lines.c.pages + n))
+        new = [{"source": source, "line": ln, "pages": counts[ln]} for ln in chunk if ln not in known]
+        if new:
+            conn.execute(outlet_lines.insert(), new)
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:

@@ -165,14 +165,18 @@ class StoryBook:
 
     def catch_up(self, articles: Callable[[Sequence[str]], list[Article]]) -> int:
         """Place stored articles the saved index does not know (after a crash between saves)."""
-        known = set(self.index._row)  # noqa: SLF001 - the index's own id table
-        missing = [aid for aid in self.store.article_ids() if aid not in known]
+        missing = self.missing()
         placed = 0
         for i in range(0, len(missing), 200):
             batch = articles(missing[i:i + 200])
             placed += len(self.place(batch))
         self.caught_up = True
         return placed
+
+    def missing(self) -> list[str]:
+        """Stored articles the saved index does not know, oldest first."""
+        known = set(self.index._row)  # noqa: SLF001 - the index's own id table
+        return [aid for aid in self.store.article_ids() if aid not in known]
 
     def save(self) -> None:
         self.store.save_story_state(_state_to_bytes(self.index), len(self.index))
