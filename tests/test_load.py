@@ -7,15 +7,20 @@ from __future__ import annotations
 import asyncio
 import html
 import http.client
+import sys
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import numpy as np
 import pytest
 from loadrun import READ_KINDS, LoadResult, Write, jsonl, run_load, summary, targets_of
 from serving import SEEDS, running_server
 
+from newsdesk import Article, Store
 from newsdesk.cleaning import clean_text
 
 TERMS = ("Kursk", "Putin", "North Korea", "troops", "Beijing parade")
@@ -120,3 +125,43 @@ def test_idle_connections_outlive_a_clients_keep_alive(server: str) -> None:
         assert response.status == 200 and response.read() and conn.sock is first
     finally:
         conn.close()
+
+
+def test_exact_vector_search_while_embeddings_are_saved(tmp_path: Path) -> None:
+    """The exact search's cached matrix, read by request threads while the ingest thread
+    saves embeddings (which drops the cache): a semantic search during ingest once
+    failed with TypeError ('NoneType' object is not subscriptable), a 500."""
+    store = Store(tmp_path / "news.db")
+    rng = np.random.default_rng(7)
+    dim = 16  # not pgvector's length: the exact numpy search on both stores
+    store.add_articles([Article(id=f"a{i}", text=f"Article number {i} of the load test.", title=None,
+                                source=None, url=None, published=None, lang="en", author=None,
+                                format="text", origin="test", content_hash=f"h{i}") for i in range(20)])
+    store.save_embeddings("test", {f"a{i}": rng.normal(size=dim) for i in range(20)})
+    stop, failures = threading.Event(), []
+
+    def write() -> None:
+        while not stop.is_set():
+            store.save_embeddings("test", {f"a{rng.integers(20)}": rng.normal(size=dim)})
+
+    def search() -> None:
+        try:
+            while not stop.is_set():
+                assert len(store.nearest_articles(rng.normal(size=dim), 5)) == 5
+        except Exception as exc:  # noqa: BLE001 - the failure the test looks for
+            failures.append(exc)
+            stop.set()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race shows at once
+    try:
+        threads = [threading.Thread(target=write), *(threading.Thread(target=search) for _ in range(3))]
+        for t in threads:
+            t.start()
+        stop.wait(5)
+        stop.set()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not failures, repr(failures[0])
