@@ -3,6 +3,7 @@
     python bench/bench_load.py                                   # fresh SQLite store, 60 s
     python bench/bench_load.py --db postgresql+psycopg://postgres@127.0.0.1:5432/test
     python bench/bench_load.py --db bench/out/serve_100k.db --duration 120
+    python bench/bench_load.py --write-every inf                 # readers only: the baseline
 
 Starts ``newsdesk --db DB serve`` on a free loopback port. Without ``--db`` the store is
 a fresh SQLite file in bench/out/ (removed afterwards unless ``--keep``); a PostgreSQL
