@@ -11,6 +11,10 @@ import httpx
 import pytest
 from serving import SEEDS, running_server, wait_for_job
 
+from newsdesk import store as store_module
+from newsdesk.server import RenderedPages
+from newsdesk.store import Store
+
 SEED_FILES = sorted(SEEDS.glob("*.txt"))
 
 
@@ -203,3 +207,41 @@ def test_upload_names_cannot_leave_the_data_folder(client: httpx.Client, server:
     assert all(p.resolve().is_relative_to((data_dir / "uploads").resolve()) for p in saved)
     assert not list(data_dir.parent.parent.rglob("escape.txt"))
     assert not Path("/etc/escape.txt").exists()
+
+
+def test_story_page_follows_every_change(client: httpx.Client, server: tuple[str, Path],
+                                         seeded: dict) -> None:
+    """The server keeps rendered story pages; each change to what a page shows, made by
+    the server or by another process on the same store, is on the next request."""
+    sid = next(s["id"] for s in client.get("/api/stories").json()["items"] if s["articles"] == 2)
+    client.get(f"/api/stories/{sid}", params={"wait": "true"})  # a fresh account: the page is kept
+    first = client.get(f"/stories/{sid}").text
+    assert client.get(f"/stories/{sid}").text == first
+    one = seeded["article_ids"][0]
+    new = client.post(f"/api/stories/{sid}/split", json={"articles": [one]}).json()["story"]
+    # (the stale account, shown while the new one is prepared, may still cite it)
+    link = f'class="article-link" href="/articles/{one}"'
+    assert link in first and link not in client.get(f"/stories/{sid}").text
+    client.post(f"/api/stories/{sid}/merge", json={"other": new})
+    assert link in client.get(f"/stories/{sid}").text
+    # Another process renames an article: the page shows the new title at once.
+    store = Store(server[1].parent / "news.db")
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(store_module.articles.update().where(store_module.articles.c.id == one)
+                         .values(title="A title written by another process"))
+    finally:
+        store.close()
+    assert "A title written by another process" in client.get(f"/stories/{sid}").text
+
+
+def test_rendered_pages_are_kept_under_their_marker_and_bounded() -> None:
+    pages = RenderedPages(max_bytes=100)
+    pages.put(("a",), 1, b"x" * 20)
+    assert pages.get(("a",), 1) == b"x" * 20
+    assert pages.get(("a",), 2) is None  # the store moved on
+    pages.put(("huge",), 1, b"x" * 26)  # over a quarter of the room: not kept
+    assert pages.get(("huge",), 1) is None
+    for i in range(5):
+        pages.put((i,), 1, b"y" * 20)
+    assert pages.get(("a",), 1) is None and pages.get((4,), 1) == b"y" * 20  # the oldest went first

@@ -86,13 +86,14 @@ class AccountPlan:
     input_hash: str
 
 
-def plan_account(store: Store, story_id: str) -> AccountPlan | None:
-    """The inputs of a story's account (id or unique prefix); None when no such story."""
+def plan_account(store: Store, story_id: str, *, texts: bool = True) -> AccountPlan | None:
+    """The inputs of a story's account (id or unique prefix); None when no such story.
+    ``texts=False``: the articles without their texts, enough for the input hash."""
     sid = store.resolve_story_id(story_id)
     if sid is None:
         return None
     rows = store.story_rows(sid)
-    everything = store.get_articles([r["id"] for r in rows])
+    everything = store.get_articles([r["id"] for r in rows], text=texts)
     copy_of = {r["id"]: r["original_id"] for r in rows if r["original_id"]}
     arts = {a.id: a for a in select_members(everything, copy_of)}
     hashes = {aid: analysis_hash(a) for aid, a in arts.items()}
@@ -109,7 +110,7 @@ def cached_account(store: Store, story_id: str) -> tuple[dict[str, Any] | None, 
     changed since), without computing anything: (None, False) when there is none
     yet; None when there is no such story. A server shows a stale account while
     the fresh one is being prepared."""
-    plan = plan_account(store, story_id)
+    plan = plan_account(store, story_id, texts=False)
     if plan is None:
         return None
     cached = store.get_account(plan.story)

@@ -181,9 +181,12 @@ def watch(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, fields: t
                    "change the store).")
 @click.option("--max-upload-mb", type=click.FloatRange(min=0), default=512, show_default=True,
               help="Largest request body (an upload of all its files together) accepted, in MiB.")
+@click.option("--page-cache-mb", type=click.FloatRange(min=0), default=64, show_default=True,
+              help="Memory for rendered story pages, kept until the store changes (0: none).")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, data_dir: str | None, access_log: bool,
-          token: str | None, private: bool, insecure: bool, max_upload_mb: float) -> None:
+          token: str | None, private: bool, insecure: bool, max_upload_mb: float,
+          page_cache_mb: float) -> None:
     """Serve the web UI and the HTTP API (OpenAPI document at /docs) until Ctrl-C."""
     import uvicorn
 
@@ -200,7 +203,8 @@ def serve(ctx: click.Context, host: str, port: int, data_dir: str | None, access
     # Bound to loopback, answer only to loopback names: a DNS-rebinding page cannot reach us.
     trusted = (*LOOPBACK_NAMES, host) if is_loopback(host) else None
     app = create_app(ctx.obj, data_dir=data_dir, token=token, private=private, trusted_hosts=trusted,
-                     max_upload_bytes=int(max_upload_mb * 1024 * 1024))
+                     max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+                     page_cache_bytes=int(page_cache_mb * 1024 * 1024))
     err.print(f"newsdesk serving {escape(str(ctx.obj))} on http://{host}:{port}/ (Ctrl-C stops)",
               highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=access_log,

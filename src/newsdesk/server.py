@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Collection, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -83,6 +85,44 @@ def default_data_dir(db: str | Path) -> Path:
     return path.with_name(path.name + ".d")
 
 
+class RenderedPages:
+    """Rendered pages kept under a store change marker (``Store.change_marker``): a
+    page is served again only while the marker has not moved, so never stale; the
+    least recently used go past ``max_bytes``. Hand-written: the standard library
+    has no size-bounded LRU, and this one is a dict in order and a lock."""
+
+    def __init__(self, max_bytes: int = 64 << 20) -> None:
+        self.max_bytes = max_bytes
+        self._pages: OrderedDict[tuple[Any, ...], tuple[int, bytes]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple[Any, ...], marker: int) -> bytes | None:
+        if not self.max_bytes:
+            return None
+        with self._lock:
+            found = self._pages.get(key)
+            if found is None or found[0] != marker:
+                self.misses += 1
+                return None
+            self._pages.move_to_end(key)
+            self.hits += 1
+            return found[1]
+
+    def put(self, key: tuple[Any, ...], marker: int, body: bytes) -> None:
+        if not self.max_bytes or len(body) > self.max_bytes // 4:  # a huge one would push out the rest
+            return
+        with self._lock:
+            old = self._pages.pop(key, None)
+            self._bytes -= len(old[1]) if old else 0
+            self._pages[key] = (marker, body)
+            self._bytes += len(body)
+            while self._bytes > self.max_bytes:
+                _, (_, dropped) = self._pages.popitem(last=False)
+                self._bytes -= len(dropped)
+
+
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page size")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")]
 
@@ -107,18 +147,20 @@ class SplitIn(BaseModel):
 def create_app(db: str | Path | Store, *, data_dir: str | Path | None = None,
                background: bool = True, token: str | None = None, private: bool = False,
                trusted_hosts: Collection[str] | None = None,
-               max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
+               max_upload_bytes: int = MAX_UPLOAD_BYTES, page_cache_bytes: int = 64 << 20) -> FastAPI:
     """The FastAPI app over one store. ``background=False`` runs ingest jobs and
     accounts in the request (tests); the server runs them on worker threads.
 
     ``token``: writes need it (``Authorization: Bearer``, or the cookie ``/login``
     sets); ``private``: reads too. ``trusted_hosts``: the only Host names answered
     (the CLI gives the loopback names when bound to loopback). ``max_upload_bytes``:
-    the largest request body accepted."""
+    the largest request body accepted; ``page_cache_bytes``: the memory for rendered
+    story pages (0: render every time)."""
     store = db if isinstance(db, Store) else Store(db)
     desk = Desk(store, data_dir or default_data_dir(db if not isinstance(db, Store) else store.url),
                 background=background, max_upload_bytes=max_upload_bytes)
     guard_token = TokenGuard(token, private=private) if token is not None else None
+    story_pages = RenderedPages(page_cache_bytes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -377,15 +419,24 @@ def create_app(db: str | Path | Store, *, data_dir: str | Path | None = None,
 
     @app.get("/stories/{story_id}", response_class=HTMLResponse, include_in_schema=False)
     def ui_story(request: Request, story_id: str, done: str = "") -> HTMLResponse:
+        # The marker first: what is rendered after it is at least as new as the key.
+        marker = store.change_marker("stories")
+        key = (story_id, done, getattr(request.state, "authed", guard_token is None))
+        body = story_pages.get(key, marker)
+        if body is not None:
+            return HTMLResponse(body)
         story = api.story(store, story_id)
         if story is None:
             raise ApiError(404, "not_found", f"no story with id {story_id!r}")
         view = desk.account(story["id"])
         account = view.data if view else None
         number = {a["id"]: i + 1 for i, a in enumerate(account["articles"])} if account else {}
-        return page(request, "story.html", story=story, view=view, account=account, number=number,
-                    timeline=charts.timeline_chart(account) if account else None,
-                    coverage=_coverage_chart(account) if account else None, done=done)
+        response = page(request, "story.html", story=story, view=view, account=account, number=number,
+                        timeline=charts.timeline_chart(account) if account else None,
+                        coverage=_coverage_chart(account) if account else None, done=done)
+        if view is not None and view.state == "fresh":  # a stale or pending account will change
+            story_pages.put(key, marker, bytes(response.body))
+        return response
 
     @app.post("/stories/{story_id}/merge", include_in_schema=False)
     def ui_merge(story_id: str, other: Annotated[str, Form()]) -> RedirectResponse:

@@ -349,6 +349,33 @@ _PG_VECTOR_EXPR = (f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, coalesc
                    f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, \"text\"), 'D')")
 
 
+# The tables a story page reads (members, their articles and copy originals, the
+# stored account): a change to any of them bumps the ``stories`` marker (0009).
+_STORY_TABLES = ("articles", "copies", "story_members", "story_accounts")
+
+
+def _m0009_story_marker(conn: Connection) -> None:
+    """A ``stories`` change marker, bumped by triggers on every write to the tables a
+    story page reads, whoever writes them: the server keeps rendered story pages until
+    it moves (``Store.change_marker``). SQLite: row triggers (one UPDATE of one row
+    each, in the writer's transaction); PostgreSQL: statement triggers, as for the
+    embeddings marker of 0007."""
+    if conn.scalar(sa.select(change_markers.c.name).where(change_markers.c.name == "stories")) is None:
+        conn.execute(change_markers.insert().values(name="stories", value=0))
+    if conn.dialect.name == "sqlite":
+        for table in _STORY_TABLES:
+            for op in ("INSERT", "UPDATE", "DELETE"):
+                conn.exec_driver_sql(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_changed_{op.lower()} AFTER {op} ON {table} "
+                    "BEGIN UPDATE change_markers SET value = value + 1 WHERE name = 'stories'; END")
+    elif conn.dialect.name == "postgresql":
+        schema = '"' + str(conn.scalar(sa.text("SELECT current_schema()"))).replace('"', '""') + '"'
+        for table in _STORY_TABLES:
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {schema}.newsdesk_bump_marker('stories')")
+
+
 # Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_articles", _m0001_articles),
@@ -359,6 +386,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0006_embedding_vectors", _m0006_embedding_vectors),
     ("0007_search", _m0007_search),
     ("0008_search_vector", _m0008_search_vector),
+    ("0009_story_marker", _m0009_story_marker),
 ]
 
 # Embeddings by length: (article ids, float32 matrix, row norms).
@@ -628,11 +656,16 @@ class Store:
             for row in result:
                 yield _row_article(row)
 
-    def get_articles(self, ids: Sequence[str]) -> dict[str, Article]:
+    def get_articles(self, ids: Sequence[str], *, text: bool = True) -> dict[str, Article]:
+        """Articles by id. ``text=False``: without their text and removals (empty), for
+        what needs only metadata and hashes (a story page checking its account is fresh
+        reads a few hundred rows; their texts were most of the time)."""
         wanted = [i for i in ids if "\x00" not in i]  # as in get_article
+        columns = (list(articles.c) if text else
+                   [c for c in articles.c if c.name not in ("text", "removed")])
         with self.engine.connect() as conn:
             return {r.id: _row_article(r) for r in conn.execute(
-                sa.select(articles).where(articles.c.id.in_(wanted)))}
+                sa.select(*columns).where(articles.c.id.in_(wanted)))}
 
     def article_ids(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -857,6 +890,14 @@ class Store:
                     cache = (marker, _read_embedding_matrices(conn))
                     self._embedding_cache = cache
             return cache[1].get(dim)
+
+    def change_marker(self, name: str) -> int:
+        """A counter that moves whenever the tables it covers change (``embeddings``: the
+        embeddings; ``stories``: what a story page reads). Read it before the data a
+        cache keeps under it: a write in between costs a miss, never a stale hit."""
+        with self.engine.connect() as conn:
+            return int(conn.scalar(sa.select(change_markers.c.value)
+                                   .where(change_markers.c.name == name)) or 0)
 
     def count_embeddings(self, *, source: str | None = None) -> int:
         """How many stored articles (of one outlet) have an embedding."""
@@ -1312,10 +1353,10 @@ def _article_row(a: Article) -> dict[str, object]:
 
 def _row_article(row: sa.Row) -> Article:
     m = row._mapping
-    removed = tuple(Removal(**r) for r in json.loads(m["removed"] or "[]"))
+    removed = tuple(Removal(**r) for r in json.loads(m.get("removed") or "[]"))
     return Article(
         id=m["id"],
-        text=m["text"],
+        text=m.get("text") or "",
         title=m["title"],
         source=m["source"],
         url=m["url"],
