@@ -52,13 +52,17 @@ class PgSchemas:
     def prepare(self) -> None:
         """Drop schemas left by runs that died, and install pgvector in ``public``
         (where it is available) so every test schema sees the same extension."""
-        with self.admin.begin() as conn:
+        with self.admin.connect() as conn:
             stale = conn.scalars(sa.text(
                 "SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"), {"p": SCHEMA_PREFIX + "%"}).all()
-            for name in stale:
-                pid = int(name[len(SCHEMA_PREFIX):].split("_")[0])
-                if not _alive(pid):
+        for name in stale:
+            pid = int(name[len(SCHEMA_PREFIX):].split("_")[0])
+            if not _alive(pid):
+                # One transaction per schema: dropping a run's hundred schemas at once
+                # takes more locks than max_locks_per_transaction allows.
+                with self.admin.begin() as conn:
                     conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        with self.admin.begin() as conn:
             if conn.scalar(sa.text("SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")):
                 conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
 
@@ -78,8 +82,8 @@ class PgSchemas:
         return url.render_as_string(hide_password=False)
 
     def drop_all(self) -> None:
-        with self.admin.begin() as conn:
-            for schema in self.by_path.values():
+        for schema in self.by_path.values():
+            with self.admin.begin() as conn:  # one transaction per schema, as in prepare
                 # Connections a test left open (a pooled store) would block the drop.
                 conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                      "WHERE application_name = :s AND pid <> pg_backend_pid()"),
