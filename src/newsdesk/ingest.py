@@ -290,7 +290,9 @@ def store_cleaned(
         lines = (outlet_lines or {}).get(a.id)
         if lines and a.source and a.id not in known:
             counts.setdefault(a.source, Counter()).update(set(lines))
-    report.counts += store.add_articles(todo, outlet_lines=counts)  # one transaction: see _OutletLines
+    # The outlet line counts go in the articles' own transaction: counted apart, a crash
+    # between the two writes made the rerun count those pages a second time.
+    report.counts += store.add_articles(todo, outlet_lines=counts)
     if not todo:
         return
     _fold_copies(store, todo, changed=[a.id for a in todo if a.id in known], report=report,
