@@ -294,3 +294,63 @@ def test_a_year_in_the_text_weighs_more_than_a_name():
     twin = features_from_text("c", "The fire at Waitrose in 2013 was put out.", v)
     idx = StoryIndex()
     assert idx.pair_score(f, same) - idx.pair_score(f, twin) > 0.3
+
+
+def _reference_cosine(idx: StoryIndex, a: dict[str, float], b: dict[str, float]) -> float:
+    """The lexical cosine written out term by term, as the index defines it."""
+    va = {t: w * idx._idf(t) for t, w in a.items()}  # noqa: SLF001 - the definition under test
+    vb = {t: w * idx._idf(t) for t, w in b.items()}  # noqa: SLF001
+    na = sum(v * v for v in va.values()) ** 0.5
+    nb = sum(v * v for v in vb.values()) ** 0.5
+    if na == 0 or nb == 0:
+        return 0.0
+    return sum(v * vb.get(t, 0.0) for t, v in va.items()) / (na * nb)
+
+
+def test_cached_profile_arrays_follow_every_change_of_a_story():
+    """Story profiles are scored from cached arrays; after places, merges, splits, prunes
+    and a state round trip the cached arrays must give what the dicts give."""
+    rng = np.random.default_rng(7)
+    vocab = [f"w{i}" for i in range(3000)]  # more terms than the first df array holds
+    config = StoryConfig(profile_terms=10, threshold=0.3)  # small profiles: prunes happen
+    idx = StoryIndex(config)
+    feats: list[ArticleFeatures] = []
+    for i in range(80):
+        v = rng.standard_normal(384).astype(np.float32)
+        v[i % 4] += 12.0  # four groups of articles, so stories grow
+        v /= np.linalg.norm(v)
+        pool = vocab[:40] if i % 2 else vocab  # shared words, and over 1,024 terms in all
+        words = rng.choice(pool, size=min(len(pool), int(rng.integers(3, 90))), replace=False)
+        terms = {str(w): float(rng.integers(1, 4)) for w in words}
+        names = {str(w): 1.0 for w in words[:3]}
+        feats.append(ArticleFeatures(id=f"a{i}", embedding=v, terms=terms, names=names))
+
+    def check(index: StoryIndex) -> None:
+        probe = feats[int(rng.integers(len(feats)))]
+        for st in index._stories.values():  # noqa: SLF001 - compares the cache with its source
+            for attr, q in (("terms", probe.terms), ("names", probe.names)):
+                got = index._cosine(index._tfidf(index._arrays(q)),  # noqa: SLF001
+                                    index._tfidf(index._story_arrays(st, attr)))  # noqa: SLF001
+                assert got == pytest.approx(_reference_cosine(index, dict(q), getattr(st, attr)),
+                                            abs=1e-12)
+
+    for k, f in enumerate(feats):
+        idx.place(f)
+        if k % 10 == 9:
+            check(idx)
+    sids = sorted(idx.stories(), key=lambda s: -len(idx.members(s)))
+    assert len(sids) >= 3
+    check(idx)
+    idx.merge(sids[0], sids[1])
+    check(idx)
+    moved = idx.members(sids[0])[:2]
+    new = idx.split(sids[0], [f for f in feats if f.id in moved])
+    check(idx)
+    assert sorted(idx.members(new)) == sorted(moved)
+    again = StoryIndex.from_state(idx.state())
+    check(again)
+    a, b = feats[0], feats[1]
+    ref = (config.w_centroid + config.w_member) * float(a.embedding @ b.embedding) \
+        + config.w_lexical * _reference_cosine(idx, dict(a.terms), dict(b.terms)) \
+        + config.w_names * _reference_cosine(idx, dict(a.names), dict(b.names))
+    assert idx.pair_score(a, b) == pytest.approx(ref, abs=1e-9)

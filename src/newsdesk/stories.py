@@ -42,6 +42,7 @@ import json
 import logging
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
@@ -219,10 +220,10 @@ def features_from_text(
     terms = {t: 1.0 + math.log(c) for t, c in counts.items()}
     name_counts: dict[str, int] = {}
     for line in _SENT_SPLIT.split(body):
-        for i, m in enumerate(_WORD_RE.finditer(line)):
-            w = m.group(0)
-            # a capitalised word inside a sentence is a name; a number is a magnitude, a date, a toll
-            if (i > 0 and w[0].isupper()) or any(ch.isdigit() for ch in w):
+        for i, w in enumerate(_WORD_RE.findall(line)):
+            # a capitalised word inside a sentence is a name; a number is a magnitude, a date, a
+            # toll (isalpha first: a word of letters has no digit, and most words are letters)
+            if (i > 0 and w[0].isupper()) or (not w.isalpha() and any(ch.isdigit() for ch in w)):
                 lw = w.lower()
                 if lw not in _STOP:
                     name_counts[lw] = name_counts.get(lw, 0) + 1
@@ -419,6 +420,18 @@ def _faiss_available() -> bool:
 
 
 # ---------------------------------------------------------------- story state
+_PROFILE_CACHE = 20000  # story profiles kept as arrays (two per story: terms and names)
+
+
+@dataclass(frozen=True, slots=True)
+class _Vec:
+    """A sparse tf-idf vector: sorted term ids, their weights, its norm."""
+
+    ids: np.ndarray
+    vals: np.ndarray
+    norm: float
+
+
 @dataclass(slots=True)
 class _Story:
     id: str
@@ -493,8 +506,15 @@ class StoryIndex:
         self._row: dict[str, int] = {}  # article id -> row
         self._story_of: list[str] = []  # row -> story id (resolved at write time)
         self._stories: dict[str, _Story] = {}
-        self._df: dict[str, int] = {}
+        # Document frequencies as an array indexed by term id: a story profile's tf-idf
+        # weights are then one numpy expression instead of a Python loop over its
+        # (up to 2 x profile_terms) terms, which was the largest cost of placement.
+        self._vocab: dict[str, int] = {}
+        self._dfa = np.zeros(1024, dtype=np.float64)
         self._n_docs = 0
+        # (sorted term ids, weights) of recently scored story profiles; bounded, since
+        # a million one-article stories would not fit, and cleared when a profile changes
+        self._profile_arrays: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._pins: dict[str, str] = {}  # article id -> story id (manual corrections)
         self._aliases: dict[str, str] = {}  # merged-away story id -> surviving story id
         self._corrected: set[str] = set()  # stories a user merged or split: never auto-split
@@ -528,26 +548,65 @@ class StoryIndex:
         return {sid: [self._article_ids[r] for r in st.members] for sid, st in self._stories.items()}
 
     # ------------------------------------------------------------ scoring helpers
+    def _term_ids(self, terms: Iterable[str]) -> np.ndarray:
+        """Ids of ``terms``, new terms getting the next ids (document frequency 0)."""
+        vocab = self._vocab
+        out = []
+        for t in terms:
+            i = vocab.get(t)
+            if i is None:
+                i = vocab[t] = len(vocab)
+            out.append(i)
+        if len(vocab) > len(self._dfa):
+            grown = np.zeros(max(len(vocab), 2 * len(self._dfa)), dtype=np.float64)
+            grown[: len(self._dfa)] = self._dfa
+            self._dfa = grown
+        return np.asarray(out, dtype=np.int64)
+
+    def _df(self, term: str) -> int:
+        i = self._vocab.get(term)
+        return 0 if i is None else int(self._dfa[i])
+
     def _idf(self, term: str) -> float:
-        return math.log((self._n_docs + 1) / (self._df.get(term, 0) + 1)) + 1.0
+        return math.log((self._n_docs + 1) / (self._df(term) + 1)) + 1.0
 
-    def _tfidf(self, terms: Mapping[str, float]) -> tuple[dict[str, float], float]:
-        vec = {t: w * self._idf(t) for t, w in terms.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values()))
-        return vec, norm
+    def _arrays(self, terms: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted term ids, their weights) of a term -> weight mapping."""
+        ids = self._term_ids(terms)
+        w = np.fromiter(terms.values(), dtype=np.float64, count=len(ids))
+        order = np.argsort(ids)
+        return ids[order], w[order]
 
-    def _lexical(self, qvec: Mapping[str, float], qnorm: float, profile: Mapping[str, float]) -> float:
-        if qnorm == 0 or not profile:
+    def _story_arrays(self, st: _Story, attr: str) -> tuple[np.ndarray, np.ndarray]:
+        key = (st.id, attr)
+        got = self._profile_arrays.get(key)
+        if got is None:
+            got = self._profile_arrays[key] = self._arrays(getattr(st, attr))
+            if len(self._profile_arrays) > _PROFILE_CACHE:
+                self._profile_arrays.popitem(last=False)
+        else:
+            self._profile_arrays.move_to_end(key)
+        return got
+
+    def _profile_changed(self, st: _Story) -> None:
+        self._profile_arrays.pop((st.id, "terms"), None)
+        self._profile_arrays.pop((st.id, "names"), None)
+
+    def _tfidf(self, arrays: tuple[np.ndarray, np.ndarray]) -> _Vec:
+        """tf-idf weights of term arrays under the current document frequencies."""
+        ids, w = arrays
+        vals = w * (np.log((self._n_docs + 1) / (self._dfa[ids] + 1.0)) + 1.0)
+        return _Vec(ids, vals, math.sqrt(float(vals @ vals)))
+
+    @staticmethod
+    def _cosine(a: _Vec, b: _Vec) -> float:
+        if a.norm == 0 or b.norm == 0:
             return 0.0
-        snorm2 = 0.0
-        dot = 0.0
-        for t, w in profile.items():
-            sw = w * self._idf(t)
-            snorm2 += sw * sw
-            q = qvec.get(t)
-            if q is not None:
-                dot += q * sw
-        return dot / (qnorm * math.sqrt(snorm2)) if snorm2 > 0 else 0.0
+        # both id arrays are sorted: find each of b's ids in a
+        pos = np.searchsorted(a.ids, b.ids)
+        pos[pos == len(a.ids)] = 0
+        hit = a.ids[pos] == b.ids
+        return float(a.vals[pos[hit]] @ b.vals[hit]) / (a.norm * b.norm)
 
     def _time_penalty(self, t: float | None, story: _Story) -> tuple[float, float | None]:
         if t is None or story.t_min is None or story.t_max is None:
@@ -565,6 +624,7 @@ class StoryIndex:
             if len(prof) > limit * 2:
                 keep = sorted(prof.items(), key=lambda kv: (-kv[1] * self._idf(kv[0]), kv[0]))[:limit]
                 setattr(story, attr, dict(keep))
+                self._profile_changed(story)
 
     def _maybe_upgrade(self) -> None:
         if self._mode != "auto" or not isinstance(self._vectors, NumpyIndex):
@@ -593,15 +653,16 @@ class StoryIndex:
                 best_member[sid] = s
         if not best_member:
             return []
-        qvec, qnorm = self._tfidf(feats.terms)
-        nvec, nnorm = self._tfidf(feats.names)
+        qvec = self._tfidf(self._arrays(feats.terms))
+        nvec = self._tfidf(self._arrays(feats.names))
         t = _ts(feats.published)
         out = []
         for sid, member in best_member.items():
             st = self._stories[sid]
             cen = float(feats.embedding @ st.emb_sum) / max(float(np.linalg.norm(st.emb_sum)), 1e-12)
-            lex = self._lexical(qvec, qnorm, st.terms)
-            nam = self._lexical(nvec, nnorm, st.names) if c.w_names > 0 else 0.0
+            lex = self._cosine(qvec, self._tfidf(self._story_arrays(st, "terms")))
+            nam = (self._cosine(nvec, self._tfidf(self._story_arrays(st, "names")))
+                   if c.w_names > 0 else 0.0)
             pen, gap = self._time_penalty(t, st)
             total = c.w_centroid * cen + c.w_member * member + c.w_lexical * lex + c.w_names * nam - pen
             reasons = (
@@ -619,12 +680,17 @@ class StoryIndex:
 
         Each article plays a one-member story for the other; the time penalty applies.
         """
+        return self._pair_score(a, b, *self._article_vecs(a), *self._article_vecs(b))
+
+    def _article_vecs(self, f: ArticleFeatures) -> tuple[_Vec, _Vec]:
+        return self._tfidf(self._arrays(f.terms)), self._tfidf(self._arrays(f.names))
+
+    def _pair_score(self, a: ArticleFeatures, b: ArticleFeatures,
+                    a_terms: _Vec, a_names: _Vec, b_terms: _Vec, b_names: _Vec) -> float:
         c = self.config
         cos = float(a.embedding @ b.embedding)
-        qa, na = self._tfidf(a.terms)
-        lex = self._lexical(qa, na, b.terms)
-        qa, na = self._tfidf(a.names)
-        nam = self._lexical(qa, na, b.names)
+        lex = self._cosine(a_terms, b_terms)
+        nam = self._cosine(a_names, b_names)
         tb = _ts(b.published)
         pen, _ = self._time_penalty(_ts(a.published), _Story("", t_min=tb, t_max=tb))
         return (c.w_centroid + c.w_member) * cos + c.w_lexical * lex + c.w_names * nam - pen
@@ -640,8 +706,8 @@ class StoryIndex:
             return Assignment(feats.id, sid, 1.0, False, ("already placed",))
         # document frequencies include the article itself (as a batch tf-idf would)
         self._n_docs += 1
-        for t in feats.terms:
-            self._df[t] = self._df.get(t, 0) + 1
+        ids = self._term_ids(feats.terms)  # before indexing: it may grow the array
+        self._dfa[ids] += 1.0  # a mapping's keys are distinct
         pinned = self._pins.get(feats.id)
         if pinned is not None:
             sid = self.resolve(pinned)
@@ -669,10 +735,10 @@ class StoryIndex:
         sa, sb = self._stories[self.resolve(a)], self._stories[self.resolve(b)]
         ea, eb = sa.emb_sum, sb.emb_sum
         cen = float(ea @ eb) / max(float(np.linalg.norm(ea) * np.linalg.norm(eb)), 1e-12)
-        qa, na = self._tfidf(sa.terms)
-        lex = self._lexical(qa, na, sb.terms)
-        qa, na = self._tfidf(sa.names)
-        nam = self._lexical(qa, na, sb.names)
+        lex = self._cosine(self._tfidf(self._story_arrays(sa, "terms")),
+                           self._tfidf(self._story_arrays(sb, "terms")))
+        nam = self._cosine(self._tfidf(self._story_arrays(sa, "names")),
+                           self._tfidf(self._story_arrays(sb, "names")))
         pen, _ = self._time_penalty(sa.t_min, sb) if sa.t_min is not None else (0.0, None)
         return (c.w_centroid + c.w_member) * cen + c.w_lexical * lex + c.w_names * nam - pen
 
@@ -731,6 +797,7 @@ class StoryIndex:
         st.emb_sum += feats.embedding
         _add(st.terms, feats.terms)
         _add(st.names, feats.names)
+        self._profile_changed(st)
         st.add_time(_ts(feats.published))
         self._prune(st)
         self._maybe_upgrade()
@@ -757,6 +824,8 @@ class StoryIndex:
 
     def _merge(self, a: str, b: str, *, pin: bool) -> None:
         sa, sb = self._stories[a], self._stories.pop(b)
+        self._profile_changed(sa)
+        self._profile_changed(sb)
         for r in sb.members:
             self._story_of[r] = a
         if pin:
@@ -802,6 +871,8 @@ class StoryIndex:
             raise ValueError("split would move every article; nothing would be left in the story")
         new_id = self._new_story_id(moved[0].id)
         ns = self._stories[new_id] = _Story(new_id, emb_sum=np.zeros(self.dim, dtype=np.float32))
+        self._profile_changed(st)
+        self._profile_changed(ns)
         moved_rows = set(rows)
         for f in moved:
             r = self._row[f.id]
@@ -860,10 +931,11 @@ class StoryIndex:
         except KeyError as exc:
             raise KeyError(f"refine({sid}): no features for member {exc.args[0]!r}") from None
         n = len(feats)
+        vecs = [self._article_vecs(f) for f in feats]  # once per member, not once per pair
         sim = np.eye(n)
         for x in range(n):
             for y in range(x + 1, n):
-                sim[x, y] = sim[y, x] = self.pair_score(feats[x], feats[y])
+                sim[x, y] = sim[y, x] = self._pair_score(feats[x], feats[y], *vecs[x], *vecs[y])
         dist = np.clip(1.0 - sim, 0.0, None)
         np.fill_diagonal(dist, 0.0)
         labels = fcluster(linkage(squareform(dist, checks=False), "average"), 2, "maxclust")
@@ -901,7 +973,7 @@ class StoryIndex:
             "article_ids": self._article_ids,
             "story_of": self._story_of,
             "stories": stories,
-            "df": self._df,
+            "df": {t: int(self._dfa[i]) for t, i in self._vocab.items() if self._dfa[i] > 0},
             "n_docs": self._n_docs,
             "pins": self._pins,
             "aliases": self._aliases,
@@ -944,7 +1016,9 @@ class StoryIndex:
             st = _Story(s["id"], list(s["members"]), emb, dict(s["terms"]), dict(s.get("names", {})))
             st.t_min, st.t_max = s["t_min"], s["t_max"]
             idx._stories[st.id] = st
-        idx._df = {k: int(v) for k, v in meta["df"].items()}
+        df = {k: int(v) for k, v in meta["df"].items()}
+        ids = idx._term_ids(df)  # before indexing: it grows the array
+        idx._dfa[ids] = np.fromiter(df.values(), dtype=np.float64, count=len(df))
         idx._n_docs = int(meta["n_docs"])
         idx._pins = dict(meta["pins"])
         idx._aliases = dict(meta["aliases"])
