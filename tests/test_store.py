@@ -177,3 +177,28 @@ def test_story_ids_are_distinct_and_in_code_point_order(tmp_path: Path) -> None:
             for a, s in (("a1", "st-b"), ("a2", "st-B"), ("a3", "st-b"), ("a4", "st-_"))]
     store.write_story_members(rows, {}, "test")
     assert store.story_ids() == ["st-B", "st-_", "st-b"]
+
+
+def test_copy_key_prefetch_answers_as_lookups_one_by_one(tmp_path: Path) -> None:
+    """A batch reads its stored copy keys once (``prefetch``); every lookup must then answer
+    as a lookup that reads the table, per-key bound and this batch's pending keys included."""
+    from newsdesk.store import SqlBuckets
+
+    store = Store(tmp_path / "n.db")
+    writer = SqlBuckets(store, per_key=2)
+    for i in range(4):
+        writer.add([1, 2, 3 + i], f"a{i}")
+    writer.flush()
+    queries = [[1], [2, 3], [1, 2, 3, 4, 5, 6, 99], [7]]
+    one_by_one = SqlBuckets(store, per_key=2)
+    expect = [one_by_one.lookup(q) for q in queries]
+    assert expect[0] == {"a2": 1, "a3": 1}  # the two most recent of key 1
+    batch = SqlBuckets(store, per_key=2)
+    batch.prefetch([1, 2, 3, 4, 5, 6])  # 7 and 99 are left for lookup to read
+    assert [batch.lookup(q) for q in queries] == expect
+    for b in (one_by_one, batch):
+        b.add([1, 7], "new")
+    assert batch.lookup([1, 7]) == one_by_one.lookup([1, 7])
+    assert batch.lookup([1, 7])["new"] == 2
+    batch.flush()  # writes "new": what was prefetched is stale and dropped
+    assert batch.lookup([1]) == SqlBuckets(store, per_key=2).lookup([1]) == {"a3": 1, "new": 1}
