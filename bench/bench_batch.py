@@ -8,8 +8,10 @@ The corpus is bench/corpus.py's (real articles and pages from the shared data,
 then recombinations), written once under ``bench/out/ingest_corpus_n<N>_s<seed>``.
 Each run is ``newsdesk.batch.run_batch`` into a fresh output folder and a fresh
 SQLite store, in its own subprocess: the stages (read+clean, copy sketches,
-embeddings) on the executor, then the sequential load (articles, copy folding,
-embeddings, story placement). Memory is the peak of the summed RSS of the run's
+embeddings) on the executor, and the sequential load (articles, copy folding,
+embeddings, story placement) in the driver, shard by shard as they finish, beside
+the stages. "load s" is the driver's time spent loading, "tail s" the part of it
+after the last stage finished. Memory is the peak of the summed RSS of the run's
 process tree (the driver, and for Ray its raylet, GCS and workers), sampled every
 0.2 s from /proc; shared pages count once per process, so it is an upper bound.
 "Stage seconds" are the workers' own time per stage summed over shards.
@@ -70,23 +72,22 @@ def child(executor: str, workers: int, inputs: list[str], out: Path, db: Path) -
     import logging
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from newsdesk.batch import load, run_stages
+    from newsdesk.batch import run_batch
     from newsdesk.executors import make_executor
     from newsdesk.store import Store
 
-    t0 = time.perf_counter()
-    report = run_stages(inputs, out, make_executor(executor, workers=workers))
-    t_stages = time.perf_counter() - t0
     with Store(db) as store:
-        t1 = time.perf_counter()
-        ing = load(store, out)
-        t_load = time.perf_counter() - t1
+        t0 = time.perf_counter()
+        report = run_batch(inputs, out, make_executor(executor, workers=workers), store=store)
+        wall = time.perf_counter() - t0
         stored = store.count_articles()
         stories = len(set(store.story_map().values()))
+    assert report.ingest is not None
     return {"executor": executor, "workers": workers, "shards": report.shards, "articles": report.articles,
-            "stored": stored, "stories": stories, "copies": ing.copies, "problems": len(report.problems),
-            "stage_seconds": report.seconds, "stages_wall": t_stages, "load_wall": t_load,
-            "wall": t_stages + t_load}
+            "stored": stored, "stories": stories, "copies": report.ingest.copies,
+            "problems": len(report.problems), "stage_seconds": report.seconds,
+            "stages_wall": wall - report.load_tail_seconds, "load_seconds": report.load_seconds,
+            "load_tail": report.load_tail_seconds, "wall": wall}
 
 
 MODEL_ALONE_TEXTS = 2000  # enough for a steady rate; the whole corpus would take as long as a run
@@ -193,13 +194,14 @@ def main() -> int:
                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
                "load": os.getloadavg(), "runs": results, "model_alone": model}
     (HERE / "out" / f"bench_batch_n{a.n}.json").write_text(json.dumps(summary, indent=1))
-    print("\n| executor | workers | articles | wall s | articles/s | stages wall s | load s | "
+    print("\n| executor | workers | articles | wall s | articles/s | stages wall s | load s | tail s | "
           "read+clean s | sketches s | embeddings s | peak RSS (tree) MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         s = r["stage_seconds"]
         print(f"| {r['executor']} | {r['workers']} | {r['articles']:,} | {r['wall']:.0f} | "
-              f"{r['articles_per_s']:.1f} | {r['stages_wall']:.0f} | {r['load_wall']:.0f} | "
+              f"{r['articles_per_s']:.1f} | {r['stages_wall']:.0f} | {r['load_seconds']:.0f} | "
+              f"{r['load_tail']:.0f} | "
               f"{s['articles']:.0f} | {s['sketches']:.0f} | {s['embeddings']:.0f} | "
               f"{r['peak_rss_tree_mb']:,.0f} |")
     if model:

@@ -190,6 +190,44 @@ def test_interrupted_batch_resumes_without_redoing_finished_shards(tmp_path: Pat
         assert report.ingest.counts.inserted == 0
 
 
+class _Watching:
+    """Runs the tasks in this process, in order or backwards, noting after each finished
+    task how many articles the store holds."""
+
+    name = "local"
+
+    def __init__(self, store: Store, backwards: bool) -> None:
+        self.store = store
+        self.backwards = backwards
+        self.counts: list[int] = []
+
+    def run(self, spec: WorkerSpec, tasks: Sequence[ShardTask], on_done: OnDone) -> None:
+        worker = spec.build()
+        for task in (list(reversed(tasks)) if self.backwards else tasks):
+            on_done(worker(task))
+            self.counts.append(self.store.count_articles())
+
+
+def test_shards_load_in_order_while_later_shards_are_still_in_the_stages(tmp_path: Path) -> None:
+    inputs = _corpus(tmp_path, n_files=3, per_file=6)
+    n = len(plan_shards(inputs, SMALL))
+    snaps = []
+    for backwards in (False, True):
+        with Store(tmp_path / f"{backwards}.db") as store:
+            ex = _Watching(store, backwards)
+            run_batch(inputs, tmp_path / f"out-{backwards}", ex, store=store, options=SMALL)
+            total = store.count_articles()
+            snaps.append(_snapshot(store))
+        assert len(ex.counts) == n >= 3 and ex.counts[-1] == total > 0
+        if backwards:
+            # shard 0 finishes last, and nothing may be loaded before it
+            assert ex.counts[:-1] == [0] * (n - 1)
+        else:
+            # each shard is in the store before the next one is even read
+            assert 0 < ex.counts[0] < total and ex.counts == sorted(ex.counts)
+    assert snaps[0] == snaps[1]  # the order shards finish in changes nothing
+
+
 def test_a_changed_input_redoes_only_its_shard(tmp_path: Path) -> None:
     inputs = _corpus(tmp_path, n_files=3, per_file=4)
     out = tmp_path / "out"

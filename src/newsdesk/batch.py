@@ -53,6 +53,7 @@ __all__ = [
     "BatchOptions",
     "BatchReport",
     "Executor",
+    "Loader",
     "Manifest",
     "Shard",
     "ShardWorker",
@@ -434,6 +435,7 @@ class BatchReport:
     problems: list[IngestProblem] = field(default_factory=list)
     ingest: IngestReport | None = None
     load_seconds: float = 0.0
+    load_tail_seconds: float = 0.0
 
 
 def run_stages(
@@ -443,9 +445,13 @@ def run_stages(
     *,
     options: BatchOptions = BatchOptions(),
     model_path: str | None = None,
+    on_update: Callable[[Sequence[Shard], Mapping[str, Mapping[str, Any]]], None] | None = None,
 ) -> BatchReport:
     """Run every unfinished stage of every shard with ``executor``; write the manifest and
-    ``problems.jsonl`` (every bad file or record, with its origin and reason)."""
+    ``problems.jsonl`` (every bad file or record, with its origin and reason).
+
+    ``on_update(shards, done)`` is called once before the executor starts and after every
+    finished task, with the manifest's finished entries (``Loader.advance`` fits)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     shards = plan_shards(paths, options)
@@ -470,7 +476,11 @@ def run_stages(
         for r in results:
             report.computed[r.stage] += 1
             report.seconds[r.stage] += r.seconds
+        if on_update is not None:
+            on_update(shards, manifest.done)
 
+    if on_update is not None:
+        on_update(shards, manifest.done)  # shards finished by an earlier run
     if tasks:
         log.info("batch: %d shard(s), %d to run on %s", len(shards), len(tasks), executor.name)
         executor.run(WorkerSpec(str(out), options, model_path), tasks, on_done)
@@ -490,6 +500,81 @@ def _load_digest(shard: Shard) -> str:
     return hashlib.sha256(f"batch-load\x00{shard.key}".encode()).hexdigest()
 
 
+def _stage_done(done: Mapping[str, Mapping[str, Any]], stage: str, shard: Shard) -> bool:
+    entry = done.get(f"{stage}/{shard.name}")
+    return entry is not None and entry.get("key") == shard.key
+
+
+class Loader:
+    """Reads finished shards into a store, strictly in shard order, as they finish.
+
+    Articles are stored as ``ingest`` stores them (unchanged ones skipped), copies
+    are folded from the precomputed sketches against everything stored, the batch's
+    embeddings are saved and used by story placement. A loaded shard is recorded in
+    the store, so loading again (or after an interruption) skips it. Shard order
+    makes the store the same whichever executor ran the stages and however their
+    shards finished; ``run_batch`` calls :meth:`advance` as tasks finish, so the
+    sequential load runs beside the parallel stages instead of after them.
+    """
+
+    def __init__(self, store: Store, out: str | Path, *, stories: bool = True,
+                 progress: Callable[[str, int], None] | None = None) -> None:
+        from .storybook import StoryBook  # the model's runtime is only needed with stories
+
+        self.store = store
+        self.out = Path(out)
+        self.progress = progress
+        self.report = IngestReport()
+        self.seconds = 0.0  # time spent loading
+        self._next = 0
+        t0 = time.perf_counter()
+        if stories:
+            self.report.storybook = StoryBook(store)
+            self.report.stories_placed += self.report.storybook.catch_up(
+                lambda ids: list(store.get_articles(ids).values()))
+        self.seconds += time.perf_counter() - t0
+
+    def advance(self, shards: Sequence[Shard], done: Mapping[str, Mapping[str, Any]]) -> None:
+        """Load, from the next shard on, every shard whose stages are all finished."""
+        t0 = time.perf_counter()
+        try:
+            while self._next < len(shards) and all(_stage_done(done, st, shards[self._next])
+                                                   for st in STAGES):
+                self._load(shards[self._next], done)
+                self._next += 1
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+    def finish(self, shards: Sequence[Shard], done: Mapping[str, Mapping[str, Any]]) -> IngestReport:
+        """Load what is left (every stage of every shard must be finished) and close the run."""
+        self.advance(shards, done)
+        if self._next < len(shards):
+            s = shards[self._next]
+            stage = next(st for st in STAGES if not _stage_done(done, st, s))
+            raise ValueError(f"{self.out}: stage {stage} of {s.name} is not finished; run the batch again")
+        t0 = time.perf_counter()
+        finish(self.report)
+        self.seconds += time.perf_counter() - t0
+        return self.report
+
+    def _load(self, s: Shard, done: Mapping[str, Mapping[str, Any]]) -> None:
+        report, store, out = self.report, self.store, self.out
+        report.inputs += 1
+        digest = _load_digest(s)
+        if store.input_done(digest):
+            report.skipped_inputs += 1
+            return
+        articles, lines = articles_from_table(pq.read_table(out / stage_path("articles", s.name)))
+        sketches = sketches_from_table(pq.read_table(out / stage_path("sketches", s.name)))
+        emb = pq.read_table(out / stage_path("embeddings", s.name))
+        problems = done[f"articles/{s.name}"]["problems"]
+        store_cleaned(store, articles, report, sketches=sketches, vectors=vectors_from_table(emb),
+                      outlet_lines=lines, component=component_of_table(emb))
+        store.mark_input_done(digest, f"{out / s.name}", len(articles), problems)
+        if self.progress:
+            self.progress(s.name, len(articles))
+
+
 def load(
     store: Store,
     out: str | Path,
@@ -497,44 +582,11 @@ def load(
     stories: bool = True,
     progress: Callable[[str, int], None] | None = None,
 ) -> IngestReport:
-    """Read a finished batch into ``store``, shard by shard in order.
-
-    Articles are stored as ``ingest`` stores them (unchanged ones skipped), copies
-    are folded from the precomputed sketches against everything stored, the batch's
-    embeddings are saved and used by story placement. A loaded shard is recorded in
-    the store, so loading again (or after an interruption) skips it.
-    """
-    from .storybook import StoryBook  # the model's runtime is only needed with stories
-
+    """Read a finished batch into ``store``, shard by shard in order (see ``Loader``)."""
     out = Path(out)
     data = json.loads((out / MANIFEST).read_text())
     shards = [Shard(s["name"], tuple(s["paths"]), s["key"]) for s in data["shards"]]
-    report = IngestReport()
-    if stories:
-        report.storybook = StoryBook(store)
-        report.stories_placed += report.storybook.catch_up(
-            lambda ids: list(store.get_articles(ids).values()))
-    for s in shards:
-        for stage in STAGES:
-            entry = data["done"].get(f"{stage}/{s.name}")
-            if entry is None or entry["key"] != s.key:
-                raise ValueError(f"{out}: stage {stage} of {s.name} is not finished; run the batch again")
-        report.inputs += 1
-        digest = _load_digest(s)
-        if store.input_done(digest):
-            report.skipped_inputs += 1
-            continue
-        articles, lines = articles_from_table(pq.read_table(out / stage_path("articles", s.name)))
-        sketches = sketches_from_table(pq.read_table(out / stage_path("sketches", s.name)))
-        emb = pq.read_table(out / stage_path("embeddings", s.name))
-        problems = data["done"][f"articles/{s.name}"]["problems"]
-        store_cleaned(store, articles, report, sketches=sketches, vectors=vectors_from_table(emb),
-                      outlet_lines=lines, component=component_of_table(emb))
-        store.mark_input_done(digest, f"{out / s.name}", len(articles), problems)
-        if progress:
-            progress(s.name, len(articles))
-    finish(report)
-    return report
+    return Loader(store, out, stories=stories, progress=progress).finish(shards, data["done"])
 
 
 def run_batch(
@@ -547,12 +599,27 @@ def run_batch(
     stories: bool = True,
     model_path: str | None = None,
 ) -> BatchReport:
-    """Run the stages (resuming finished shards), then load the result into ``store`` if given."""
-    report = run_stages(paths, out, executor, options=options, model_path=model_path)
-    if store is not None:
-        t0 = time.perf_counter()
-        report.ingest = load(store, out, stories=stories)
-        report.load_seconds = time.perf_counter() - t0
+    """Run the stages (resuming finished shards) and load the result into ``store`` if given.
+
+    Shards are loaded as they finish, in order, while later shards are still in the
+    stages; ``load_seconds`` is the time spent loading, ``load_tail_seconds`` the part
+    of it after the last stage finished.
+    """
+    if store is None:
+        return run_stages(paths, out, executor, options=options, model_path=model_path)
+    loader = Loader(store, out, stories=stories)
+    latest: dict[str, Any] = {}
+
+    def on_update(shards: Sequence[Shard], done: Mapping[str, Mapping[str, Any]]) -> None:
+        latest["shards"], latest["done"] = shards, done
+        loader.advance(shards, done)
+
+    report = run_stages(paths, out, executor, options=options, model_path=model_path,
+                        on_update=on_update)
+    t0 = time.perf_counter()
+    report.ingest = loader.finish(latest["shards"], latest["done"])
+    report.load_tail_seconds = time.perf_counter() - t0
+    report.load_seconds = loader.seconds
     return report
 
 
