@@ -525,12 +525,11 @@ class BucketStore(Protocol):
         ...
 
     def prefetch(self, keys: Iterable[int]) -> None:
-        """A hint that these keys (a whole batch's) are about to be looked up."""
-        ...
+        """A hint that these keys (a whole batch's) are about to be looked up; a store
+        that reads its keys from elsewhere can read them all at once."""
 
     def drop_prefetch(self) -> None:
         """The batch is done: forget what ``prefetch`` read."""
-        ...
 
 
 class InMemoryBuckets:
