@@ -187,3 +187,24 @@ def test_one_article_files_are_placed_together(tmp_path: Path, monkeypatch) -> N
     assert report.stories_placed == 4 and calls == [4]  # one embedding batch, not one per file
     story_of = {r["id"]: r["story"] for r in newsdesk.export_articles(store)}
     assert len(set(story_of.values())) == 2
+
+
+def test_saves_come_often_while_small_and_write_a_bounded_multiple_of_the_state() -> None:
+    """Each save writes the whole index state (about proportional to its articles): a
+    fixed interval writes a quadratic total, the proportional one a linear one, while
+    what a crash can lose stays a bounded share of the articles."""
+    from newsdesk.storybook import SAVE_EVERY, SAVE_FRACTION, save_due
+
+    for final in (10_000, 100_000, 1_000_000):
+        indexed = since = written = 0
+        while indexed < final:
+            indexed += 256  # one batch of placements
+            since += 256
+            # unsaved placements, what a crash now would cost
+            assert since <= max(SAVE_EVERY, SAVE_FRACTION * indexed) + 256
+            if save_due(since, indexed):
+                written += indexed
+                since = 0
+        assert written <= (1 / SAVE_FRACTION + 2) * final, (final, written)
+    assert save_due(SAVE_EVERY, 0) and not save_due(SAVE_EVERY - 1, 0)
+    assert not save_due(SAVE_EVERY, 100_000) and save_due(10_000, 100_000)

@@ -396,8 +396,8 @@ def ingest(
     Loading and saving the story index costs time that grows with the store
     (about 1.2 s at 4,500 articles), so a caller that ingests many small inputs
     one call at a time passes one ``StoryBook`` to every call and saves it once
-    at the end (``storybook.save()``); it is still saved every few thousand
-    placements, and what a crash loses is placed again by the next ingest.
+    at the end (``storybook.save()``); it is still saved every 2,000 placements
+    or every tenth of the index, and what a crash loses is placed again by the next ingest.
     """
     report = IngestReport()
     if stories:
