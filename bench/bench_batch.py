@@ -14,7 +14,10 @@ the stages. "load s" is the driver's time spent loading, "tail s" the part of it
 after the last stage finished. Memory is the peak of the summed RSS of the run's
 process tree (the driver, and for Ray its raylet, GCS and workers), sampled every
 0.2 s from /proc; shared pages count once per process, so it is an upper bound.
-"Stage seconds" are the workers' own time per stage summed over shards.
+"Stage seconds" are the workers' own time per stage summed over shards. Every 30 s
+each run appends its progress (articles stored, summed RSS) to
+``bench/out/bench_batch_n<N>_<executor><workers>_trace.jsonl``, which
+``bench/plot_batch.py`` draws.
 
 Finally the model alone: the embedding texts (title + lead) of the first shards
 (about 2,000) encoded by one ``Embedder`` in one process, in shard-sized calls,
@@ -117,18 +120,49 @@ def model_alone(out: Path, limit: int = MODEL_ALONE_TEXTS) -> dict:
     return {"articles": n, "seconds": wall, "per_second": n / wall}
 
 
-def run(args: list[str], log: Path) -> tuple[dict, float]:
-    """Run a child, sampling its process tree's memory; (its JSON result, peak MB)."""
+TRACE_EVERY = 30.0  # seconds between progress points of a run's trace
+
+
+def _stored(db: Path) -> int | None:
+    """Articles in the run's SQLite store so far (read-only; None before it exists)."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+    except sqlite3.Error:
+        return None
+
+
+def run(args: list[str], log: Path, *, db: Path | None = None,
+        trace: Path | None = None) -> tuple[dict, float]:
+    """Run a child, sampling its process tree's memory; (its JSON result, peak MB).
+
+    With ``db`` and ``trace``, every TRACE_EVERY seconds a line {"t", "stored",
+    "rss_mb", "peak_mb"} is appended to ``trace``: how the run's speed and memory
+    move as the store grows, kept even when the run does not finish."""
     with log.open("w") as err:
         proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *args],
                                 stdout=subprocess.PIPE, stderr=err, text=True)
         peak = 0.0
         stop = threading.Event()
+        t0 = time.perf_counter()
 
         def sample() -> None:
             nonlocal peak
+            peak_since = 0.0
+            next_trace = TRACE_EVERY
             while not stop.is_set():
-                peak = max(peak, _rss_tree_mb(proc.pid))
+                rss = _rss_tree_mb(proc.pid)
+                peak = max(peak, rss)
+                peak_since = max(peak_since, rss)
+                t = time.perf_counter() - t0
+                if trace is not None and db is not None and t >= next_trace:
+                    point = {"t": round(t, 1), "stored": _stored(db), "rss_mb": round(rss),
+                             "peak_mb": round(peak_since)}
+                    with trace.open("a") as fh:
+                        fh.write(json.dumps(point) + "\n")
+                    next_trace, peak_since = t + TRACE_EVERY, 0.0
                 stop.wait(0.2)
 
         th = threading.Thread(target=sample, daemon=True)
@@ -176,8 +210,10 @@ def main() -> int:
             workers = int(w or 1)
             out = tmp / f"{ex}{workers}"
             db = tmp / f"{ex}{workers}.db"
+            trace = HERE / "out" / f"bench_batch_n{a.n}_{ex}{workers}_trace.jsonl"
+            trace.unlink(missing_ok=True)
             res, peak = run(["--child", ex, str(workers), "--out", str(out), "--db", str(db),
-                             "--inputs", *inputs], logs / f"{ex}{workers}.log")
+                             "--inputs", *inputs], logs / f"{ex}{workers}.log", db=db, trace=trace)
             res["peak_rss_tree_mb"] = peak
             res["articles_per_s"] = res["articles"] / res["wall"]
             results.append(res)
