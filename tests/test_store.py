@@ -11,11 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 import newsdesk
 from newsdesk import store as store_module
 from newsdesk.cli import main
+from newsdesk.records import Article
 from newsdesk.store import Store
 
 
@@ -202,3 +204,83 @@ def test_copy_key_prefetch_answers_as_lookups_one_by_one(tmp_path: Path) -> None
     assert batch.lookup([1, 7])["new"] == 2
     batch.flush()  # writes "new": what was prefetched is stale and dropped
     assert batch.lookup([1]) == SqlBuckets(store, per_key=2).lookup([1]) == {"a3": 1, "new": 1}
+
+
+def _copy_corpus() -> list[list[Article]]:
+    """Batches of generated articles: originals, then edited, cut, padded and wire-credited
+    copies of them and of each other, so verification meets stored candidates."""
+    import random
+
+    from newsdesk.metadata import content_hash
+
+    rng = random.Random(11)
+    vocab = [f"w{i}" for i in range(2500)]
+
+    def para() -> str:
+        return " ".join(rng.choice(vocab) for _ in range(rng.randint(12, 24)))
+
+    def art(aid: str, text: str, hours: int) -> Article:
+        return Article(id=aid, text=text, title=None, source=f"o{hours % 5}.example", url=None,
+                       published=datetime(2026, 3, 2, tzinfo=UTC) + timedelta(hours=hours), lang="en",
+                       author=None, format="text", origin="test", content_hash=content_hash(text),
+                       raw_hash=aid)
+
+    texts = ["\n".join(para() for _ in range(rng.randint(6, 12))) for _ in range(40)]
+    batches = [[art(f"o{i}", t, i) for i, t in enumerate(texts)]]
+    for b in range(3):
+        batch = []
+        for i in range(25):
+            lines = rng.choice(texts).split("\n")
+            kind = rng.randrange(4)
+            if kind == 0:
+                lines[rng.randrange(len(lines))] = para()
+            elif kind == 1:
+                lines = lines[: max(3, len(lines) // 2)]
+            elif kind == 2:
+                lines = [para()] + lines + [para(), para()]
+            else:  # a loose rewrite that only a shared wire credit can fold
+                lines = ["(AP) " + lines[0]] + [ln if rng.random() < 0.55 else para() for ln in lines[1:]]
+                lines.append("The Associated Press contributed to this report.")
+            text = "\n".join(lines)
+            texts.append(text)
+            batch.append(art(f"c{b}-{i}", text, 100 + 30 * b + i))
+        batches.append(batch)
+    return batches
+
+
+def test_stored_copy_sketches_verify_as_the_texts_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copy verification reads stored candidates' word counts, credits and shingles (0010)
+    instead of re-tokenising their texts: the groups found must be the very ones that
+    tokenising the texts gives, and what is stored must be what the text gives."""
+    from newsdesk.copies import shingle_hashes, wire_credits, words
+    from newsdesk.ingest import IngestReport, store_cleaned
+    from newsdesk.store import SqlBuckets
+
+    def fold(db: Path) -> tuple[Store, list[tuple[str, str, str, float, str]]]:
+        store = Store(db)
+        for batch in _copy_corpus():  # a fresh report per batch: candidates come from the store
+            store_cleaned(store, batch, IngestReport())
+        with store.engine.connect() as conn:
+            rows = conn.execute(sa.select(
+                store_module.copies.c.article_id, store_module.copies.c.original_id,
+                store_module.copies.c.method, store_module.copies.c.score,
+                store_module.copies.c.evidence)).all()
+        return store, sorted((r[0], r[1], r[2], round(r[3], 9), r[4]) for r in rows)
+
+    with_sketches, found = fold(tmp_path / "sketched.db")
+    records = with_sketches.copy_records(["o0", "c0-3", "c2-24", "c1-7"])
+    for rec in records.values():
+        text = with_sketches.get_articles([rec.id])[rec.id].text
+        assert rec.text == ""  # not read: the sketch answers
+        assert rec.n_words == len(words(text))
+        assert rec.credits == wire_credits(text)
+        assert rec.shingles is not None and np.array_equal(rec.shingles, shingle_hashes(text))
+    assert any(rec.credits for rec in with_sketches.copy_records(
+        [f"c{b}-{i}" for b in range(3) for i in range(25)]).values())
+
+    monkeypatch.setattr(SqlBuckets, "add_record", lambda self, record: None)  # a store before 0010
+    from_texts, expect = fold(tmp_path / "texts.db")
+    assert all(r.shingles is None and r.text for r in from_texts.copy_records(["o0", "c0-3"]).values())
+    assert len(expect) >= 40 and {m for _, _, m, _, _ in expect} >= {"near-duplicate", "contained"}
+    assert sum("both credit" in ev for *_, ev in expect) >= 5  # wire credits took part
+    assert found == expect

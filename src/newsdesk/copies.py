@@ -414,6 +414,10 @@ class CopyRecord:
     original_id: str
     feed_source: str | None = None
     n_words: int = -1  # -1: computed from text when needed
+    # What verification needs of the text, kept from its sketch so that a stored
+    # candidate is not re-tokenised at every verification (None: from ``text``).
+    shingles: np.ndarray | None = None
+    credits: frozenset[str] | None = None
 
     @classmethod
     def from_article(
@@ -431,6 +435,11 @@ class CopyRecord:
     @property
     def length(self) -> int:
         return self.n_words if self.n_words >= 0 else len(words(self.text))
+
+    @property
+    def wire(self) -> frozenset[str]:
+        """Its :func:`wire_credits`."""
+        return self.credits if self.credits is not None else wire_credits(self.text, self.feed_source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -531,6 +540,12 @@ class BucketStore(Protocol):
     def drop_prefetch(self) -> None:
         """The batch is done: forget what ``prefetch`` read."""
 
+    def add_record(self, record: CopyRecord) -> None:
+        """A newly placed article's record, with its word count, wire credits and
+        shingle hashes: a store that later returns it to ``fetch`` can keep them, so
+        verification never re-tokenises it. An index keeping its own records, or a
+        store that keeps only keys, needs nothing of it."""
+
 
 class InMemoryBuckets:
     """The default bucket store: a dict of lists.
@@ -565,6 +580,9 @@ class InMemoryBuckets:
 
     def drop_prefetch(self) -> None:
         return None
+
+    def add_record(self, record: CopyRecord) -> None:
+        return None  # the index keeps its own records, shingles included
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._buckets.values())
@@ -665,6 +683,8 @@ class CopyIndex:
 
     # -- internals
     def _shingles_of(self, rec: CopyRecord) -> np.ndarray:
+        if rec.shingles is not None:
+            return rec.shingles
         s = self._cache.get(rec.id)
         if s is None:
             s = shingle_hashes(rec.text, self.params.shingle_words)
@@ -679,14 +699,15 @@ class CopyIndex:
         p = self.params
         if sk is None:
             sk = sketch(rec.text, p)
-        rec = replace(rec, n_words=sk.n_words)
+        credits = wire_credits(rec.text, rec.feed_source)
+        rec = replace(rec, n_words=sk.n_words, shingles=sk.shingles, credits=credits)
         return _Prepared(
             record=rec,
             shingles=sk.shingles,
             keys_exact=[exact_key(rec.content_hash)],
             keys_band=band_keys(sk.signature, p) if sk.n_words else [],
             keys_anchor=list(sk.anchors),
-            credits=wire_credits(rec.text, rec.feed_source),
+            credits=credits,
         )
 
     def _fetch(self, ids: Sequence[str]) -> dict[str, CopyRecord]:
@@ -717,7 +738,7 @@ class CopyIndex:
         if short < prm.min_words:
             return None
         other = self._shingles_of(cand)
-        shared = p.credits & wire_credits(cand.text, cand.feed_source)
+        shared = p.credits & cand.wire
         discount = prm.wire_discount if shared else 0.0
         j = jaccard(p.shingles, other)
         c = containment(p.shingles, other)
@@ -783,6 +804,7 @@ class CopyIndex:
             st.copies += 1
             st.by_method[evidence[0].method] = st.by_method.get(evidence[0].method, 0) + 1
         self.buckets.add(p.keys_exact + p.keys_band + p.keys_anchor, p.record.id)
+        self.buckets.add_record(p.record)
         self._cache[p.record.id] = p.shingles
         if len(self._cache) > self.params.cache_size:
             self._cache.popitem(last=False)

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +21,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from .copies import DEFAULT_PARAMS as DEFAULT_COPY_PARAMS
 from .copies import CopyMatch, CopyRecord
 from .records import Article, Removal
 from .textquery import KeywordQuery, parse_query, phrase_query
@@ -87,6 +88,20 @@ copy_keys = sa.Table(
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("key", sa.BigInteger, nullable=False, index=True),
     sa.Column("article_id", sa.String(200), nullable=False, index=True),
+)
+
+# What copy verification needs of each placed article (0010): its word count, the
+# wires it credits and its sorted distinct 32-bit shingle hashes (uint32,
+# little-endian), so a candidate is verified without re-tokenising its text. Written
+# with its copy keys; articles placed before 0010 have none and are read from text.
+copy_sketches = sa.Table(
+    "copy_sketches",
+    metadata,
+    sa.Column("article_id", sa.Text, primary_key=True),  # unbounded, as 0005 made article ids
+    sa.Column("n_words", sa.Integer, nullable=False),
+    sa.Column("credits", sa.Text, nullable=False),  # JSON list of wire names
+    sa.Column("shingle_words", sa.Integer, nullable=False),  # k of the k-word shingles
+    sa.Column("shingles", sa.LargeBinary, nullable=False),
 )
 
 # One row per article that copies another: its group's original and why.
@@ -376,6 +391,10 @@ def _m0009_story_marker(conn: Connection) -> None:
                 f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {schema}.newsdesk_bump_marker('stories')")
 
 
+def _m0010_copy_sketches(conn: Connection) -> None:
+    copy_sketches.create(conn, checkfirst=True)
+
+
 # Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_articles", _m0001_articles),
@@ -387,6 +406,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0007_search", _m0007_search),
     ("0008_search_vector", _m0008_search_vector),
     ("0009_story_marker", _m0009_story_marker),
+    ("0010_copy_sketches", _m0010_copy_sketches),
 ]
 
 # Embeddings by length: (article ids, float32 matrix, row norms).
@@ -616,6 +636,7 @@ class Store:
             updated_ids = [aid for aid in changed if aid in existing]
             if updated_ids:
                 conn.execute(sa.delete(copy_keys).where(copy_keys.c.article_id.in_(updated_ids)))
+                conn.execute(sa.delete(copy_sketches).where(copy_sketches.c.article_id.in_(updated_ids)))
                 conn.execute(sa.delete(copies).where(copies.c.article_id.in_(updated_ids)))
             for source, counts in (outlet_lines or {}).items():
                 _count_outlet_lines(conn, source, counts)
@@ -718,23 +739,38 @@ class Store:
     def copy_buckets(self, per_key: int = 64) -> SqlBuckets:
         return SqlBuckets(self, per_key=per_key)
 
-    def copy_records(self, ids: Sequence[str]) -> dict[str, CopyRecord]:
-        """What copy verification needs of stored articles, with their group's original."""
+    def copy_records(self, ids: Sequence[str], *,
+                     shingle_words: int = DEFAULT_COPY_PARAMS.shingle_words) -> dict[str, CopyRecord]:
+        """What copy verification needs of stored articles, with their group's original.
+
+        An article with a stored sketch of ``shingle_words``-word shingles comes with
+        its word count, credits and shingles and an empty ``text`` (verification
+        needs no more); others come with their text, to be tokenised."""
         if not ids:
             return {}
+        sk = copy_sketches.c
+        has_sketch = sa.and_(sk.article_id.is_not(None), sk.shingle_words == shingle_words)
         q = (
-            sa.select(articles.c.id, articles.c.text, articles.c.published, articles.c.content_hash,
-                      articles.c.feed_source, copies.c.original_id)
-            .select_from(articles.outerjoin(copies, copies.c.article_id == articles.c.id))
+            sa.select(articles.c.id,
+                      sa.case((has_sketch, sa.literal("")), else_=articles.c.text).label("text"),
+                      articles.c.published, articles.c.content_hash, articles.c.feed_source,
+                      copies.c.original_id, has_sketch.label("sketched"), sk.n_words, sk.credits,
+                      sk.shingles)
+            .select_from(articles.outerjoin(copies, copies.c.article_id == articles.c.id)
+                         .outerjoin(copy_sketches, sk.article_id == articles.c.id))
             .where(articles.c.id.in_(list(ids)))
         )
+        out: dict[str, CopyRecord] = {}
         with self.engine.connect() as conn:
-            return {
-                r.id: CopyRecord(id=r.id, text=r.text, published=r.published,
+            for r in conn.execute(q):
+                rec = CopyRecord(id=r.id, text=r.text, published=r.published,
                                  content_hash=r.content_hash, original_id=r.original_id or r.id,
                                  feed_source=r.feed_source)
-                for r in conn.execute(q)
-            }
+                if r.sketched:
+                    rec = replace(rec, n_words=r.n_words, credits=frozenset(json.loads(r.credits)),
+                                  shingles=np.frombuffer(r.shingles, dtype="<u4").astype(np.uint32))
+                out[r.id] = rec
+        return out
 
     def save_copy_matches(self, matches: Iterable[CopyMatch], *, keys: SqlBuckets | None = None) -> None:
         """Record copy matches in order; a new original takes over its whole group.
@@ -783,6 +819,7 @@ class Store:
             return
         with self.engine.begin() as conn:
             conn.execute(sa.delete(copy_keys).where(copy_keys.c.article_id.in_(list(article_ids))))
+            conn.execute(sa.delete(copy_sketches).where(copy_sketches.c.article_id.in_(list(article_ids))))
             conn.execute(sa.delete(copies).where(copies.c.article_id.in_(list(article_ids))))
             _refresh_story_stats(conn, _stories_of_articles(conn, article_ids))
 
@@ -1252,17 +1289,30 @@ class SqlBuckets:
     boilerplate sentence) stays cheap.
     """
 
-    def __init__(self, store: Store, per_key: int = 64) -> None:
+    def __init__(self, store: Store, per_key: int = 64,
+                 shingle_words: int = DEFAULT_COPY_PARAMS.shingle_words) -> None:
         self.store = store
         self.per_key = per_key
         self._pending: list[dict[str, object]] = []
         self._pending_by_key: dict[int, list[str]] = {}
         self._stored: dict[int, list[str]] = {}  # prefetched: key -> stored ids (at most per_key)
+        self._sketches: dict[str, dict[str, object]] = {}  # article id -> copy_sketches row
+        self.shingle_words = shingle_words
 
     def add(self, keys: Sequence[int], article_id: str) -> None:
         for k in keys:
             self._pending.append({"key": int(k), "article_id": article_id})
             self._pending_by_key.setdefault(int(k), []).append(article_id)
+
+    def add_record(self, record: CopyRecord) -> None:
+        if record.shingles is None or record.credits is None or record.n_words < 0:
+            return  # nothing computed to keep: it will be read from the text
+        self._sketches[record.id] = {
+            "article_id": record.id, "n_words": record.n_words,
+            "credits": json.dumps(sorted(record.credits), ensure_ascii=False),
+            "shingle_words": self.shingle_words,
+            "shingles": np.ascontiguousarray(record.shingles, dtype="<u4").tobytes(),
+        }
 
     def _stored_query(self, keys: Sequence[int]) -> sa.Select[int, str]:
         """The ``per_key`` most recent stored ids of each key."""
@@ -1312,16 +1362,26 @@ class SqlBuckets:
         return hits
 
     def flush(self, conn: Connection | None = None) -> None:
-        """Write the buffered keys (in ``conn``'s transaction when given)."""
-        if self._pending:
+        """Write the buffered keys and sketches (in ``conn``'s transaction when given)."""
+        if self._pending or self._sketches:
             if conn is not None:
-                conn.execute(copy_keys.insert(), self._pending)
+                self._write(conn)
             else:
                 with self.store.engine.begin() as own:
-                    own.execute(copy_keys.insert(), self._pending)
+                    self._write(own)
+        self._sketches = {}
         self._pending = []
         self._pending_by_key = {}
         self._stored = {}  # written keys make a prefetch stale
+
+    def _write(self, conn: Connection) -> None:
+        if self._pending:
+            conn.execute(copy_keys.insert(), self._pending)
+        if self._sketches:
+            ids = list(self._sketches)
+            for chunk in _chunks(ids, 500):  # a re-placed article replaces its sketch
+                conn.execute(sa.delete(copy_sketches).where(copy_sketches.c.article_id.in_(chunk)))
+            conn.execute(copy_sketches.insert(), list(self._sketches.values()))
 
 
 def _count_outlet_lines(conn: Connection, source: str, counts: Mapping[str, int]) -> None:
