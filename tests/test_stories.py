@@ -307,12 +307,14 @@ def _reference_cosine(idx: StoryIndex, a: dict[str, float], b: dict[str, float])
     return sum(v * vb.get(t, 0.0) for t, v in va.items()) / (na * nb)
 
 
-def test_cached_profile_arrays_follow_every_change_of_a_story():
-    """Story profiles are scored from cached arrays; after places, merges, splits, prunes
-    and a state round trip the cached arrays must give what the dicts give."""
+@pytest.mark.parametrize("profile_terms", [10, 100_000])
+def test_profile_arrays_follow_every_change_of_a_story(profile_terms: int):
+    """Story profiles are arrays of term ids and weights; after places, merges, splits,
+    prunes and a state round trip they must score as the term -> weight mapping they
+    stand for, and, when nothing is pruned, be the sum of their members' terms."""
     rng = np.random.default_rng(7)
     vocab = [f"w{i}" for i in range(3000)]  # more terms than the first df array holds
-    config = StoryConfig(profile_terms=10, threshold=0.3)  # small profiles: prunes happen
+    config = StoryConfig(profile_terms=profile_terms, threshold=0.3)  # 10: prunes happen
     idx = StoryIndex(config)
     feats: list[ArticleFeatures] = []
     for i in range(80):
@@ -324,15 +326,24 @@ def test_cached_profile_arrays_follow_every_change_of_a_story():
         terms = {str(w): float(rng.integers(1, 4)) for w in words}
         names = {str(w): 1.0 for w in words[:3]}
         feats.append(ArticleFeatures(id=f"a{i}", embedding=v, terms=terms, names=names))
+    by_id = {f.id: f for f in feats}
 
     def check(index: StoryIndex) -> None:
         probe = feats[int(rng.integers(len(feats)))]
-        for st in index._stories.values():  # noqa: SLF001 - compares the cache with its source
+        for sid, st in index._stories.items():  # noqa: SLF001 - the arrays against what they mean
             for attr, q in (("terms", probe.terms), ("names", probe.names)):
+                prof = getattr(st, attr)
+                assert np.all(np.diff(prof.ids) > 0)  # sorted, distinct
+                mapping = index._profile_terms(prof)  # noqa: SLF001
                 got = index._cosine(index._tfidf(index._arrays(q)),  # noqa: SLF001
-                                    index._tfidf(index._story_arrays(st, attr)))  # noqa: SLF001
-                assert got == pytest.approx(_reference_cosine(index, dict(q), getattr(st, attr)),
-                                            abs=1e-12)
+                                    index._tfidf((prof.ids, prof.w)))  # noqa: SLF001
+                assert got == pytest.approx(_reference_cosine(index, dict(q), mapping), abs=1e-12)
+                if profile_terms > 1000:
+                    total: dict[str, float] = {}
+                    for m in index.members(sid):
+                        for t, w in getattr(by_id[m], attr).items():
+                            total[t] = total.get(t, 0.0) + w
+                    assert mapping == pytest.approx(total, abs=1e-9)
 
     for k, f in enumerate(feats):
         idx.place(f)
@@ -354,3 +365,29 @@ def test_cached_profile_arrays_follow_every_change_of_a_story():
         + config.w_lexical * _reference_cosine(idx, dict(a.terms), dict(b.terms)) \
         + config.w_names * _reference_cosine(idx, dict(a.names), dict(b.names))
     assert idx.pair_score(a, b) == pytest.approx(ref, abs=1e-9)
+
+
+def test_profile_weights_add_and_cancel_as_a_term_dict_does():
+    """A profile's weights are bit for bit what adding and taking away the same
+    term -> weight maps in a dict gives; terms whose weight falls to ~0 drop out."""
+    rng = np.random.default_rng(3)
+    idx = StoryIndex(StoryConfig())
+    prof = idx._profile({})  # noqa: SLF001
+    ref: dict[str, float] = {}
+    added: list[dict[str, float]] = []
+    for step in range(300):
+        if added and rng.random() < 0.4:
+            src, sign = added.pop(int(rng.integers(len(added)))), -1.0  # take an article away
+        else:
+            words = rng.choice(200, size=int(rng.integers(1, 40)), replace=False)
+            src, sign = {f"t{w}": float(rng.random() * 3) for w in words}, 1.0
+            added.append(src)
+        prof.add(*idx._arrays(src), sign)  # noqa: SLF001
+        for t, w in src.items():
+            v = ref.get(t, 0.0) + sign * w
+            if v > 1e-9:
+                ref[t] = v
+            else:
+                ref.pop(t, None)
+        assert idx._profile_terms(prof) == ref, step  # noqa: SLF001 - exact equality
+    assert len(ref) < 200  # some terms did cancel out

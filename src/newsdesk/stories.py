@@ -42,7 +42,6 @@ import json
 import logging
 import math
 import re
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
@@ -420,9 +419,6 @@ def _faiss_available() -> bool:
 
 
 # ---------------------------------------------------------------- story state
-_PROFILE_CACHE = 20000  # story profiles kept as arrays (two per story: terms and names)
-
-
 @dataclass(frozen=True, slots=True)
 class _Vec:
     """A sparse tf-idf vector: sorted term ids, their weights, its norm."""
@@ -432,13 +428,48 @@ class _Vec:
     norm: float
 
 
+_NO_IDS = np.zeros(0, dtype=np.int32)
+_NO_WEIGHTS = np.zeros(0, dtype=np.float64)
+
+
+@dataclass(slots=True)
+class _Profile:
+    """A story's lexical profile: sorted term ids (of the index's vocabulary) and the
+    summed weights of its members' terms.
+
+    Arrays rather than a dict of term strings: a dict cost about 100 bytes per term
+    (its entry, a float object, the string) and the profiles of a 90,000-article
+    index were most of its 2 GB; here a term costs 12 bytes, and scoring needs no
+    conversion. Weights that fall to ~0 (terms of articles moved out) drop out.
+    """
+
+    ids: np.ndarray = field(default_factory=lambda: _NO_IDS)
+    w: np.ndarray = field(default_factory=lambda: _NO_WEIGHTS)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, ids: np.ndarray, w: np.ndarray, sign: float = 1.0) -> None:
+        """Add (``sign`` -1: take away) the weights ``w`` of the distinct term ``ids``."""
+        if len(ids) == 0:
+            return
+        uniq, inv = np.unique(np.concatenate([self.ids, ids]), return_inverse=True)
+        total = np.zeros(len(uniq), dtype=np.float64)
+        # own weights first, then the added ones: each sum is the one addition a
+        # dict update would do, so the weights are bit for bit the same
+        np.add.at(total, inv, np.concatenate([self.w, sign * np.asarray(w, dtype=np.float64)]))
+        keep = total > 1e-9
+        self.ids = uniq[keep].astype(np.int32)
+        self.w = total[keep]
+
+
 @dataclass(slots=True)
 class _Story:
     id: str
     members: list[int] = field(default_factory=list)  # article rows
     emb_sum: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
-    terms: dict[str, float] = field(default_factory=dict)
-    names: dict[str, float] = field(default_factory=dict)
+    terms: _Profile = field(default_factory=_Profile)
+    names: _Profile = field(default_factory=_Profile)
     t_min: float | None = None  # POSIX seconds
     t_max: float | None = None
 
@@ -459,15 +490,6 @@ class Assignment:
     new: bool  # the article founded the story
     reasons: tuple[str, ...] = ()
     component: str = COMPONENT
-
-
-def _add(dst: dict[str, float], src: Mapping[str, float], sign: float = 1.0) -> None:
-    for t, w in src.items():
-        v = dst.get(t, 0.0) + sign * w
-        if v > 1e-9:
-            dst[t] = v
-        else:
-            dst.pop(t, None)
 
 
 def _ts(d: datetime | None) -> float | None:
@@ -510,11 +532,9 @@ class StoryIndex:
         # weights are then one numpy expression instead of a Python loop over its
         # (up to 2 x profile_terms) terms, which was the largest cost of placement.
         self._vocab: dict[str, int] = {}
+        self._terms: list[str] = []  # term id -> term
         self._dfa = np.zeros(1024, dtype=np.float64)
         self._n_docs = 0
-        # (sorted term ids, weights) of recently scored story profiles; bounded, since
-        # a million one-article stories would not fit, and cleared when a profile changes
-        self._profile_arrays: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._pins: dict[str, str] = {}  # article id -> story id (manual corrections)
         self._aliases: dict[str, str] = {}  # merged-away story id -> surviving story id
         self._corrected: set[str] = set()  # stories a user merged or split: never auto-split
@@ -556,6 +576,7 @@ class StoryIndex:
             i = vocab.get(t)
             if i is None:
                 i = vocab[t] = len(vocab)
+                self._terms.append(t)
             out.append(i)
         if len(vocab) > len(self._dfa):
             grown = np.zeros(max(len(vocab), 2 * len(self._dfa)), dtype=np.float64)
@@ -570,6 +591,9 @@ class StoryIndex:
     def _idf(self, term: str) -> float:
         return math.log((self._n_docs + 1) / (self._df(term) + 1)) + 1.0
 
+    def _idf_of(self, term_id: int) -> float:
+        return math.log((self._n_docs + 1) / (int(self._dfa[term_id]) + 1)) + 1.0
+
     def _arrays(self, terms: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """(sorted term ids, their weights) of a term -> weight mapping."""
         ids = self._term_ids(terms)
@@ -577,20 +601,13 @@ class StoryIndex:
         order = np.argsort(ids)
         return ids[order], w[order]
 
-    def _story_arrays(self, st: _Story, attr: str) -> tuple[np.ndarray, np.ndarray]:
-        key = (st.id, attr)
-        got = self._profile_arrays.get(key)
-        if got is None:
-            got = self._profile_arrays[key] = self._arrays(getattr(st, attr))
-            if len(self._profile_arrays) > _PROFILE_CACHE:
-                self._profile_arrays.popitem(last=False)
-        else:
-            self._profile_arrays.move_to_end(key)
-        return got
+    def _profile(self, terms: Mapping[str, float]) -> _Profile:
+        ids, w = self._arrays(terms)
+        return _Profile(ids.astype(np.int32), w)
 
-    def _profile_changed(self, st: _Story) -> None:
-        self._profile_arrays.pop((st.id, "terms"), None)
-        self._profile_arrays.pop((st.id, "names"), None)
+    def _profile_terms(self, prof: _Profile) -> dict[str, float]:
+        """A profile as term -> weight (the saved state's form)."""
+        return {self._terms[i]: float(w) for i, w in zip(prof.ids.tolist(), prof.w.tolist(), strict=True)}
 
     def _tfidf(self, arrays: tuple[np.ndarray, np.ndarray]) -> _Vec:
         """tf-idf weights of term arrays under the current document frequencies."""
@@ -619,12 +636,13 @@ class StoryIndex:
     def _prune(self, story: _Story) -> None:
         # a story's profile keeps its heaviest terms, so scoring it stays bounded in cost
         limit = self.config.profile_terms
-        for attr in ("terms", "names"):
-            prof = getattr(story, attr)
+        for prof in (story.terms, story.names):
             if len(prof) > limit * 2:
-                keep = sorted(prof.items(), key=lambda kv: (-kv[1] * self._idf(kv[0]), kv[0]))[:limit]
-                setattr(story, attr, dict(keep))
-                self._profile_changed(story)
+                ids, w = prof.ids.tolist(), prof.w.tolist()
+                keep = sorted(range(len(ids)),
+                              key=lambda k: (-w[k] * self._idf_of(ids[k]), self._terms[ids[k]]))[:limit]
+                keep.sort()  # back in id order
+                prof.ids, prof.w = prof.ids[keep], prof.w[keep]
 
     def _maybe_upgrade(self) -> None:
         if self._mode != "auto" or not isinstance(self._vectors, NumpyIndex):
@@ -660,8 +678,8 @@ class StoryIndex:
         for sid, member in best_member.items():
             st = self._stories[sid]
             cen = float(feats.embedding @ st.emb_sum) / max(float(np.linalg.norm(st.emb_sum)), 1e-12)
-            lex = self._cosine(qvec, self._tfidf(self._story_arrays(st, "terms")))
-            nam = (self._cosine(nvec, self._tfidf(self._story_arrays(st, "names")))
+            lex = self._cosine(qvec, self._tfidf((st.terms.ids, st.terms.w)))
+            nam = (self._cosine(nvec, self._tfidf((st.names.ids, st.names.w)))
                    if c.w_names > 0 else 0.0)
             pen, gap = self._time_penalty(t, st)
             total = c.w_centroid * cen + c.w_member * member + c.w_lexical * lex + c.w_names * nam - pen
@@ -735,10 +753,8 @@ class StoryIndex:
         sa, sb = self._stories[self.resolve(a)], self._stories[self.resolve(b)]
         ea, eb = sa.emb_sum, sb.emb_sum
         cen = float(ea @ eb) / max(float(np.linalg.norm(ea) * np.linalg.norm(eb)), 1e-12)
-        lex = self._cosine(self._tfidf(self._story_arrays(sa, "terms")),
-                           self._tfidf(self._story_arrays(sb, "terms")))
-        nam = self._cosine(self._tfidf(self._story_arrays(sa, "names")),
-                           self._tfidf(self._story_arrays(sb, "names")))
+        lex = self._cosine(self._tfidf((sa.terms.ids, sa.terms.w)), self._tfidf((sb.terms.ids, sb.terms.w)))
+        nam = self._cosine(self._tfidf((sa.names.ids, sa.names.w)), self._tfidf((sb.names.ids, sb.names.w)))
         pen, _ = self._time_penalty(sa.t_min, sb) if sa.t_min is not None else (0.0, None)
         return (c.w_centroid + c.w_member) * cen + c.w_lexical * lex + c.w_names * nam - pen
 
@@ -795,9 +811,8 @@ class StoryIndex:
             st = self._stories[sid] = _Story(sid, emb_sum=np.zeros(self.dim, dtype=np.float32))
         st.members.append(row)
         st.emb_sum += feats.embedding
-        _add(st.terms, feats.terms)
-        _add(st.names, feats.names)
-        self._profile_changed(st)
+        st.terms.add(*self._arrays(feats.terms))
+        st.names.add(*self._arrays(feats.names))
         st.add_time(_ts(feats.published))
         self._prune(st)
         self._maybe_upgrade()
@@ -824,8 +839,6 @@ class StoryIndex:
 
     def _merge(self, a: str, b: str, *, pin: bool) -> None:
         sa, sb = self._stories[a], self._stories.pop(b)
-        self._profile_changed(sa)
-        self._profile_changed(sb)
         for r in sb.members:
             self._story_of[r] = a
         if pin:
@@ -833,8 +846,8 @@ class StoryIndex:
                 self._pins[self._article_ids[r]] = a
         sa.members.extend(sb.members)
         sa.emb_sum += sb.emb_sum
-        _add(sa.terms, sb.terms)
-        _add(sa.names, sb.names)
+        sa.terms.add(sb.terms.ids, sb.terms.w)
+        sa.names.add(sb.names.ids, sb.names.w)
         for t in (sb.t_min, sb.t_max):
             sa.add_time(t)
         self._prune(sa)
@@ -871,17 +884,16 @@ class StoryIndex:
             raise ValueError("split would move every article; nothing would be left in the story")
         new_id = self._new_story_id(moved[0].id)
         ns = self._stories[new_id] = _Story(new_id, emb_sum=np.zeros(self.dim, dtype=np.float32))
-        self._profile_changed(st)
-        self._profile_changed(ns)
         moved_rows = set(rows)
         for f in moved:
             r = self._row[f.id]
             ns.members.append(r)
             ns.emb_sum += f.embedding
-            _add(ns.terms, f.terms)
-            _add(ns.names, f.names)
-            _add(st.terms, f.terms, -1.0)
-            _add(st.names, f.names, -1.0)
+            terms, names = self._arrays(f.terms), self._arrays(f.names)
+            ns.terms.add(*terms)
+            ns.names.add(*names)
+            st.terms.add(*terms, -1.0)
+            st.names.add(*names, -1.0)
             ns.add_time(_ts(f.published))
             self._story_of[r] = new_id
             if pin:
@@ -957,8 +969,8 @@ class StoryIndex:
             {
                 "id": st.id,
                 "members": st.members,
-                "terms": st.terms,
-                "names": st.names,
+                "terms": self._profile_terms(st.terms),
+                "names": self._profile_terms(st.names),
                 "t_min": st.t_min,
                 "t_max": st.t_max,
             }
@@ -1007,18 +1019,19 @@ class StoryIndex:
         idx._article_ids = list(meta["article_ids"])
         idx._row = {a: i for i, a in enumerate(idx._article_ids)}
         idx._story_of = list(meta["story_of"])
+        df = {k: int(v) for k, v in meta["df"].items()}
+        ids = idx._term_ids(df)  # before indexing: it grows the array
+        idx._dfa[ids] = np.fromiter(df.values(), dtype=np.float64, count=len(df))
         story_emb = arrays.get("story_emb")  # absent in states written before it was added
         for i, s in enumerate(meta["stories"]):
             if story_emb is not None:
                 emb = np.asarray(story_emb[i], dtype=np.float32).copy()
             else:
                 emb = np.sum([idx._vectors.vector(r) for r in s["members"]], axis=0).astype(np.float32)
-            st = _Story(s["id"], list(s["members"]), emb, dict(s["terms"]), dict(s.get("names", {})))
+            st = _Story(s["id"], list(s["members"]), emb, idx._profile(s["terms"]),
+                        idx._profile(s.get("names", {})))
             st.t_min, st.t_max = s["t_min"], s["t_max"]
             idx._stories[st.id] = st
-        df = {k: int(v) for k, v in meta["df"].items()}
-        ids = idx._term_ids(df)  # before indexing: it grows the array
-        idx._dfa[ids] = np.fromiter(df.values(), dtype=np.float64, count=len(df))
         idx._n_docs = int(meta["n_docs"])
         idx._pins = dict(meta["pins"])
         idx._aliases = dict(meta["aliases"])
