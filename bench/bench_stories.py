@@ -245,10 +245,10 @@ def scale(sizes: Sequence[int], queries: int = 300) -> None:
     # CPU time of the placing thread, not wall time: on a shared 2-core machine the wall
     # time of a 1 ms call mostly measures who else is running.
     print(
-        "| stored | vector search | build s | vectors MB | place CPU ms/article (median) | p90 "
-        "| wall ms (median) |"
+        "| stored | vector search | build s | vectors MB | profiles MB | place CPU ms/article (median) "
+        "| p90 | wall ms (median) |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     rng = np.random.default_rng(0)
     vocab = [f"w{i}" for i in range(50_000)]
     for n in sizes:
@@ -291,8 +291,10 @@ def scale(sizes: Sequence[int], queries: int = 300) -> None:
             ms = np.array(times) * 1000
             vec = idx._vectors
             mb = (vec.to_bytes().nbytes if isinstance(vec, HNSWIndex) else vec.matrix().nbytes) / 1e6
+            prof_mb = sum(p.ids.nbytes + p.w.nbytes for st in idx._stories.values()
+                          for p in (st.terms, st.names)) / 1e6
             print(
-                f"| {n:,} | {backend} | {build:.0f} | {mb:.0f} | {np.median(ms):.2f} "
+                f"| {n:,} | {backend} | {build:.0f} | {mb:.0f} | {prof_mb:.0f} | {np.median(ms):.2f} "
                 f"| {np.percentile(ms, 90):.2f} | "
                 f"{1000 * np.median(walls):.2f} |",
                 flush=True,
@@ -311,9 +313,9 @@ def _bulk_stories(idx: StoryIndex, n: int, rng: np.random.Generator, vocab: list
         st = _Story(f"s{s // 10}", list(range(s, min(s + 10, n))), np.zeros(384, dtype=np.float32))
         c = s // 10
         st.emb_sum = np.sum([idx._vectors.vector(r) for r in st.members[:1]], axis=0) * len(st.members)
-        st.terms = {vocab[(c * 7 + j) % len(vocab)]: 10.0 for j in range(200)}
+        st.terms = idx._profile({vocab[(c * 7 + j) % len(vocab)]: 10.0 for j in range(200)})
         idx._stories[st.id] = st
-    idx._df = {w: max(1, n // 1000) for w in vocab}
+    idx._dfa[idx._term_ids(vocab)] = max(1, n // 1000)
     idx._n_docs = n
 
 
