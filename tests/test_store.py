@@ -284,3 +284,24 @@ def test_stored_copy_sketches_verify_as_the_texts_do(tmp_path: Path, monkeypatch
     assert len(expect) >= 40 and {m for _, _, m, _, _ in expect} >= {"near-duplicate", "contained"}
     assert sum("both credit" in ev for *_, ev in expect) >= 5  # wire credits took part
     assert found == expect
+
+
+def test_a_damaged_copy_sketch_falls_back_to_the_text(tmp_path: Path,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """A copy_sketches row that cannot be read (a cut blob) is named in a warning and
+    the article is verified from its text; the other records keep their sketches."""
+    from newsdesk.copies import shingle_hashes
+    from newsdesk.ingest import IngestReport, store_cleaned
+
+    store = Store(tmp_path / "n.db")
+    store_cleaned(store, _copy_corpus()[0][:3], IngestReport())
+    with store.engine.begin() as conn:
+        sketches = store_module.copy_sketches
+        conn.execute(sketches.update().where(sketches.c.article_id == "o1").values(shingles=b"\x01\x02\x03"))
+    with caplog.at_level(logging.WARNING, logger="newsdesk.store"):
+        recs = store.copy_records(["o0", "o1", "o2"])
+    assert "o1" in caplog.text and "unreadable copy sketch" in caplog.text
+    text = store.get_articles(["o1"])["o1"].text
+    assert recs["o1"].shingles is None and recs["o1"].text == text
+    assert recs["o1"].length > 0 and recs["o0"].shingles is not None and recs["o2"].text == ""
+    assert np.array_equal(recs["o0"].shingles, shingle_hashes(store.get_articles(["o0"])["o0"].text))

@@ -761,15 +761,24 @@ class Store:
             .where(articles.c.id.in_(list(ids)))
         )
         out: dict[str, CopyRecord] = {}
+        unreadable: list[str] = []
         with self.engine.connect() as conn:
             for r in conn.execute(q):
                 rec = CopyRecord(id=r.id, text=r.text, published=r.published,
                                  content_hash=r.content_hash, original_id=r.original_id or r.id,
                                  feed_source=r.feed_source)
                 if r.sketched:
-                    rec = replace(rec, n_words=r.n_words, credits=frozenset(json.loads(r.credits)),
-                                  shingles=np.frombuffer(r.shingles, dtype="<u4").astype(np.uint32))
+                    try:
+                        rec = replace(rec, n_words=int(r.n_words), credits=frozenset(json.loads(r.credits)),
+                                      shingles=np.frombuffer(r.shingles, dtype="<u4").astype(np.uint32))
+                    except (ValueError, TypeError) as e:  # a damaged row: verify from the text
+                        log.warning("article %s: unreadable copy sketch (%s); using its text", r.id, e)
+                        unreadable.append(r.id)
                 out[r.id] = rec
+            for chunk in _chunks(unreadable, 500):
+                for aid, text in conn.execute(sa.select(articles.c.id, articles.c.text)
+                                              .where(articles.c.id.in_(chunk))):
+                    out[aid] = replace(out[aid], text=text)
         return out
 
     def save_copy_matches(self, matches: Iterable[CopyMatch], *, keys: SqlBuckets | None = None) -> None:

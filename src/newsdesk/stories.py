@@ -437,9 +437,8 @@ class _Profile:
     """A story's lexical profile: sorted term ids (of the index's vocabulary) and the
     summed weights of its members' terms.
 
-    Arrays rather than a dict of term strings: a dict cost about 100 bytes per term
-    (its entry, a float object, the string) and the profiles of a 90,000-article
-    index were most of its 2 GB; here a term costs 12 bytes, and scoring needs no
+    Arrays rather than a dict of term strings: a dict costs about 100 bytes per term
+    (its entry, a float object, the string), an array entry 12, and scoring needs no
     conversion. Weights that fall to ~0 (terms of articles moved out) drop out.
     """
 
