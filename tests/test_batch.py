@@ -27,7 +27,7 @@ from newsdesk.batch import (
     vectors_from_table,
 )
 from newsdesk.cli_batch import batch as batch_command
-from newsdesk.executors import ExecutorError, LocalExecutor, RayExecutor, make_executor
+from newsdesk.executors import ExecutorError, LocalExecutor, RayExecutor, make_executor, threads_per_worker
 from newsdesk.ingest import ingest
 from newsdesk.store import Store
 
@@ -136,6 +136,17 @@ def test_local_process_pool_writes_the_same_parquet(tmp_path: Path) -> None:
     report = run_batch(inputs, tmp_path / "pool", LocalExecutor(workers=2), options=SMALL)
     assert report.shards >= 3 and report.computed == dict.fromkeys(STAGES, report.shards)
     assert _tables(tmp_path / "one") == _tables(tmp_path / "pool")
+
+
+def test_workers_share_the_cores_instead_of_each_taking_all(tmp_path: Path) -> None:
+    assert [threads_per_worker(w, cores=2) for w in (1, 2, 3)] == [2, 1, 1]
+    assert threads_per_worker(2, cores=8) == 4
+    # a spec's thread cap reaches the worker's model; without one the process's shared model is used
+    capped = WorkerSpec(str(tmp_path), BatchOptions(), threads=1).build().embedder
+    assert capped.threads == 1
+    from newsdesk.storybook import shared_embedder
+
+    assert WorkerSpec(str(tmp_path), BatchOptions()).build().embedder is shared_embedder()
 
 
 class _Interrupting:

@@ -323,23 +323,27 @@ class ShardWorker:
     """Runs a shard's pending stages in order; what an executor places on each worker.
 
     The embedding model is loaded once per worker, on the first shard that needs it.
+    ``threads`` caps the model's threads: workers that share the machine's cores
+    would otherwise each start one thread per core and fight over them.
     """
 
-    def __init__(self, out: str | Path, options: BatchOptions, model_path: str | None = None) -> None:
+    def __init__(self, out: str | Path, options: BatchOptions, model_path: str | None = None,
+                 threads: int | None = None) -> None:
         self.out = Path(out)
         self.options = options
         self.model_path = model_path
+        self.threads = threads
         self._embedder: Embedder | None = None
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            if self.model_path is None:
+            if self.model_path is None and self.threads is None:
                 from .storybook import shared_embedder  # one model per process, as ingest does
 
                 self._embedder = shared_embedder()
             else:
-                self._embedder = Embedder(self.model_path)
+                self._embedder = Embedder(self.model_path, threads=self.threads)
         return self._embedder
 
     def __call__(self, task: ShardTask) -> list[StageResult]:
@@ -363,9 +367,10 @@ class WorkerSpec:
     out: str
     options: BatchOptions
     model_path: str | None = None
+    threads: int | None = None  # the embedding model's threads per worker; None: its default
 
     def build(self) -> ShardWorker:
-        return ShardWorker(self.out, self.options, self.model_path)
+        return ShardWorker(self.out, self.options, self.model_path, self.threads)
 
 
 OnDone = Callable[[list[StageResult]], None]

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
 from typing import Any
 
 from .batch import OnDone, ShardTask, ShardWorker, StageResult, WorkerSpec
@@ -45,11 +47,20 @@ class LocalExecutor:
             return
         # spawn, not fork: torch's thread pools do not survive a fork
         ctx = multiprocessing.get_context("spawn")
+        if spec.threads is None:
+            spec = replace(spec, threads=threads_per_worker(self.workers))
         with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker,
                                  initargs=(spec,)) as pool:
             futures = [pool.submit(_run_task, t.to_json()) for t in tasks]
             for fut in as_completed(futures):
                 on_done(fut.result())
+
+
+def threads_per_worker(workers: int, cores: int | None = None) -> int:
+    """The machine's cores shared out among ``workers`` pool processes (at least one each),
+    instead of one model thread per core in every worker, which oversubscribes them."""
+    cores = cores if cores is not None else (os.cpu_count() or 1)
+    return max(1, cores // workers)
 
 
 _WORKER: ShardWorker | None = None  # one per pool process, built by the initializer
@@ -82,7 +93,9 @@ class _RayShardWorker:
 
         opts = dict(spec["options"])
         opts["fields"] = tuple(tuple(f) for f in opts["fields"])
-        self.worker = WorkerSpec(spec["out"], BatchOptions(**opts), spec["model_path"]).build()
+        # each actor holds one CPU (num_cpus=1 below): one model thread, unless told otherwise
+        threads = spec.get("threads") or 1
+        self.worker = WorkerSpec(spec["out"], BatchOptions(**opts), spec["model_path"], threads).build()
 
     def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
         import json
