@@ -3,17 +3,21 @@
     python bench/bench_batch.py                          # 10,000 HTML pages: local, ray x1, ray x2
     python bench/bench_batch.py --n 1000 --runs local,ray:2
     python bench/bench_batch.py --formats jsonl          # another input format of bench/corpus.py
+    python bench/bench_batch.py --pg postgresql://127.0.0.1/postgres   # load into PostgreSQL
 
 The corpus is bench/corpus.py's (real articles and pages from the shared data,
 then recombinations), written once under ``bench/out/ingest_corpus_n<N>_s<seed>``.
 Each run is ``newsdesk.batch.run_batch`` into a fresh output folder and a fresh
-SQLite store, in its own subprocess: the stages (read+clean, copy sketches,
+SQLite store (with ``--pg``: a fresh database ``nd_bench_<executor><workers>`` on
+that server, dropped afterwards), in its own subprocess: the stages (read+clean, copy sketches,
 embeddings) on the executor, and the sequential load (articles, copy folding,
 embeddings, story placement) in the driver, shard by shard as they finish, beside
 the stages. "load s" is the driver's time spent loading, "tail s" the part of it
 after the last stage finished. Memory is the peak of the summed RSS of the run's
 process tree (the driver, and for Ray its raylet, GCS and workers), sampled every
 0.2 s from /proc; shared pages count once per process, so it is an upper bound.
+With ``--pg`` the PostgreSQL server's own processes are not in that tree (they are
+the server's children, not the run's); their memory is not counted.
 "Stage seconds" are the workers' own time per stage summed over shards. Every 30 s
 each run appends its progress (articles stored, summed RSS) to
 ``bench/out/bench_batch_n<N>_<executor><workers>_trace.jsonl``, which
@@ -71,7 +75,7 @@ def _rss_tree_mb(root: int) -> float:
     return total / 1024
 
 
-def child(executor: str, workers: int, inputs: list[str], out: Path, db: Path) -> dict:
+def child(executor: str, workers: int, inputs: list[str], out: Path, db: str) -> dict:
     import logging
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -123,10 +127,23 @@ def model_alone(out: Path, limit: int = MODEL_ALONE_TEXTS) -> dict:
 TRACE_EVERY = 30.0  # seconds between progress points of a run's trace
 
 
-def _stored(db: Path) -> int | None:
-    """Articles in the run's SQLite store so far (read-only; None before it exists)."""
+def _stored(db: str) -> int | None:
+    """Articles in the run's store so far (read-only; None before it exists)."""
     import sqlite3
 
+    if "://" in db:
+        import sqlalchemy as sa
+
+        from newsdesk.store import database_url
+
+        engine = sa.create_engine(database_url(db), poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as conn:
+                return int(conn.exec_driver_sql("SELECT count(*) FROM articles").scalar_one())
+        except sa.exc.SQLAlchemyError:
+            return None
+        finally:
+            engine.dispose()
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
             return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
@@ -134,7 +151,41 @@ def _stored(db: Path) -> int | None:
         return None
 
 
-def run(args: list[str], log: Path, *, db: Path | None = None,
+def _admin(url: str):  # noqa: ANN202 - a SQLAlchemy engine in autocommit (CREATE DATABASE needs it)
+    import sqlalchemy as sa
+
+    from newsdesk.store import database_url
+
+    return sa.create_engine(database_url(url), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
+def _drop_pg(url: str, name: str) -> None:
+    engine = _admin(url)
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    engine.dispose()
+
+
+def _fresh_pg(url: str, name: str) -> str:
+    """A new empty database ``name`` beside ``url``'s (pgvector installed where available); its URL."""
+    import sqlalchemy as sa
+
+    _drop_pg(url, name)
+    engine = _admin(url)
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    target = sa.engine.make_url(url).set(database=name)
+    engine = _admin(target.render_as_string(hide_password=False))
+    with engine.connect() as conn:
+        has = "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'"
+        if conn.exec_driver_sql(has).scalar():
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
+    engine.dispose()
+    return target.render_as_string(hide_password=False)
+
+
+def run(args: list[str], log: Path, *, db: str | None = None,
         trace: Path | None = None) -> tuple[dict, float]:
     """Run a child, sampling its process tree's memory; (its JSON result, peak MB).
 
@@ -186,7 +237,10 @@ def main() -> int:
     ap.add_argument("--model-alone", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--inputs", nargs="*", default=[], help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--db", help=argparse.SUPPRESS)
+    ap.add_argument("--pg", metavar="URL",
+                    help="load into fresh databases on this PostgreSQL server instead of SQLite "
+                         "(the URL of a database to connect to for CREATE/DROP DATABASE)")
     a = ap.parse_args()
     if a.child:
         print(json.dumps(child(a.child[0], int(a.child[1]), a.inputs, a.out, a.db)))
@@ -209,11 +263,17 @@ def main() -> int:
             ex, _, w = spec.partition(":")
             workers = int(w or 1)
             out = tmp / f"{ex}{workers}"
-            db = tmp / f"{ex}{workers}.db"
-            trace = HERE / "out" / f"bench_batch_n{a.n}_{ex}{workers}_trace.jsonl"
+            db = _fresh_pg(a.pg, f"nd_bench_{ex}{workers}") if a.pg else str(tmp / f"{ex}{workers}.db")
+            store_tag = "_pg" if a.pg else ""
+            trace = HERE / "out" / f"bench_batch_n{a.n}_{ex}{workers}{store_tag}_trace.jsonl"
             trace.unlink(missing_ok=True)
-            res, peak = run(["--child", ex, str(workers), "--out", str(out), "--db", str(db),
-                             "--inputs", *inputs], logs / f"{ex}{workers}.log", db=db, trace=trace)
+            try:
+                args = ["--child", ex, str(workers), "--out", str(out), "--db", db, "--inputs", *inputs]
+                res, peak = run(args, logs / f"{ex}{workers}{store_tag}.log", db=db, trace=trace)
+            finally:
+                if a.pg:
+                    _drop_pg(a.pg, f"nd_bench_{ex}{workers}")
+            res["store"] = "postgresql" if a.pg else "sqlite"
             res["peak_rss_tree_mb"] = peak
             res["articles_per_s"] = res["articles"] / res["wall"]
             results.append(res)
@@ -229,7 +289,9 @@ def main() -> int:
     summary = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "n": a.n, "formats": formats,
                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
                "load": os.getloadavg(), "runs": results, "model_alone": model}
-    (HERE / "out" / f"bench_batch_n{a.n}.json").write_text(json.dumps(summary, indent=1))
+    name = f"bench_batch_n{a.n}{'_pg' if a.pg else ''}.json"
+    (HERE / "out" / name).write_text(json.dumps(summary, indent=1))
+    print(f"\nstore: {'PostgreSQL' if a.pg else 'SQLite'}")
     print("\n| executor | workers | articles | wall s | articles/s | stages wall s | load s | tail s | "
           "read+clean s | sketches s | embeddings s | peak RSS (tree) MB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
