@@ -32,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, data_dir  # noqa: E402
 
-from newsdesk.embeddings import BACKENDS, Embedder, embedding_text  # noqa: E402
+from newsdesk.embeddings import BACKENDS, Embedder, default_backend, embedding_text  # noqa: E402
 from newsdesk.stories import (  # noqa: E402
     DEFAULT_CONFIG,
     ArticleFeatures,
@@ -357,7 +357,8 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--no-semeval", action="store_true")
     ap.add_argument(
-        "--backend", choices=BACKENDS, default="torch", help="embedding backend (see docs/embeddings.md)"
+        "--backend", choices=BACKENDS, default=default_backend(),
+        help="embedding backend (see docs/embeddings.md); default: newsdesk's own default",
     )
     args = ap.parse_args()
     data_dir()  # exit 2 with a clear message when the shared data is absent
