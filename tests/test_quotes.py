@@ -248,6 +248,46 @@ def test_description_after_a_sentence_about_one_person() -> None:
     assert q.speaker == "Tomasz Wielicki"
 
 
+def test_party_member_description_is_the_person_just_named() -> None:
+    text = (
+        "Senate Majority Leader Mitch McConnell spoke to reporters on Monday.\n\n"
+        '"We will not move the bill this week," the Kentucky Republican said.\n'
+    )
+    q = find(extract_quotes(text), "move the bill")
+    assert q.speaker == "Mitch McConnell"
+    assert q.speaker_text == "the Kentucky Republican"
+
+
+def test_surname_the_ner_mislabels_is_still_the_person() -> None:
+    # The small model tags the bare "Schuh" as a nationality (NORP) here.
+    text = (
+        "Lisa Schuh runs a farm near Regina.\n\n"
+        '"The drought hurt us badly," Schuh said.\n\n'
+        '"We lost half the crop," Schuh added.\n'
+    )
+    qs = extract_quotes(text)
+    assert [find(qs, s).speaker for s in ("drought", "half the crop")] == ["Lisa Schuh"] * 2
+
+
+def test_place_named_in_a_title_is_not_a_surname() -> None:
+    from newsdesk import nlp
+    from newsdesk.quotes import _consistent_ents
+
+    text = (
+        "The Birth of Modern Canada is a book about the porters.\n\n"
+        "Canada changed after the war. Canada was different then.\n"
+    )
+    doc = nlp.parse(text)
+    # As the small model tagged it in a ggt article: the title as a person.
+    from spacy.tokens import Span
+
+    title = Span(doc, 0, 5, label="PERSON")
+    assert title.text == "The Birth of Modern Canada"
+    doc.ents = [title] + [e for e in doc.ents if e.start >= 5]
+    labels = [e.label_ for e in _consistent_ents(doc) if e.text == "Canada"]
+    assert labels == ["GPE", "GPE"]
+
+
 def test_unresolved_pronoun_is_none_never_the_pronoun() -> None:
     text = '"It was a long night for everyone," he said.\n'
     qs = extract_quotes(text)

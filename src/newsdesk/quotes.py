@@ -43,8 +43,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v2"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v2+attributions.clf.v1"
+COMPONENT = "quotes.rules.v3"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v3+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -163,6 +163,8 @@ class _Resolver:
     resolved: dict[int, str] = field(default_factory=dict)  # pronoun token -> name
     name_gender: dict[str, str] = field(default_factory=dict)  # from first names
     authors: list[tuple[int, str, str]] = field(default_factory=list)  # doc nouns
+    ents: list[Span] = field(default_factory=list)  # the NER's, made consistent
+    ent_at: dict[int, Span] = field(default_factory=dict)  # token index -> its entity
 
 
 # ----------------------------------------------------------------- public API
@@ -865,9 +867,78 @@ def _name_words(s: str) -> tuple[str, ...]:
     return tuple(w for w in words if w)
 
 
+_NAME_LABELS = ("PERSON", "ORG", "NORP", "GPE")
+
+
+def _consistent_ents(doc: Doc) -> list[Span]:
+    """The NER's entities, with one label per name across the article.
+
+    The small model labels the same name differently from one sentence to the
+    next ("Schuh" a person, then a nationality; "Facebook" an organisation, then
+    a person) and misses some occurrences outright ("In a statement, Facebook
+    said"). One label per name per article (the majority of its mentions; a
+    surname of a person named in full is that person) and every capitalised
+    occurrence of a name it found elsewhere, which the caller's ``doc`` keeps
+    untouched: the spans are new."""
+    from spacy.tokens import Span
+
+    ents = list(doc.ents)
+    votes: dict[str, dict[str, int]] = {}
+    for e in ents:
+        if e.label_ in _NAME_LABELS:
+            v = votes.setdefault(e.text, {})
+            v[e.label_] = v.get(e.label_, 0) + 1
+    label_of: dict[str, str] = {}
+    for text, v in votes.items():
+        ranked = sorted(v.items(), key=lambda kv: -kv[1])
+        if len(ranked) > 1 and ranked[0][1] > ranked[1][1]:
+            label_of[text] = ranked[0][0]
+    # A surname only from a name of capitalised words ("Lisa Schuh", not "the
+    # Birth of Modern Canada"), and never a word the article uses as a place.
+    surnames = {
+        _name_words(e.text)[-1] for e in ents
+        if e.label_ == "PERSON" and len(e) >= 2 and all(t.text[:1].isupper() for t in e)
+    }
+    surnames -= {_name_words(t)[0] for t, v in votes.items()
+                 if v.get("GPE", 0) >= 2 and _name_words(t)}
+    out: list[Span] = []
+    taken = [False] * len(doc)
+    for e in ents:
+        label = label_of.get(e.text, e.label_)
+        w = _name_words(e.text)
+        if label in _NAME_LABELS and len(w) == 1 and w[0] in surnames:
+            label = "PERSON"
+        out.append(e if label == e.label_ else Span(doc, e.start, e.end, label=label))
+        for i in range(e.start, e.end):
+            taken[i] = True
+    # Occurrences the NER missed: the same capitalised words as a name it found.
+    known: dict[tuple[str, ...], str] = {}
+    for e in out:
+        if e.label_ in ("PERSON", "ORG") and all(t.pos_ == "PROPN" for t in e):
+            known.setdefault(tuple(t.text for t in e), e.label_)
+    longest = max((len(k) for k in known), default=0)
+    i = 0
+    while i < len(doc):
+        hit = 0
+        if not taken[i] and doc[i].pos_ == "PROPN":
+            for n in range(min(longest, len(doc) - i), 0, -1):
+                key = tuple(t.text for t in doc[i : i + n])
+                if key in known and not any(taken[i : i + n]):
+                    out.append(Span(doc, i, i + n, label=known[key]))
+                    hit = n
+                    break
+        i += hit or 1
+    out.sort(key=lambda e: e.start)
+    return out
+
+
 def _build_resolver(doc: Doc, sent_of: list[int], in_quote: list[bool]) -> _Resolver:
     res = _Resolver(doc=doc, sent_of=sent_of, in_quote=in_quote)
-    ents = [e for e in doc.ents if e.label_ in ("PERSON", "ORG")]
+    res.ents = _consistent_ents(doc)
+    for e in res.ents:
+        for i in range(e.start, e.end):
+            res.ent_at[i] = e
+    ents = [e for e in res.ents if e.label_ in ("PERSON", "ORG")]
     for e in ents:
         w = _name_words(e.text)
         if w and w not in res.names:
@@ -1064,13 +1135,8 @@ def _appos_roles(e: Span) -> list[str]:
     return roles
 
 
-def _ent_of(tok: Token) -> Span | None:
-    if not tok.ent_type_:
-        return None
-    for e in tok.doc.ents:
-        if e.start <= tok.i < e.end:
-            return e
-    return None
+def _ent_of(res: _Resolver, tok: Token) -> Span | None:
+    return res.ent_at.get(tok.i)
 
 
 def _noun_phrase(tok: Token) -> tuple[int, int]:
@@ -1118,7 +1184,15 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     doc = res.doc
     if tok.lower_ in _RELATIVE and tok.head.dep_ == "relcl" and tok.head.head is not tok:
         tok = tok.head.head  # "officials who say ..." -> officials
-    e = _ent_of(tok)
+    e = _ent_of(res, tok)
+    if e is not None and e.label_ == "NORP" and tok.tag_ in ("NN", "NNP") and any(
+        c.lower_ == "the" for c in tok.lefts
+    ):
+        # "the Kentucky Republican said": one party member, the person just named.
+        name = _best(res, tok, "PERSON", None, reach=_DESC_REACH, subjects=True)
+        if name is not None:
+            a, b = _noun_phrase(tok)
+            return _Speaker(name, doc.text[a:b], a, b)
     if e is not None and e.label_ in ("PERSON", "ORG", "NORP", "GPE"):
         name = res.canon.get((e.start_char, e.end_char))
         if name is None:
