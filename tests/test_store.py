@@ -206,6 +206,35 @@ def test_copy_key_prefetch_answers_as_lookups_one_by_one(tmp_path: Path) -> None
     assert batch.lookup([1]) == SqlBuckets(store, per_key=2).lookup([1]) == {"a3": 1, "new": 1}
 
 
+def test_statistics_are_refreshed_as_a_bulk_load_grows(tmp_path: Path, on_postgres: bool) -> None:
+    """PostgreSQL plans from statistics that autovacuum may never refresh (it is off on
+    the test server): the store analyzes a table once much of it was written since."""
+    import time
+
+    from newsdesk.store import SqlBuckets
+
+    store = Store(tmp_path / "n.db")
+    keys = SqlBuckets(store)
+    for i in range(600):
+        keys.add([i, 10_000 + i, 20_000 + i % 7], f"a{i}")
+    keys.flush()
+    if not on_postgres:
+        assert store.refresh_statistics() == []  # SQLite plans without them
+        return
+    analyzed: list[str] = []
+    deadline = time.monotonic() + 30  # the server publishes write counts within seconds
+    while "copy_keys" not in analyzed and time.monotonic() < deadline:
+        analyzed += store.refresh_statistics()
+        time.sleep(0.2)
+    assert "copy_keys" in analyzed
+    with store.engine.connect() as conn:
+        last, estimate = conn.execute(sa.text(
+            "SELECT s.last_analyze, c.reltuples FROM pg_stat_user_tables s JOIN pg_class c "
+            "ON c.oid = s.relid WHERE s.schemaname = current_schema() AND s.relname = 'copy_keys'")).one()
+    assert last is not None and estimate == 1800
+    assert "copy_keys" not in store.refresh_statistics()  # nothing written since
+
+
 def _copy_corpus() -> list[list[Article]]:
     """Batches of generated articles: originals, then edited, cut, padded and wire-credited
     copies of them and of each other, so verification meets stored candidates."""

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from .copies import DEFAULT_PARAMS as DEFAULT_COPY_PARAMS
@@ -503,6 +504,12 @@ class WriteCounts:
         )
 
 
+# When Store.refresh_statistics analyzes a PostgreSQL table: after more than
+# ANALYZE_MIN_CHANGES + ANALYZE_SHARE x its rows were written since its last ANALYZE.
+ANALYZE_MIN_CHANGES = 100
+ANALYZE_SHARE = 0.2
+
+
 class Store:
     """All reads and writes of newsdesk data go through here."""
 
@@ -510,6 +517,7 @@ class Store:
         self.url = database_url(db)
         self._vector_schema: str | None = None  # pgvector's schema, when embeddings has its column
         self._search_logged = False
+        self._analyze_warned = False
         # (change marker, {length: (ids, matrix, norms)}): the exact search's copy of the embeddings.
         self._embedding_cache: tuple[int | None, _Matrices] | None = None
         self._embedding_lock = threading.Lock()
@@ -641,7 +649,39 @@ class Store:
             for source, counts in (outlet_lines or {}).items():
                 _count_outlet_lines(conn, source, counts)
             _refresh_story_stats(conn, _stories_of_articles(conn, changed))  # dates may have changed
+        self.refresh_statistics()
         return WriteCounts(inserted, updated, unchanged)
+
+    def refresh_statistics(self) -> list[str]:
+        """On PostgreSQL, ANALYZE the tables that changed much since their last
+        statistics; returns their names (nothing to do on SQLite).
+
+        The planner plans from those statistics, which autovacuum refreshes only
+        when the server has it on and gets round to it: a bulk load outruns it, and
+        a copy-key lookup planned for an empty table reads the whole table (at
+        520,000 keys: 32 ms a lookup instead of 2.8 ms, and the load slowed as the
+        store grew). Called after each batch of articles written; the threshold is
+        autovacuum's default rule (50 rows + 10% of the table, doubled here)."""
+        if self.engine.dialect.name != "postgresql":
+            return []
+        try:
+            with self.engine.connect() as conn:
+                stale = [name for name in conn.scalars(sa.text(
+                    "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+                    "AND n_mod_since_analyze > :floor + :share * n_live_tup"),
+                    {"floor": ANALYZE_MIN_CHANGES, "share": ANALYZE_SHARE})
+                    if name in metadata.tables]
+                if stale:
+                    conn.exec_driver_sql("ANALYZE " + ", ".join(
+                        self.engine.dialect.identifier_preparer.quote(n) for n in sorted(stale)))
+                    conn.commit()
+        except sa.exc.SQLAlchemyError as e:  # not the owner, say: the load goes on, slower
+            if not self._analyze_warned:
+                log.warning("could not refresh PostgreSQL statistics (%s); lookups may slow as the "
+                            "store grows unless autovacuum is on", e.__class__.__name__)
+                self._analyze_warned = True
+            return []
+        return sorted(stale)
 
     def get_article(self, article_id: str) -> Article | None:
         if "\x00" in article_id:  # no stored id has one (readers drop NUL); PostgreSQL refuses it
@@ -1325,11 +1365,18 @@ class SqlBuckets:
 
     def _stored_query(self, keys: Sequence[int]) -> sa.Select[int, str]:
         """The ``per_key`` most recent stored ids of each key."""
+        if self.store.engine.dialect.name == "postgresql":
+            # One array parameter: an IN list of 500 parameters is a new statement for
+            # psycopg to parse each time (a third of the lookup's time, measured).
+            wanted = copy_keys.c.key == sa.any_(
+                sa.bindparam("keys", list(keys), type_=postgresql.ARRAY(sa.BigInteger)))
+        else:
+            wanted = copy_keys.c.key.in_(keys)
         ranked = (
             sa.select(copy_keys.c.key, copy_keys.c.article_id,
                       sa.func.row_number().over(partition_by=copy_keys.c.key,
                                                 order_by=copy_keys.c.seq.desc()).label("rn"))
-            .where(copy_keys.c.key.in_(keys))
+            .where(wanted)
             .subquery()
         )
         return sa.select(ranked.c.key, ranked.c.article_id).where(ranked.c.rn <= self.per_key)
@@ -1384,7 +1431,14 @@ class SqlBuckets:
         self._stored = {}  # written keys make a prefetch stale
 
     def _write(self, conn: Connection) -> None:
-        if self._pending:
+        if self._pending and conn.dialect.name == "postgresql":
+            # COPY: about a hundred keys an article made the row-by-row executemany
+            # the load's largest write (9.5 s of 47 for 5,000 articles, measured).
+            cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cur.copy("COPY copy_keys (key, article_id) FROM STDIN") as copy:
+                for row in self._pending:
+                    copy.write_row((row["key"], row["article_id"]))
+        elif self._pending:
             conn.execute(copy_keys.insert(), self._pending)
         if self._sketches:
             ids = list(self._sketches)

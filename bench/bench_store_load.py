@@ -1,0 +1,118 @@
+"""The batch load step alone: prepared articles into SQLite and into PostgreSQL.
+
+    python bench/bench_store_load.py                                  # 5,000 HTML pages, SQLite only
+    python bench/bench_store_load.py --pg postgresql://127.0.0.1/test # and a fresh PostgreSQL database
+    python bench/bench_store_load.py --n 10000 --runs 3 --pg URL
+
+The stages (read+clean, copy sketches, embeddings) run once, with the local
+executor, on bench/corpus.py's corpus into ``bench/out/store_load_n<N>``; then each
+run loads that output with ``newsdesk.batch.load`` (articles, copy folding,
+embeddings, story placement: what the driver does in ``run_batch``) into a fresh
+store, in this process, one store after the other. Printed per store: the seconds
+for the whole load, articles per second, and the seconds each successive 1,000
+stored articles took (flat when the cost of an article does not grow with the
+store). Medians over ``--runs``. The shared data is read from ../shared/data (or
+NEWSDESK_SHARED_DATA); without it the script exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import corpus  # noqa: E402
+from bench_batch import _drop_pg, _fresh_pg  # noqa: E402
+
+
+def prepare(n: int, seed: int) -> Path:
+    """The stage output for an ``n``-page corpus (made once, reused)."""
+    from newsdesk.batch import run_batch
+    from newsdesk.executors import make_executor
+
+    cdir = HERE / "out" / f"ingest_corpus_n{n}_s{seed}"
+    corpus.build(cdir, n, seed, ("html",))
+    out = HERE / "out" / f"store_load_n{n}_s{seed}"
+    t0 = time.perf_counter()
+    report = run_batch([str(cdir / "html")], out, make_executor("local", workers=2))
+    print(f"stages: {report.articles:,} articles in {time.perf_counter() - t0:.0f} s "
+          f"(reused where already done) -> {out}", flush=True)
+    return out
+
+
+def load_once(db: str, out: Path) -> dict[str, object]:
+    from newsdesk.batch import load
+    from newsdesk.store import Store
+
+    marks: list[tuple[float, int]] = []
+    stored = 0
+    t0 = time.perf_counter()
+
+    def progress(_shard: str, n: int) -> None:
+        nonlocal stored
+        stored += n
+        marks.append((time.perf_counter() - t0, stored))
+
+    with Store(db) as store:
+        load(store, out, progress=progress)
+        wall = time.perf_counter() - t0
+        count = store.count_articles()
+    per_thousand: list[float] = []
+    last_t, next_mark = 0.0, 1000
+    for t, n in marks:
+        if n >= next_mark:
+            per_thousand.append(round((t - last_t) / (n - next_mark + 1000) * 1000, 1))
+            last_t, next_mark = t, n + 1000
+    return {"wall": wall, "stored": count, "per_1000": per_thousand}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=5000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=1, help="loads per store (median reported)")
+    ap.add_argument("--pg", metavar="URL",
+                    help="also load into a fresh database on this PostgreSQL server (the URL of a "
+                         "database to connect to for CREATE/DROP DATABASE)")
+    a = ap.parse_args()
+    out = prepare(a.n, a.seed)
+    stores = ["sqlite"] + (["postgresql"] if a.pg else [])
+    results: dict[str, list[dict[str, object]]] = {s: [] for s in stores}
+    with tempfile.TemporaryDirectory(prefix="newsdesk-store-load-") as tmp:
+        for i in range(a.runs):
+            for kind in stores:
+                if kind == "sqlite":
+                    db = str(Path(tmp) / f"load{i}.db")
+                    r = load_once(db, out)
+                else:
+                    db = _fresh_pg(a.pg, "nd_bench_store_load")
+                    try:
+                        r = load_once(db, out)
+                    finally:
+                        _drop_pg(a.pg, "nd_bench_store_load")
+                results[kind].append(r)
+                print(f"{kind} run {i + 1}: {r['stored']:,} stored in {r['wall']:.1f} s; "
+                      f"s per 1,000: {r['per_1000']}", flush=True)
+    summary = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "n": a.n,
+               "machine": f"{platform.machine()}, {platform.python_version()}", "results": results}
+    (HERE / "out" / f"bench_store_load_n{a.n}.json").write_text(json.dumps(summary, indent=1))
+    print("\n| store | articles | runs | median load s | articles/s | s per 1,000 (first run) |")
+    print("|---|---|---|---|---|---|")
+    for kind, rs in results.items():
+        wall = statistics.median(float(str(r["wall"])) for r in rs)
+        print(f"| {kind} | {rs[0]['stored']:,} | {len(rs)} | {wall:.1f} | "
+              f"{int(str(rs[0]['stored'])) / wall:.0f} | {rs[0]['per_1000']} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
