@@ -17,7 +17,8 @@ after the last stage finished. Memory is the peak of the summed RSS of the run's
 process tree (the driver, and for Ray its raylet, GCS and workers), sampled every
 0.2 s from /proc; shared pages count once per process, so it is an upper bound.
 With ``--pg`` the PostgreSQL server's own processes are not in that tree (they are
-the server's children, not the run's); their memory is not counted.
+the server's children, not the run's); the private memory (RssAnon) of the backends
+serving the run's database is sampled apart every 2 s and printed beside it.
 "Stage seconds" are the workers' own time per stage summed over shards. Every 30 s
 each run appends its progress (articles stored, summed RSS) to
 ``bench/out/bench_batch_n<N>_<executor><workers>_trace.jsonl``, which
@@ -151,6 +152,41 @@ def _stored(db: str) -> int | None:
         return None
 
 
+def _pg_backends_mb(db: str) -> float | None:
+    """Summed private memory (RssAnon, MB) of the PostgreSQL backends serving ``db``'s database.
+
+    The server is not in the run's process tree, so its share is sampled apart: the
+    backends connected to the run's own database, read from /proc (the server is on
+    this machine). Private memory only: the shared buffers are the server's, whoever
+    touches them. None when the server cannot be asked."""
+    import sqlalchemy as sa
+
+    from newsdesk.store import database_url
+
+    name = sa.engine.make_url(database_url(db)).database
+    engine = sa.create_engine(database_url(db), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            pids = conn.exec_driver_sql(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %(n)s AND pid <> pg_backend_pid()",
+                {"n": name}).scalars().all()
+    except sa.exc.SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+    kb = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                kb += next((int(line.split()[1]) for line in fh if line.startswith("RssAnon:")), 0)
+        except (OSError, ValueError):
+            continue
+    return kb / 1024
+
+
+PG_SAMPLE_EVERY = 2.0  # seconds; each sample is a connection to the server
+
+
 def _admin(url: str):  # noqa: ANN202 - a SQLAlchemy engine in autocommit (CREATE DATABASE needs it)
     import sqlalchemy as sa
 
@@ -196,18 +232,25 @@ def run(args: list[str], log: Path, *, db: str | None = None,
         proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *args],
                                 stdout=subprocess.PIPE, stderr=err, text=True)
         peak = 0.0
+        pg_peak: float | None = None
         stop = threading.Event()
         t0 = time.perf_counter()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, pg_peak
             peak_since = 0.0
             next_trace = TRACE_EVERY
+            next_pg = PG_SAMPLE_EVERY
             while not stop.is_set():
                 rss = _rss_tree_mb(proc.pid)
                 peak = max(peak, rss)
                 peak_since = max(peak_since, rss)
                 t = time.perf_counter() - t0
+                if db is not None and "://" in db and t >= next_pg:
+                    mb = _pg_backends_mb(db)
+                    if mb is not None:
+                        pg_peak = max(pg_peak or 0.0, mb)
+                    next_pg = t + PG_SAMPLE_EVERY
                 if trace is not None and db is not None and t >= next_trace:
                     point = {"t": round(t, 1), "stored": _stored(db), "rss_mb": round(rss),
                              "peak_mb": round(peak_since)}
@@ -223,7 +266,10 @@ def run(args: list[str], log: Path, *, db: str | None = None,
         th.join()
     if proc.returncode != 0:
         raise SystemExit(f"child {args} failed ({proc.returncode}); see {log}")
-    return json.loads(stdout.strip().splitlines()[-1]), peak
+    result = json.loads(stdout.strip().splitlines()[-1])
+    if pg_peak is not None:
+        result["pg_backends_peak_mb"] = pg_peak
+    return result, peak
 
 
 def main() -> int:
@@ -292,6 +338,10 @@ def main() -> int:
     name = f"bench_batch_n{a.n}{'_pg' if a.pg else ''}.json"
     (HERE / "out" / name).write_text(json.dumps(summary, indent=1))
     print(f"\nstore: {'PostgreSQL' if a.pg else 'SQLite'}")
+    for r in results:
+        if "pg_backends_peak_mb" in r:
+            print(f"{r['executor']}:{r['workers']}: the server's backends for the run peaked at "
+                  f"{r['pg_backends_peak_mb']:,.0f} MB of private memory (not in the tree's RSS)")
     print("\n| executor | workers | articles | wall s | articles/s | stages wall s | load s | tail s | "
           "read+clean s | sketches s | embeddings s | peak RSS (tree) MB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
