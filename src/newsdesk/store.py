@@ -666,22 +666,27 @@ class Store:
             return []
         try:
             with self.engine.connect() as conn:
-                stale = [name for name in conn.scalars(sa.text(
-                    "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
-                    "AND n_mod_since_analyze > :floor + :share * n_live_tup"),
-                    {"floor": ANALYZE_MIN_CHANGES, "share": ANALYZE_SHARE})
-                    if name in metadata.tables]
+                rows = conn.execute(sa.text(
+                    "SELECT s.relname, pg_has_role(c.relowner, 'USAGE') FROM pg_stat_user_tables s "
+                    "JOIN pg_class c ON c.oid = s.relid WHERE s.schemaname = current_schema() "
+                    "AND s.n_mod_since_analyze > :floor + :share * s.n_live_tup"),
+                    {"floor": ANALYZE_MIN_CHANGES, "share": ANALYZE_SHARE}).all()
+                stale = sorted(name for name, owned in rows if owned and name in metadata.tables)
+                # The server only warns and skips a table its user does not own.
+                refused = sorted(name for name, owned in rows if not owned and name in metadata.tables)
                 if stale:
                     conn.exec_driver_sql("ANALYZE " + ", ".join(
-                        self.engine.dialect.identifier_preparer.quote(n) for n in sorted(stale)))
+                        self.engine.dialect.identifier_preparer.quote(n) for n in stale))
                     conn.commit()
-        except sa.exc.SQLAlchemyError as e:  # not the owner, say: the load goes on, slower
-            if not self._analyze_warned:
-                log.warning("could not refresh PostgreSQL statistics (%s); lookups may slow as the "
-                            "store grows unless autovacuum is on", e.__class__.__name__)
-                self._analyze_warned = True
-            return []
-        return sorted(stale)
+        except sa.exc.SQLAlchemyError as e:  # the write is done: go on without fresh statistics
+            why, stale = f"the server refused ({e.__class__.__name__}: {str(e).splitlines()[0]})", []
+        else:
+            why = f"this user does not own {', '.join(refused)}" if refused else ""
+        if why and not self._analyze_warned:
+            log.warning("could not refresh PostgreSQL statistics: %s; lookups may slow as the store "
+                        "grows unless autovacuum is on or the owner runs ANALYZE", why)
+            self._analyze_warned = True
+        return stale
 
     def get_article(self, article_id: str) -> Article | None:
         if "\x00" in article_id:  # no stored id has one (readers drop NUL); PostgreSQL refuses it
