@@ -50,8 +50,10 @@ class PgSchemas:
                 "Start it, or unset NEWSDESK_TEST_DB to run on SQLite only.") from exc
 
     def prepare(self) -> None:
-        """Drop schemas left by runs that died, and install pgvector in ``public``
-        (where it is available) so every test schema sees the same extension."""
+        """Drop schemas left by runs that died, and install pgvector and unaccent in
+        ``public`` (where they are available) so every test schema sees the same
+        extensions: one created inside a test schema would be dropped with it, and
+        with it every other schema's objects that use it."""
         with self.admin.connect() as conn:
             stale = conn.scalars(sa.text(
                 "SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"), {"p": SCHEMA_PREFIX + "%"}).all()
@@ -63,8 +65,10 @@ class PgSchemas:
                 with self.admin.begin() as conn:
                     conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
         with self.admin.begin() as conn:
-            if conn.scalar(sa.text("SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")):
-                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
+            for ext in ("vector", "unaccent"):
+                if conn.scalar(sa.text("SELECT count(*) FROM pg_available_extensions WHERE name = :e"),
+                               {"e": ext}):
+                    conn.exec_driver_sql(f"CREATE EXTENSION IF NOT EXISTS {ext} SCHEMA public")
 
     def url_for(self, path: str | Path) -> str:
         key = os.path.abspath(os.path.expanduser(str(path)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import random
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -111,6 +112,54 @@ def test_phrases_or_and_exclusion(news: Store) -> None:
     assert ids(news.search_articles("kim -Kursk")) == ["scattered"]
     assert news.search_articles("-Kursk") == ([], 0)  # nothing required: nothing found
     assert ids(news.search_articles('"kim jong un" -ukrainian or banker')) == ["trial"]
+
+
+def test_diacritics_are_folded_on_both_backends(tmp_path: Path) -> None:
+    """Quebec finds Québec and the other way round, in titles, text, phrases and the
+    story filter, with the match marked in the snippet."""
+    store = Store(tmp_path / "accents.db")
+    store.add_articles([
+        article("qc", "Le premier ministre du Québec a parlé à Montréal mardi, devant la presse.",
+                title="Québec : une élection anticipée"),
+        article("zh", "Zürich and Kraków signed a twinning agreement on Friday.", title="Twin towns"),
+        article("plain", "Quebec City hosted the summit, officials said.", title="Summit"),
+    ])
+    place(store, {"st-qc": ["qc"], "st-zh": ["zh"], "st-plain": ["plain"]})
+    assert sorted(ids(store.search_articles("quebec"))) == ["plain", "qc"]
+    assert sorted(ids(store.search_articles("QUÉBEC"))) == ["plain", "qc"]
+    assert ids(store.search_articles("montreal")) == ["qc"]
+    assert ids(store.search_articles("election anticipee")) == ["qc"]  # title words
+    assert ids(store.search_articles('"zurich and krakow"')) == ["zh"]
+    assert ids(store.search_articles("Zurich -krakow")) == []
+    (hit,), _ = store.search_articles("Montreal")
+    assert "\x02Montréal\x03" in hit["snippet"]
+    assert [s["id"] for s in store.story_summaries(text="krakow")[0]] == ["st-zh"]
+    assert [s["id"] for s in store.story_summaries(entity="Montreal")[0]] == ["st-qc"]
+    store.close()
+
+
+def test_postgres_without_unaccent_searches_unfolded_then_folds_once_it_arrives(
+        tmp_path: Path, on_postgres: bool, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Where the server has no unaccent the store still works (exact accents only) and
+    says why; the next open after the extension arrives rebuilds the index."""
+    if not on_postgres:
+        pytest.skip("unaccent is a PostgreSQL extension (NEWSDESK_TEST_DB)")
+    real = store_module._extension_schema
+    monkeypatch.setattr(store_module, "_extension_schema",
+                        lambda conn, name: None if name == "unaccent" else real(conn, name))
+    with caplog.at_level(logging.WARNING, logger="newsdesk.store"):
+        before = Store(tmp_path / "n.db")
+    assert any("unaccent extension is not available" in r.getMessage() for r in caplog.records)
+    before.add_articles([article("qc", "Il a parlé à Montréal.", title="Québec")])
+    assert ids(before.search_articles("Montréal")) == ["qc"]
+    assert before.search_articles("Montreal") == ([], 0)
+    before.close()
+    monkeypatch.setattr(store_module, "_extension_schema", real)
+    after = Store(tmp_path / "n.db")
+    assert ids(after.search_articles("Montreal")) == ["qc"]
+    assert ids(after.search_articles("quebec")) == ["qc"]
+    after.close()
 
 
 HOSTILE = ['Kursk"', 'AND OR (', "'; DROP TABLE articles; --", '"; DROP TABLE articles; --', "NEAR(", "*",
@@ -250,8 +299,9 @@ def test_an_existing_store_is_indexed_by_the_migration(tmp_path: Path,
     monkeypatch.undo()
     store = Store(path)
     assert store.migrations()[6:] == ["0007_search", "0008_search_vector", "0009_story_marker",
-                                      "0010_copy_sketches"]
+                                      "0010_copy_sketches", "0011_search_unaccent"]
     assert ids(store.search_articles("Amatrice")) == ["quake"]
+    assert ids(store.search_articles("AMÀTRICE")) == ["quake"]  # folded on both sides
     assert ids(store.search_articles("aground")) == ["ferry"]
     (st,), total = store.story_summaries()
     assert total == 1 and st["articles"] == 2 and st["outlets"] == 2 and st["title"] == "Quake in Italy"

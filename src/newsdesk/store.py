@@ -304,10 +304,12 @@ def _m0007_search(conn: Connection) -> None:
 
 
 # Tokenisers without stemming: a news archive mixes languages, and English stemming
-# would also make the two backends disagree on what matches. SQLite folds
-# diacritics too (Quebec finds Québec); PostgreSQL's 'simple' configuration does
-# not (that needs the unaccent extension).
+# would also make the two backends disagree on what matches. Both fold diacritics
+# (Quebec finds Québec): SQLite's tokenizer does it; on PostgreSQL, 0011 switches
+# the index to UNACCENT_CONFIG, 'simple' behind the unaccent extension's filter,
+# where the server has unaccent (it stays on 'simple', without folding, where not).
 SEARCH_CONFIG = "simple"
+UNACCENT_CONFIG = "newsdesk_search"
 _SQLITE_TOKENIZE = "unicode61 remove_diacritics 2"
 # The document 0007 indexed on PostgreSQL (0008 replaces the index with a stored
 # column). {t} qualifies the columns.
@@ -353,16 +355,72 @@ def _m0008_search_vector(conn: Connection) -> None:
     if conn.dialect.name != "postgresql":
         return
     conn.exec_driver_sql("DROP INDEX IF EXISTS ix_articles_search")
+    expr = _PG_VECTOR_EXPR.format(cfg=_literal(SEARCH_CONFIG))
     conn.exec_driver_sql(f"ALTER TABLE articles ADD COLUMN IF NOT EXISTS {_PG_VECTOR} tsvector "
-                         f"GENERATED ALWAYS AS ({_PG_VECTOR_EXPR}) STORED")
+                         f"GENERATED ALWAYS AS ({expr}) STORED")
     conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_articles_search_vector ON articles "
                          f"USING gin ({_PG_VECTOR})")
 
 
 # The stored document on PostgreSQL (0008): title words weigh double in ts_rank.
 _PG_VECTOR = "search_vector"
-_PG_VECTOR_EXPR = (f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, coalesce(title, '')), 'B') || "
-                   f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, \"text\"), 'D')")
+_PG_VECTOR_EXPR = ("setweight(to_tsvector({cfg}::regconfig, coalesce(title, '')), 'B') || "
+                   "setweight(to_tsvector({cfg}::regconfig, \"text\"), 'D')")
+
+
+def _quoted(name: str) -> str:
+    """An SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    """An SQL string literal (for names that must be written into DDL)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _unaccent_config(conn: Connection) -> str | None:
+    """The store's accent-folding search configuration (schema-qualified, quoted),
+    when its schema has one."""
+    found = conn.scalar(sa.text(
+        "SELECT n.nspname FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace "
+        "WHERE c.cfgname = :cfg AND n.nspname = current_schema()"), {"cfg": UNACCENT_CONFIG})
+    return f"{_quoted(str(found))}.{_quoted(UNACCENT_CONFIG)}" if found is not None else None
+
+
+def _ensure_pg_unaccent(conn: Connection, *, announce: bool = True) -> None:
+    """Fold diacritics in PostgreSQL's keyword index, as SQLite's does: create
+    UNACCENT_CONFIG ('simple' with the unaccent filter before it, the extension's
+    documented use) and rebuild ``search_vector`` with it. Nothing when the store
+    already has it, or when the server has no unaccent or this role may not enable it
+    (search then works as before, without folding)."""
+    if conn.dialect.name != "postgresql" or _unaccent_config(conn) is not None:
+        return
+    ext = _extension_schema(conn, "unaccent")
+    if ext is None:
+        say = log.warning if announce else log.info
+        say("PostgreSQL's unaccent extension is not available: keyword search will not "
+            "fold diacritics (Quebec will not find Québec)")
+        return
+    log.info("rebuilding the keyword index to fold diacritics (unaccent)")
+    schema = _quoted(str(conn.scalar(sa.text("SELECT current_schema()"))))
+    cfg = f"{schema}.{_quoted(UNACCENT_CONFIG)}"
+    conn.exec_driver_sql(f"CREATE TEXT SEARCH CONFIGURATION {cfg} (COPY = pg_catalog.simple)")
+    # Only the token types that can hold letters outside ASCII go through unaccent.
+    conn.exec_driver_sql(f"ALTER TEXT SEARCH CONFIGURATION {cfg} ALTER MAPPING FOR word, hword, "
+                         f"hword_part WITH {_quoted(ext)}.unaccent, pg_catalog.simple")
+    # A generated column's expression cannot be altered before PostgreSQL 17: drop
+    # it (its index goes with it) and add it again, which recomputes every row.
+    conn.exec_driver_sql(f"ALTER TABLE articles DROP COLUMN IF EXISTS {_PG_VECTOR}")
+    conn.exec_driver_sql(f"ALTER TABLE articles ADD COLUMN {_PG_VECTOR} tsvector GENERATED ALWAYS "
+                         f"AS ({_PG_VECTOR_EXPR.format(cfg=_literal(cfg))}) STORED")
+    conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_articles_search_vector ON articles "
+                         f"USING gin ({_PG_VECTOR})")
+
+
+def _m0011_search_unaccent(conn: Connection) -> None:
+    """On PostgreSQL, keyword search folds diacritics as it does on SQLite (see
+    ``_ensure_pg_unaccent``). SQLite: nothing (its tokenizer folds them since 0007)."""
+    _ensure_pg_unaccent(conn)
 
 
 # The tables a story page reads (members, their articles and copy originals, the
@@ -408,6 +466,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0008_search_vector", _m0008_search_vector),
     ("0009_story_marker", _m0009_story_marker),
     ("0010_copy_sketches", _m0010_copy_sketches),
+    ("0011_search_unaccent", _m0011_search_unaccent),
 ]
 
 # Embeddings by length: (article ids, float32 matrix, row norms).
@@ -417,23 +476,29 @@ VECTOR_DIM = 384  # all-MiniLM-L6-v2 (embeddings.DIM); other lengths are searche
 VECTOR_COLUMN = "embedding"
 
 
-def _pgvector_schema(conn: Connection) -> str | None:
-    """The schema pgvector lives in, creating the extension where the server offers it
-    and this role may; None when it cannot be had."""
+def _extension_schema(conn: Connection, name: str) -> str | None:
+    """The schema a PostgreSQL extension lives in, creating the extension where the
+    server offers it and this role may; None when it cannot be had."""
     found = conn.scalar(sa.text(
         "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-        "WHERE e.extname = 'vector'"))
+        "WHERE e.extname = :name"), {"name": name})
     if found is not None:
         return str(found)
-    if not conn.scalar(sa.text("SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")):
+    if not conn.scalar(sa.text("SELECT count(*) FROM pg_available_extensions WHERE name = :name"),
+                       {"name": name}):
         return None
     try:
         with conn.begin_nested():
-            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
+            conn.exec_driver_sql(f'CREATE EXTENSION IF NOT EXISTS "{name}"')
     except sa.exc.DBAPIError as exc:
-        log.info("pgvector is installed on the server but could not be enabled: %s", exc.orig)
+        log.info("%s is installed on the server but could not be enabled: %s", name, exc.orig)
         return None
-    return _pgvector_schema(conn)
+    return _extension_schema(conn, name)
+
+
+def _pgvector_schema(conn: Connection) -> str | None:
+    """The schema pgvector lives in (created where it can be); None when it cannot be had."""
+    return _extension_schema(conn, "vector")
 
 
 def _has_vector_column(conn: Connection) -> bool:
@@ -516,6 +581,7 @@ class Store:
     def __init__(self, db: str | Path = "newsdesk.db", *, echo: bool = False) -> None:
         self.url = database_url(db)
         self._vector_schema: str | None = None  # pgvector's schema, when embeddings has its column
+        self._search_config = _literal(SEARCH_CONFIG)  # PostgreSQL's, as an SQL literal (see 0011)
         self._search_logged = False
         self._analyze_warned = False
         # (change marker, {length: (ids, matrix, norms)}): the exact search's copy of the embeddings.
@@ -563,6 +629,9 @@ class Store:
                     _ensure_pg_vectors(conn)  # pgvector may have been installed since
                 if _has_vector_column(conn):
                     self._vector_schema = _pgvector_schema(conn)
+                if "0011_search_unaccent" in done:
+                    _ensure_pg_unaccent(conn, announce=False)  # unaccent may have been installed since
+                self._search_config = _literal(_unaccent_config(conn) or SEARCH_CONFIG)
         return applied
 
     def _binary(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
@@ -1174,7 +1243,7 @@ class Store:
                 "LEFT JOIN story_members m ON m.article_id = a.id ORDER BY s.bm25, s.doc")
             count = sa.text(f"SELECT count(*) FROM article_search WHERE {where}")
         else:
-            tsquery = f"websearch_to_tsquery('{SEARCH_CONFIG}'::regconfig, :q)"
+            tsquery = f"websearch_to_tsquery({self._search_config}::regconfig, :q)"
             where = f"a.{_PG_VECTOR} @@ {tsquery}"
             # Weights {D, C, B, A}: title words (B) count double text words (D), as in bm25 above.
             rank = f"ts_rank('{{0.1, 0.2, 0.2, 1.0}}'::float4[], a.{_PG_VECTOR}, {tsquery}, 1)"
@@ -1182,7 +1251,7 @@ class Store:
                 where += " AND a.source = :source"
             page = sa.text(
                 "SELECT a.id, a.title, a.source, a.published, a.url, m.story_id, s.score, "
-                f"ts_headline('{SEARCH_CONFIG}'::regconfig, a.\"text\", {tsquery}, :headline) AS snippet "
+                f"ts_headline({self._search_config}::regconfig, a.\"text\", {tsquery}, :headline) AS snippet "
                 f"FROM (SELECT a.id, {rank} AS score FROM articles a WHERE {where} "
                 'ORDER BY score DESC, a.id COLLATE "C" LIMIT :limit OFFSET :offset) s '
                 "JOIN articles a ON a.id = s.id LEFT JOIN story_members m ON m.article_id = a.id "
@@ -1224,7 +1293,7 @@ class Store:
             # up into the story listing, it was tested member by member (1.2 s instead of 0.1 s
             # for a word in 10% of 100,000 articles).
             sql = (f"SELECT id FROM articles WHERE {_PG_VECTOR} @@ "
-                   f"websearch_to_tsquery('{SEARCH_CONFIG}'::regconfig, :{name}) OFFSET 0")
+                   f"websearch_to_tsquery({self._search_config}::regconfig, :{name}) OFFSET 0")
         return sa.text(sql), {name: self._query_text(q)}
 
     def story_summaries(self, *, since: datetime | None = None, until: datetime | None = None,
