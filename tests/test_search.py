@@ -465,6 +465,10 @@ def test_story_filters(tmp_path: Path) -> None:
     assert listed(entity="tni-al") == []
     assert listed(story_ids=["st-ferry", "st-quake", "st-none"]) == ["st-ferry", "st-quake"]
     assert listed(story_ids=[]) == []
+    # More ids than either driver takes parameters (SQLite 32,766, PostgreSQL 65,535).
+    many = [f"st-none-{i}" for i in range(70_000)] + ["st-quake", "st-ferry"]
+    assert listed(story_ids=many) == ["st-ferry", "st-quake"]
+    assert listed(story_ids=many, text="ferry") == ["st-ferry"]
     assert listed(order="size", outlet="Wire") == ["st-quake", "st-kursk"]
     with pytest.raises(ValueError, match="order"):
         store.story_summaries(order="alphabetical")

@@ -1324,7 +1324,16 @@ class Store:
         stats = sa.select(st.c.story_id, st.c.articles, st.c.first_seen, st.c.last_seen)
         params: dict[str, Any] = {}
         if story_ids is not None:
-            stats = stats.where(st.c.story_id.in_([i.replace("\x00", "") for i in story_ids]))
+            wanted = [i.replace("\x00", "") for i in story_ids]
+            if self.engine.dialect.name == "postgresql":
+                # One array parameter: an IN list takes one per id, and the drivers
+                # stop at 65,535 (SQLite at 32,766).
+                stats = stats.where(st.c.story_id == sa.any_(
+                    sa.bindparam("story_ids", wanted, type_=postgresql.ARRAY(sa.Text))))
+            else:
+                stats = stats.where(st.c.story_id.in_(
+                    sa.select(sa.column("value", sa.Text)).select_from(
+                        sa.func.json_each(sa.bindparam("story_ids", json.dumps(wanted))))))
         if outlet is not None:
             om, oa = story_members.alias("om"), articles.alias("oa")
             stats = stats.where(st.c.story_id.in_(
