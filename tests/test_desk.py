@@ -3,6 +3,8 @@ pure helpers of the web UI (file names, charts, highlighted text)."""
 
 from __future__ import annotations
 
+import io
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,31 @@ def test_jobs_ingest_saved_files_and_name_bad_records(tmp_path: Path) -> None:
         desk.submit_records([])
     with pytest.raises(ValueError, match="expected an object"):
         desk.submit_records(["not a record"])  # type: ignore[list-item]
+
+
+def test_uploads_are_copied_from_file_objects_within_the_limit(tmp_path: Path) -> None:
+    """The server hands over the uploads' spooled files; they are copied from where they
+    stand, the same as bytes, and measured against the limit without being read."""
+    desk = Desk(Store(tmp_path / "news.db"), tmp_path / "data", background=False,
+                max_upload_bytes=max(p.stat().st_size for p in SEEDS.glob("*.txt")))
+    seeds = sorted(SEEDS.glob("*.txt"))
+    files = []
+    for p in seeds:
+        f = tempfile.SpooledTemporaryFile(max_size=1024)  # noqa: SIM115 (closed below)
+        f.write(b"junk before the upload's start")
+        start = f.tell()
+        f.write(p.read_bytes())
+        f.seek(start)
+        files.append((p.name, f))
+    job = desk.submit_files(files)  # type: ignore[arg-type]
+    assert job.status == "done" and job.new == 2 and not job.problems
+    assert [Path(f).read_bytes() for f in job.files] == [p.read_bytes() for p in seeds]
+    big = io.BytesIO(b"x" * (desk.max_upload_bytes + 1))
+    with pytest.raises(ValueError, match=r"big\.txt: .* bytes is over the"):
+        desk.submit_files([("big.txt", big)])
+    assert big.tell() == 0 and len(desk.jobs()) == 1
+    for _, f in files:
+        f.close()
 
 
 def test_uploads_saved_before_a_crash_are_ingested_at_start(tmp_path: Path) -> None:

@@ -15,10 +15,12 @@ Three things a one-shot CLI call does not need:
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import queue
 import re
+import shutil
 import threading
 import time
 import uuid
@@ -26,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from . import accountbook, api
 from .ingest import ingest
@@ -45,6 +47,17 @@ AccountState = Literal["fresh", "stale", "preparing", "failed"]
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+COPY_BLOCK = 1 << 20  # bytes per read when an upload is copied to the data folder
+
+
+def _remaining(f: BinaryIO) -> int:
+    """Bytes left to read in a seekable file object (its position is kept)."""
+    here = f.tell()
+    end = f.seek(0, io.SEEK_END)
+    f.seek(here)
+    return end - here
 
 
 def safe_filename(name: str, fallback: str = "upload") -> str:
@@ -147,13 +160,18 @@ class Desk:
             t.join(timeout=30)
 
     # --- ingest -----------------------------------------------------------------------
-    def submit_files(self, files: Sequence[tuple[str, bytes]]) -> Job:
-        """Save uploaded files under the data folder, then ingest them in the background."""
+    def submit_files(self, files: Sequence[tuple[str, bytes | BinaryIO]]) -> Job:
+        """Save uploaded files under the data folder, then ingest them in the background.
+
+        Each file is its bytes or a binary file object open for reading (an upload's
+        spooled temporary file), copied from its current position in blocks so that a
+        large upload is never held in memory whole."""
         if not files:
             raise ValueError("no files to ingest")
         for name, data in files:  # all checked before anything is written
-            if len(data) > self.max_upload_bytes:
-                raise ValueError(f"{name}: {len(data):,} bytes is over the "
+            size = len(data) if isinstance(data, bytes) else _remaining(data)
+            if size > self.max_upload_bytes:
+                raise ValueError(f"{name}: {size:,} bytes is over the "
                                  f"{self.max_upload_bytes:,}-byte limit")
         job_id = uuid.uuid4().hex[:12]
         folder = self.uploads / job_id
@@ -164,7 +182,11 @@ class Desk:
             if not path.is_relative_to(folder):  # safe_filename makes this impossible; belt and braces
                 raise ValueError(f"{name}: not a plain file name")
             tmp = path.with_name(path.name + ".part")
-            tmp.write_bytes(data)
+            if isinstance(data, bytes):
+                tmp.write_bytes(data)
+            else:
+                with tmp.open("wb") as out:
+                    shutil.copyfileobj(data, out, COPY_BLOCK)
             tmp.rename(path)  # never a half-written file for a resumed ingest to read
             paths.append(path)
         return self._submit(paths, job_id=job_id)

@@ -31,6 +31,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__, api, charts
@@ -285,8 +286,9 @@ def create_app(db: str | Path | Store, *, data_dir: str | Path | None = None,
     async def post_files(files: Annotated[list[UploadFile], File(description="files to ingest")],
                          wait: bool = False) -> JSONResponse:
         """Ingest uploaded files of any supported format (text, HTML, JSONL, feeds, WARC)."""
-        data = [(f.filename or "upload", await f.read()) for f in files]
-        job = call(desk.submit_files, data)
+        # The spooled files themselves, copied in blocks off the event loop: never a whole upload in memory.
+        data = [(f.filename or "upload", f.file) for f in files]
+        job = await run_in_threadpool(call, desk.submit_files, data)
         return _job_response(job, wait)
 
     @app.get("/api/jobs", tags=["ingest"])
@@ -469,8 +471,8 @@ def create_app(db: str | Path | Store, *, data_dir: str | Path | None = None,
 
     @app.post("/upload", include_in_schema=False)
     async def ui_upload_post(files: Annotated[list[UploadFile], File()]) -> RedirectResponse:
-        data = [(f.filename or "upload", await f.read()) for f in files if f.filename]
-        job = call(desk.submit_files, data)
+        data = [(f.filename, f.file) for f in files if f.filename]
+        job = await run_in_threadpool(call, desk.submit_files, data)
         return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
