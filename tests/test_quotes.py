@@ -385,3 +385,68 @@ def test_attributions_mode_adds_stances_quotes_mode_does_not() -> None:
     assert_offsets(text, qs)
     q = find(qs, "block the project")
     assert q.speaker == "Alma Reyes"
+
+
+def test_institution_noun_is_not_the_last_organisation_named() -> None:
+    text = (
+        "Huawei Technologies denied the charges on Monday.\n\n"
+        "The Canadian government says its two citizens are being detained arbitrarily.\n"
+    )
+    q = find(extract_quotes(text), "detained arbitrarily")
+    assert q.speaker == "Canadian government"
+
+
+def test_company_noun_is_the_company_named_before() -> None:
+    text = (
+        "Ratehub Inc. announced the sale of its magazines on Tuesday.\n\n"
+        'The sale was needed to keep the business "sustainable," the company said.\n'
+    )
+    q = find(extract_quotes(text), "keep the business")
+    assert q.speaker == "Ratehub Inc"
+
+
+def test_acronym_of_a_title_written_out_before() -> None:
+    text = (
+        "The Parliamentary Budget Officer released a valuation of the pipeline on Thursday.\n\n"
+        "But the PBO added that the range assumes the pipeline will be built on time.\n"
+    )
+    q = find(extract_quotes(text), "built on time")
+    assert q.speaker == "Parliamentary Budget Officer"
+
+
+def test_document_written_by_the_agent_of_its_participle() -> None:
+    text = (
+        "The judge ordered the station to release its member list.\n\n"
+        "A statement e-mailed to The Globe by Reagan Ruslim said the station would respect the order.\n\n"
+        "According to the memo obtained by The Globe, the fund believed in the value of the titles.\n"
+    )
+    qs = extract_quotes(text)
+    assert find(qs, "respect the order").speaker == "Reagan Ruslim"
+    assert find(qs, "believed in the value").speaker != "The Globe"
+
+
+def test_post_is_the_speakers_who_stated_in_it() -> None:
+    text = (
+        "Jason Schultz, a researcher at Talos, stated in the company's blog post that the threats "
+        "came from the same addresses.\n\n"
+        '"Multiple IPs involved in sending these threats also sent other email," the post read.\n'
+    )
+    q = find(extract_quotes(text), "Multiple IPs")
+    assert q.speaker == "Jason Schultz"
+
+
+def test_person_inside_an_organisation_span_with_their_title() -> None:
+    from newsdesk import nlp
+    from newsdesk.quotes import _consistent_ents
+
+    text = "But Wet'suwet'en Hereditary Chief Na'moks said he did not consider those actions threatening.\n"
+    doc = nlp.parse(text)
+    # As the small model tags it: title and name as one organisation.
+    from spacy.tokens import Span
+
+    org = Span(doc, 1, 5, label="ORG")
+    assert org.text == "Wet'suwet'en Hereditary Chief Na'moks"
+    doc.ents = [org]
+    assert [(e.text, e.label_) for e in _consistent_ents(doc)] == [("Na'moks", "PERSON")]
+    q = find(extract_quotes(text, doc=doc), "threatening")
+    assert q.speaker == "Na'moks"

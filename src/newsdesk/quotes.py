@@ -24,6 +24,7 @@ stages, all pure:
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import logging
 import re
@@ -43,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v3"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v3+attributions.clf.v1"
+COMPONENT = "quotes.rules.v4"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v4+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -882,7 +883,7 @@ def _consistent_ents(doc: Doc) -> list[Span]:
     untouched: the spans are new."""
     from spacy.tokens import Span
 
-    ents = list(doc.ents)
+    ents = [_person_after_title(e) for e in doc.ents]
     votes: dict[str, dict[str, int]] = {}
     for e in ents:
         if e.label_ in _NAME_LABELS:
@@ -930,6 +931,31 @@ def _consistent_ents(doc: Doc) -> list[Span]:
         i += hit or 1
     out.sort(key=lambda e: e.start)
     return out
+
+
+# Titles that the small NER swallows into an organisation with the name after
+# them ("Wet'suwet'en Hereditary Chief Na'moks" as one ORG).
+_PERSON_TITLES = frozenset(
+    "president minister premier mayor senator governor chancellor king queen prince princess "
+    "pope judge justice chief secretary chairman chairwoman ceo director spokesman "
+    "spokeswoman spokesperson sen. rep. gov. dr. mr. mrs. ms.".split()
+)
+
+
+def _person_after_title(e: Span) -> Span:
+    """The person at the end of an organisation span that holds their title, or ``e``."""
+    from spacy.tokens import Span
+
+    if e.label_ != "ORG":
+        return e
+    for k in range(len(e) - 2, -1, -1):
+        if e[k].lower_ in _PERSON_TITLES:
+            rest = e[k + 1:]
+            if 1 <= len(rest) <= 3 and all(t.pos_ == "PROPN" and t.text[:1].isupper()
+                                           and t.lower_ not in _TITLE_WORDS for t in rest):
+                return Span(e.doc, rest.start, rest.end, label="PERSON")
+            break
+    return e
 
 
 def _build_resolver(doc: Doc, sent_of: list[int], in_quote: list[bool]) -> _Resolver:
@@ -1077,6 +1103,8 @@ def _first_name_gender(first: str) -> str | None:
 
 
 _NAME_RATIO = 5.0
+# Capitalised words, with the small words names keep inside ("Bank of Canada").
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:(?:of|the|and|for|on)\s+)?[A-Z][\w'’-]*)+")
 
 
 def _fullest(res: _Resolver, w: tuple[str, ...], label: str, pos: int) -> str:
@@ -1088,6 +1116,15 @@ def _fullest(res: _Resolver, w: tuple[str, ...], label: str, pos: int) -> str:
         for n in res.names:
             if len(n) >= 2 and "".join(x[0] for x in n if x[:1].isupper()) == w[0]:
                 return " ".join(n)
+        # ... or written out before without the NER calling it a name.
+        # ("The Parliamentary Budget Officer Yves Giroux": any stretch of the run).
+        for m in _CAPITALISED_RUN.finditer(res.doc.text, 0, pos):
+            words = m.group(0).split()
+            for i, j in itertools.combinations(range(len(words) + 1), 2):
+                part = words[i:j]
+                if (j - i >= 2 and part[-1][:1].isupper()
+                        and "".join(x[0] for x in part if x[:1].isupper()) == w[0]):
+                    return " ".join(part)
     best = w
     best_key = (len(w), 0)
     for n in res.names:
@@ -1175,6 +1212,12 @@ _DOC_NOUNS = frozenset(
     interview video advertisement ad petition motion brief affidavit database
     """.split()
 )
+# Document nouns one article uses for the same text: "a study by X ... the report said".
+_DOC_FAMILY = {w: fam for fam in (
+    frozenset("report study survey research analysis paper poll".split()),
+    frozenset("statement release".split()),
+    frozenset("post tweet blog".split()),
+) for w in fam}
 _RELATIVE = frozenset({"who", "which", "that", "whom"})
 
 
@@ -1216,7 +1259,8 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
         author = _author(res, tok)
         if author is None:
             # "the report": the author of the report written of before.
-            earlier = [n for p, lem, n in res.authors if lem == lemma and p < tok.idx]
+            family = _DOC_FAMILY.get(lemma, {lemma})
+            earlier = [n for p, lem, n in res.authors if lem in family and p < tok.idx]
             author = earlier[-1] if earlier else None
         if author is not None:
             return _Speaker(author, written, a, b)
@@ -1250,22 +1294,29 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
 
 def _author(res: _Resolver, tok: Token) -> str | None:
     """Who wrote the document noun ``tok``: its owner ("her statement", "the RCMP
-    report", "a study by X"), or the subject of the verb that made it ("X
-    released a report", "X said in a statement")."""
-    owner = [c for c in tok.children if c.dep_ == "poss" or (
+    report", "a study by X", "a statement e-mailed by X"), or else the subject of
+    the verb that made it ("X released a report", "X said in the company's post")."""
+    owners = [c for c in tok.children if c.dep_ == "poss" or (
         c.dep_ == "compound" and c.ent_type_ in ("PERSON", "ORG"))]
-    owner += [g for c in tok.children if c.dep_ in ("prep", "agent")
-              and c.lower_ in ("by", "from", "of") for g in c.children if g.dep_ == "pobj"
-              and (g.ent_type_ in ("PERSON", "ORG") or c.lower_ != "of")]
+    owners += [g for c in tok.children if c.dep_ in ("prep", "agent")
+               and c.lower_ in ("by", "from", "of") for g in c.children if g.dep_ == "pobj"
+               and (g.ent_type_ in ("PERSON", "ORG") or c.lower_ != "of")]
+    # "a statement e-mailed to The Globe by X": the agent of a participle of writing
+    # or sending (not of any participle: "the memo obtained by The Globe").
+    owners += [g for v in tok.children if v.dep_ == "acl"
+               and v.lemma_.lower() in SPEECH_VERBS | _AUTHOR_VERBS
+               for c in v.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
     head = tok.head
-    if not owner and tok.dep_ == "dobj" and head.lemma_.lower() in _AUTHOR_VERBS:
-        owner = [c for c in head.children if c.dep_ == "nsubj"]
-    if not owner and tok.dep_ == "pobj" and head.lower_ in ("in", "through", "via"):
+    makers: list[Token] = []
+    if tok.dep_ == "dobj" and head.lemma_.lower() in _AUTHOR_VERBS:
+        makers = [c for c in head.children if c.dep_ == "nsubj"]
+    if tok.dep_ == "pobj" and head.lower_ in ("in", "through", "via"):
         verb = head.head
         if verb.pos_ == "VERB" and verb.lemma_.lower() in SPEECH_VERBS | _AUTHOR_VERBS:
             subj = _subject(verb)
-            owner = [subj] if subj is not None else []
-    for o in owner:
+            makers = [subj] if subj is not None else []
+    # Makers only when no owner resolves: "X said in the company's post" is X's.
+    for o in owners + makers:
         if o.lower_ in _RELATIVE or o.i == tok.i:
             continue
         if o.lemma_.lower() in _DOC_NOUNS:
@@ -1278,7 +1329,7 @@ def _author(res: _Resolver, tok: Token) -> str | None:
 
 _AUTHOR_VERBS = frozenset(
     "release publish issue commission conduct produce prepare write send post file author "
-    "present table submit unveil".split()
+    "present table submit unveil email mail".split()
 )
 
 
@@ -1290,7 +1341,21 @@ def _salient(res: _Resolver, tok: Token, label: str, noun: str) -> str | None:
              and si - m.sent <= 8 and noun in m.name.lower()]
     if named:
         return max(named, key=lambda m: m.start).name
+    if noun not in _BUSINESS_NOUNS:
+        # "the government", "the union", "the commission": institutions are named
+        # with that word ("the Public Service Alliance union" aside), so one whose
+        # name lacks it is another body; the description as written is the better
+        # answer than the last organisation mentioned.
+        return None
     return _best(res, tok, label, None)
+
+
+# Organisation nouns whose referents' names seldom contain them ("the company" is
+# Rogers Media, "the team" the Maple Leafs, "the agency" TransLink).
+_BUSINESS_NOUNS = frozenset(
+    "company firm bank airline retailer manufacturer giant startup corporation network group "
+    "team club agency organization organisation".split()
+)
 
 
 def _pronoun(res: _Resolver, tok: Token) -> str | None:
