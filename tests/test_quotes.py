@@ -387,31 +387,23 @@ def test_attributions_mode_adds_stances_quotes_mode_does_not() -> None:
     assert q.speaker == "Alma Reyes"
 
 
-def test_institution_noun_is_not_the_last_organisation_named() -> None:
-    text = (
-        "Huawei Technologies denied the charges on Monday.\n\n"
-        "The Canadian government says its two citizens are being detained arbitrarily.\n"
-    )
-    q = find(extract_quotes(text), "detained arbitrarily")
-    assert q.speaker == "Canadian government"
-
-
-def test_company_noun_is_the_company_named_before() -> None:
-    text = (
-        "Ratehub Inc. announced the sale of its magazines on Tuesday.\n\n"
-        'The sale was needed to keep the business "sustainable," the company said.\n'
-    )
-    q = find(extract_quotes(text), "keep the business")
-    assert q.speaker == "Ratehub Inc"
-
-
-def test_acronym_of_a_title_written_out_before() -> None:
-    text = (
-        "The Parliamentary Budget Officer released a valuation of the pipeline on Thursday.\n\n"
-        "But the PBO added that the range assumes the pipeline will be built on time.\n"
-    )
-    q = find(extract_quotes(text), "built on time")
-    assert q.speaker == "Parliamentary Budget Officer"
+@pytest.mark.parametrize(("text", "fragment", "speaker"), [
+    pytest.param("Huawei Technologies denied the charges on Monday.\n\n"
+                  "The Canadian government says its two citizens are being detained arbitrarily.\n",
+                  "detained arbitrarily", "Canadian government", id="institution-not-last-org"),
+    pytest.param("Ratehub Inc. announced the sale of its magazines on Tuesday.\n\n"
+                  'The sale was needed to keep the business "sustainable," the company said.\n',
+                  "keep the business", "Ratehub Inc", id="company-is-org-named-before"),
+    pytest.param("The Parliamentary Budget Officer released a valuation of the pipeline on Thursday.\n\n"
+                  "But the PBO added that the range assumes the pipeline will be built on time.\n",
+                  "built on time", "Parliamentary Budget Officer", id="acronym-of-title-written-out"),
+    pytest.param("Jason Schultz, a researcher at Talos, stated in the company's blog post that the "
+                  "threats came from the same addresses.\n\n"
+                  '"Multiple IPs involved in sending these threats also sent other email," the post read.\n',
+                  "Multiple IPs", "Jason Schultz", id="post-of-who-stated-in-it"),
+])
+def test_descriptions_acronyms_and_documents(text: str, fragment: str, speaker: str) -> None:
+    assert find(extract_quotes(text), fragment).speaker == speaker
 
 
 def test_document_written_by_the_agent_of_its_participle() -> None:
@@ -423,16 +415,6 @@ def test_document_written_by_the_agent_of_its_participle() -> None:
     qs = extract_quotes(text)
     assert find(qs, "respect the order").speaker == "Reagan Ruslim"
     assert find(qs, "believed in the value").speaker != "The Globe"
-
-
-def test_post_is_the_speakers_who_stated_in_it() -> None:
-    text = (
-        "Jason Schultz, a researcher at Talos, stated in the company's blog post that the threats "
-        "came from the same addresses.\n\n"
-        '"Multiple IPs involved in sending these threats also sent other email," the post read.\n'
-    )
-    q = find(extract_quotes(text), "Multiple IPs")
-    assert q.speaker == "Jason Schultz"
 
 
 def test_person_inside_an_organisation_span_with_their_title() -> None:
