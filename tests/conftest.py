@@ -13,10 +13,11 @@ the end of the session. An unreachable server is an error, never a skip.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,32 @@ def pytest_report_header(config: pytest.Config) -> str:
 def on_postgres() -> bool:
     """True when this run puts the tests' stores on PostgreSQL."""
     return _schemas is not None
+
+
+@pytest.fixture
+def other_user() -> Callable[[store_module.Store], contextlib.AbstractContextManager[str]]:
+    """``with other_user(store) as url``: see ``_other_user``."""
+    return _other_user
+
+
+@contextlib.contextmanager
+def _other_user(store: store_module.Store) -> Iterator[str]:
+    """A URL of ``store`` for a new login role that may read and write its tables but
+    owns none of them (PostgreSQL only); the role is dropped afterwards."""
+    role = f"nd_user_{os.getpid()}"
+    url = sa.engine.make_url(store.url)
+    schema = url.query["options"].split("=", 1)[1]
+    grants = (f'USAGE ON SCHEMA "{schema}"', f'ALL ON ALL TABLES IN SCHEMA "{schema}"',
+              f'ALL ON ALL SEQUENCES IN SCHEMA "{schema}"')
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
+        conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+        for g in grants:
+            conn.exec_driver_sql(f'GRANT {g} TO "{role}"')
+    try:
+        yield url.set(username=role).render_as_string(hide_password=False)
+    finally:
+        with store.engine.begin() as conn:
+            for g in grants:
+                conn.exec_driver_sql(f'REVOKE {g} FROM "{role}"')
+            conn.exec_driver_sql(f'DROP ROLE "{role}"')

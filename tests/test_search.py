@@ -10,6 +10,7 @@ import logging
 import random
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -160,6 +161,33 @@ def test_postgres_without_unaccent_searches_unfolded_then_folds_once_it_arrives(
     assert ids(after.search_articles("Montreal")) == ["qc"]
     assert ids(after.search_articles("quebec")) == ["qc"]
     after.close()
+
+
+def test_a_user_who_does_not_own_the_tables_opens_a_store_without_folding(
+        tmp_path: Path, on_postgres: bool, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture, other_user: Any) -> None:
+    """The index rebuild needs the tables' owner: anyone else still opens the store and
+    searches it, without folding, and is told why."""
+    if not on_postgres:
+        pytest.skip("unaccent is a PostgreSQL extension (NEWSDESK_TEST_DB)")
+    real = store_module._extension_schema
+    monkeypatch.setattr(store_module, "_extension_schema",
+                        lambda conn, name: None if name == "unaccent" else real(conn, name))
+    owner = Store(tmp_path / "n.db")
+    owner.add_articles([article("qc", "Il a parlé à Montréal.", title="Québec")])
+    monkeypatch.setattr(store_module, "_extension_schema", real)
+    try:
+        with other_user(owner) as url:
+            with caplog.at_level(logging.INFO, logger="newsdesk.store"):
+                other = Store(url)
+            assert any("could not rebuild the keyword index" in r.getMessage() for r in caplog.records)
+            assert ids(other.search_articles("Montréal")) == ["qc"]
+            assert other.search_articles("Montreal") == ([], 0)
+            other.close()
+        with Store(owner.url) as again:  # its owner rebuilds the index
+            assert ids(again.search_articles("Montreal")) == ["qc"]
+    finally:
+        owner.close()
 
 
 HOSTILE = ['Kursk"', 'AND OR (', "'; DROP TABLE articles; --", '"; DROP TABLE articles; --', "NEAR(", "*",

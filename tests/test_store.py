@@ -8,6 +8,7 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -236,10 +237,9 @@ def test_statistics_are_refreshed_as_a_bulk_load_grows(tmp_path: Path, on_postgr
 
 
 def test_statistics_of_tables_this_user_does_not_own_are_named_once(
-        tmp_path: Path, on_postgres: bool, caplog: pytest.LogCaptureFixture) -> None:
+        tmp_path: Path, on_postgres: bool, caplog: pytest.LogCaptureFixture, other_user: Any) -> None:
     """A user who may write but does not own the tables cannot ANALYZE them (the
     server only warns and skips): the store says so once, and the writes go on."""
-    import os
     import time
 
     from newsdesk.store import SqlBuckets
@@ -248,38 +248,26 @@ def test_statistics_of_tables_this_user_does_not_own_are_named_once(
     if not on_postgres:
         assert owner.refresh_statistics() == []
         return
-    role = f"nd_writer_{os.getpid()}"
-    schema = sa.engine.make_url(owner.url).query["options"].split("=", 1)[1]
-    with owner.engine.begin() as conn:
-        conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
-        conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
-        conn.exec_driver_sql(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
-        conn.exec_driver_sql(f'GRANT ALL ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')
-        conn.exec_driver_sql(f'GRANT ALL ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"')
-    writer = Store(sa.engine.make_url(owner.url).set(username=role).render_as_string(hide_password=False))
     try:
-        keys = SqlBuckets(writer)
-        for i in range(600):
-            keys.add([i, 10_000 + i], f"a{i}")
-        keys.flush()
-        deadline = time.monotonic() + 30  # the server publishes write counts within seconds
-        with caplog.at_level(logging.WARNING, logger="newsdesk.store"):
-            while not caplog.records and time.monotonic() < deadline:
-                assert writer.refresh_statistics() == []
-                time.sleep(0.2)
-            writer.refresh_statistics()
-        warnings = [r.getMessage() for r in caplog.records]
-        assert len(warnings) == 1 and "does not own copy_keys" in warnings[0]
-        assert SqlBuckets(writer).lookup([1, 10_001]) == {"a1": 2}  # the keys were written
-        assert "copy_keys" in owner.refresh_statistics()  # its owner can
+        with other_user(owner) as url:
+            writer = Store(url)
+            keys = SqlBuckets(writer)
+            for i in range(600):
+                keys.add([i, 10_000 + i], f"a{i}")
+            keys.flush()
+            deadline = time.monotonic() + 30  # the server publishes write counts within seconds
+            with caplog.at_level(logging.WARNING, logger="newsdesk.store"):
+                while not caplog.records and time.monotonic() < deadline:
+                    assert writer.refresh_statistics() == []
+                    time.sleep(0.2)
+                writer.refresh_statistics()
+            warnings = [r.getMessage() for r in caplog.records]
+            assert len(warnings) == 1 and "does not own copy_keys" in warnings[0]
+            assert SqlBuckets(writer).lookup([1, 10_001]) == {"a1": 2}  # the keys were written
+            assert "copy_keys" in owner.refresh_statistics()  # its owner can
+            writer.close()
     finally:
-        writer.close()
         owner.close()
-        with owner.engine.begin() as conn:
-            conn.exec_driver_sql(f'REVOKE ALL ON ALL TABLES IN SCHEMA "{schema}" FROM "{role}"')
-            conn.exec_driver_sql(f'REVOKE ALL ON ALL SEQUENCES IN SCHEMA "{schema}" FROM "{role}"')
-            conn.exec_driver_sql(f'REVOKE USAGE ON SCHEMA "{schema}" FROM "{role}"')
-            conn.exec_driver_sql(f'DROP ROLE "{role}"')
 
 
 def _copy_corpus() -> list[list[Article]]:

@@ -404,17 +404,24 @@ def _ensure_pg_unaccent(conn: Connection, *, announce: bool = True) -> None:
     log.info("rebuilding the keyword index to fold diacritics (unaccent)")
     schema = _quoted(str(conn.scalar(sa.text("SELECT current_schema()"))))
     cfg = f"{schema}.{_quoted(UNACCENT_CONFIG)}"
-    conn.exec_driver_sql(f"CREATE TEXT SEARCH CONFIGURATION {cfg} (COPY = pg_catalog.simple)")
-    # Only the token types that can hold letters outside ASCII go through unaccent.
-    conn.exec_driver_sql(f"ALTER TEXT SEARCH CONFIGURATION {cfg} ALTER MAPPING FOR word, hword, "
-                         f"hword_part WITH {_quoted(ext)}.unaccent, pg_catalog.simple")
-    # A generated column's expression cannot be altered before PostgreSQL 17: drop
-    # it (its index goes with it) and add it again, which recomputes every row.
-    conn.exec_driver_sql(f"ALTER TABLE articles DROP COLUMN IF EXISTS {_PG_VECTOR}")
-    conn.exec_driver_sql(f"ALTER TABLE articles ADD COLUMN {_PG_VECTOR} tsvector GENERATED ALWAYS "
-                         f"AS ({_PG_VECTOR_EXPR.format(cfg=_literal(cfg))}) STORED")
-    conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_articles_search_vector ON articles "
-                         f"USING gin ({_PG_VECTOR})")
+    try:
+        # All or nothing, and never fatal: a role that may not alter the tables (not
+        # their owner) still opens the store, searching without folding.
+        with conn.begin_nested():
+            conn.exec_driver_sql(f"CREATE TEXT SEARCH CONFIGURATION {cfg} (COPY = pg_catalog.simple)")
+            # Only the token types that can hold letters outside ASCII go through unaccent.
+            conn.exec_driver_sql(f"ALTER TEXT SEARCH CONFIGURATION {cfg} ALTER MAPPING FOR word, "
+                                 f"hword, hword_part WITH {_quoted(ext)}.unaccent, pg_catalog.simple")
+            # A generated column's expression cannot be altered before PostgreSQL 17:
+            # drop it (its index goes with it) and add it again, recomputing every row.
+            conn.exec_driver_sql(f"ALTER TABLE articles DROP COLUMN IF EXISTS {_PG_VECTOR}")
+            conn.exec_driver_sql(f"ALTER TABLE articles ADD COLUMN {_PG_VECTOR} tsvector GENERATED "
+                                 f"ALWAYS AS ({_PG_VECTOR_EXPR.format(cfg=_literal(cfg))}) STORED")
+            conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_articles_search_vector ON articles "
+                                 f"USING gin ({_PG_VECTOR})")
+    except sa.exc.DBAPIError as exc:
+        say = log.warning if announce else log.info
+        say("could not rebuild the keyword index to fold diacritics: %s", exc.orig)
 
 
 def _m0011_search_unaccent(conn: Connection) -> None:
