@@ -16,6 +16,8 @@ the stages. "load s" is the driver's time spent loading, "tail s" the part of it
 after the last stage finished. Memory is the peak of the summed RSS of the run's
 process tree (the driver, and for Ray its raylet, GCS and workers), sampled every
 0.2 s from /proc; shared pages count once per process, so it is an upper bound.
+Beside it, the peak of the tree's summed PSS (``/proc/PID/smaps_rollup``, every 2 s):
+shared pages divided among the processes that map them, what the tree really holds.
 With ``--pg`` the PostgreSQL server's own processes are not in that tree (they are
 the server's children, not the run's); the private memory (RssAnon) of the backends
 serving the run's database is sampled apart every 2 s and printed beside it.
@@ -51,8 +53,8 @@ sys.path.insert(0, str(HERE))
 import corpus  # noqa: E402
 
 
-def _rss_tree_mb(root: int) -> float:
-    """Summed VmRSS (MB) of ``root`` and every process below it."""
+def _tree(root: int) -> dict[int, int]:
+    """VmRSS (kB) of ``root`` and of every process below it, by pid."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for d in os.listdir("/proc"):
@@ -68,11 +70,57 @@ def _rss_tree_mb(root: int) -> float:
             continue
         children.setdefault(ppid, []).append(int(d))
         rss[int(d)] = kb
-    total, stack = 0, [root]
+    out, stack = {}, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        if pid in rss:
+            out[pid] = rss[pid]
         stack.extend(children.get(pid, []))
+    return out
+
+
+def _rss_tree_mb(root: int) -> float:
+    """Summed VmRSS (MB) of ``root`` and every process below it."""
+    return sum(_tree(root).values()) / 1024
+
+
+def _role(pid: int, root: int) -> str:
+    """Which part of the run a process is, from its command line."""
+    if pid == root:
+        return "driver"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmd = fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "other"
+    if cmd.startswith("ray::"):
+        return "ray workers"
+    if "ray" in cmd:
+        return "ray system"  # raylet, GCS, the Ray helpers and idle workers
+    return "workers"  # the local executor's pool
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a process has used so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _pss_tree_mb(root: int) -> float:
+    """Summed PSS (MB) of the tree: each shared page divided among the processes
+    mapping it (libraries, the model's weights, Ray's shared object store), so the
+    sum is what the tree holds, where summed RSS counts a shared page once per process."""
+    total = 0
+    for pid in _tree(root):
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as fh:
+                total += next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0)
+        except (OSError, ValueError, IndexError):
+            continue
     return total / 1024
 
 
@@ -232,20 +280,31 @@ def run(args: list[str], log: Path, *, db: str | None = None,
         proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *args],
                                 stdout=subprocess.PIPE, stderr=err, text=True)
         peak = 0.0
+        pss_peak = 0.0
+        cpu: dict[int, tuple[str, float]] = {}  # pid -> (role, CPU s at its last sample)
         pg_peak: float | None = None
         stop = threading.Event()
         t0 = time.perf_counter()
 
         def sample() -> None:
-            nonlocal peak, pg_peak
+            nonlocal peak, pss_peak, pg_peak
             peak_since = 0.0
+            pss = 0.0
             next_trace = TRACE_EVERY
-            next_pg = PG_SAMPLE_EVERY
+            next_pg = next_pss = PG_SAMPLE_EVERY
             while not stop.is_set():
                 rss = _rss_tree_mb(proc.pid)
                 peak = max(peak, rss)
                 peak_since = max(peak_since, rss)
                 t = time.perf_counter() - t0
+                if t >= next_pss:  # smaps_rollup walks page tables: sampled less often
+                    pss = _pss_tree_mb(proc.pid)
+                    pss_peak = max(pss_peak, pss)
+                    for pid in _tree(proc.pid):
+                        used = _cpu_seconds(pid)
+                        if used is not None:
+                            cpu[pid] = (cpu[pid][0] if pid in cpu else _role(pid, proc.pid), used)
+                    next_pss = t + PG_SAMPLE_EVERY
                 if db is not None and "://" in db and t >= next_pg:
                     mb = _pg_backends_mb(db)
                     if mb is not None:
@@ -253,7 +312,7 @@ def run(args: list[str], log: Path, *, db: str | None = None,
                     next_pg = t + PG_SAMPLE_EVERY
                 if trace is not None and db is not None and t >= next_trace:
                     point = {"t": round(t, 1), "stored": _stored(db), "rss_mb": round(rss),
-                             "peak_mb": round(peak_since)}
+                             "peak_mb": round(peak_since), "pss_mb": round(pss)}
                     with trace.open("a") as fh:
                         fh.write(json.dumps(point) + "\n")
                     next_trace, peak_since = t + TRACE_EVERY, 0.0
@@ -269,6 +328,12 @@ def run(args: list[str], log: Path, *, db: str | None = None,
     result = json.loads(stdout.strip().splitlines()[-1])
     if pg_peak is not None:
         result["pg_backends_peak_mb"] = pg_peak
+    result["peak_pss_tree_mb"] = pss_peak
+    # CPU by part of the run (a process's last 2 s before it exits are not counted).
+    by_role: dict[str, float] = {}
+    for role, used in cpu.values():
+        by_role[role] = by_role.get(role, 0.0) + used
+    result["cpu_seconds"] = {k: round(v, 1) for k, v in sorted(by_role.items())}
     return result, peak
 
 
@@ -343,15 +408,19 @@ def main() -> int:
             print(f"{r['executor']}:{r['workers']}: the server's backends for the run peaked at "
                   f"{r['pg_backends_peak_mb']:,.0f} MB of private memory (not in the tree's RSS)")
     print("\n| executor | workers | articles | wall s | articles/s | stages wall s | load s | tail s | "
-          "read+clean s | sketches s | embeddings s | peak RSS (tree) MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "read+clean s | sketches s | embeddings s | peak RSS (tree) MB | peak PSS (tree) MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         s = r["stage_seconds"]
         print(f"| {r['executor']} | {r['workers']} | {r['articles']:,} | {r['wall']:.0f} | "
               f"{r['articles_per_s']:.1f} | {r['stages_wall']:.0f} | {r['load_seconds']:.0f} | "
               f"{r['load_tail']:.0f} | "
               f"{s['articles']:.0f} | {s['sketches']:.0f} | {s['embeddings']:.0f} | "
-              f"{r['peak_rss_tree_mb']:,.0f} |")
+              f"{r['peak_rss_tree_mb']:,.0f} | {r['peak_pss_tree_mb']:,.0f} |")
+    print("\nCPU seconds by part of the run (sampled every 2 s):")
+    for r in results:
+        parts = ", ".join(f"{k} {v:,.0f}" for k, v in r["cpu_seconds"].items())
+        print(f"{r['executor']}:{r['workers']}: {parts}")
     if model:
         print(f"\nmodel alone: {model['articles']:,} texts in {model['seconds']:.0f} s = "
               f"{model['per_second']:.1f}/s")
