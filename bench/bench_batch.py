@@ -303,7 +303,9 @@ def run(args: list[str], log: Path, *, db: str | None = None,
                     for pid in _tree(proc.pid):
                         used = _cpu_seconds(pid)
                         if used is not None:
-                            cpu[pid] = (cpu[pid][0] if pid in cpu else _role(pid, proc.pid), used)
+                            # the role read each time: a Ray worker takes its "ray::" title
+                            # only once it holds an actor
+                            cpu[pid] = (_role(pid, proc.pid), used)
                     next_pss = t + PG_SAMPLE_EVERY
                 if db is not None and "://" in db and t >= next_pg:
                     mb = _pg_backends_mb(db)
