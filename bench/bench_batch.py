@@ -155,7 +155,7 @@ def model_alone(out: Path, limit: int = MODEL_ALONE_TEXTS) -> dict:
     from newsdesk.batch import stage_files
     from newsdesk.embeddings import Embedder, embedding_text
 
-    shards = []
+    shards: list[list[str]] = []
     for f in stage_files(out, "articles"):
         if sum(len(x) for x in shards) >= limit:
             break

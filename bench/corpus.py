@@ -515,9 +515,9 @@ def build(out: Path, n: int, seed: int, formats: tuple[str, ...] = FORMATS,
     manifest_path = out / "manifest.json"
     want = {"version": CORPUS_VERSION, "n": n, "seed": seed}
     if not force and manifest_path.is_file():
-        m = json.loads(manifest_path.read_text())
-        if {k: m.get(k) for k in want} == want and all(f in m["formats"] for f in formats):
-            return m
+        found = json.loads(manifest_path.read_text())
+        if {k: found.get(k) for k in want} == want and all(f in found["formats"] for f in formats):
+            return found
     items, pool = build_items(n, seed)
     rng = random.Random(seed + 1)
     m: dict = dict(want, formats={}, datasets={})
