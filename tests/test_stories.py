@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import numpy as np
@@ -197,6 +198,56 @@ def test_hnsw_backend_finds_the_same_neighbours():
     approx.add(v)
     q = v[7] + 0.01
     assert exact.search(q, 5)[1][0] == approx.search(q, 5)[1][0] == 7
+
+
+def _as_version_1(state: dict) -> dict:
+    """A version 2 state in the form version 1 wrote it (story profiles and members as
+    JSON, document frequencies as a term -> count object), to test reading old stores."""
+    meta, arrays = dict(state["meta"]), dict(state["arrays"])
+    terms = meta.pop("terms")
+    ends = {k: [0, *arrays.pop(f"{k}_end").tolist()] for k in ("members", "terms", "names")}
+    flat = {"members": arrays.pop("members"), "terms": arrays.pop("terms_ids"),
+            "names": arrays.pop("names_ids")}
+    weights = {"terms": arrays.pop("terms_w"), "names": arrays.pop("names_w")}
+    t_min, t_max = arrays.pop("t_min"), arrays.pop("t_max")
+    stories = []
+    for i, sid in enumerate(meta.pop("story_ids")):
+        lo, hi = ends["members"][i], ends["members"][i + 1]
+        story: dict = {"id": sid, "members": flat["members"][lo:hi].tolist(),
+                       "t_min": None if np.isnan(t_min[i]) else float(t_min[i]),
+                       "t_max": None if np.isnan(t_max[i]) else float(t_max[i])}
+        for k in ("terms", "names"):
+            lo, hi = ends[k][i], ends[k][i + 1]
+            story[k] = {terms[j]: float(w) for j, w in zip(flat[k][lo:hi], weights[k][lo:hi], strict=True)}
+        stories.append(story)
+    df = arrays.pop("df")
+    meta.update(version=1, stories=stories, df={t: int(df[i]) for i, t in enumerate(terms) if df[i] > 0})
+    return {"meta": json.loads(json.dumps(meta)), "arrays": arrays}
+
+
+def test_state_keeps_term_ids_and_reads_version_1(feats):
+    first, rest = ORDER[:4], ORDER[4:]
+    full = StoryIndex()
+    full.place_many(feats[i] for i in ORDER)
+    part = StoryIndex()
+    part.place_many(feats[i] for i in first)
+    state = part.state()
+    assert state["meta"]["version"] == 2 and "stories" not in state["meta"]  # profiles are arrays
+    again = StoryIndex.from_state(state)
+    assert again._terms == part._terms  # noqa: SLF001 - the same ids, so the same sums
+    for sid, st in part._stories.items():  # noqa: SLF001
+        other = again._stories[sid]  # noqa: SLF001
+        assert other.members == st.members and (other.t_min, other.t_max) == (st.t_min, st.t_max)
+        assert np.array_equal(other.terms.ids, st.terms.ids) and np.array_equal(other.terms.w, st.terms.w)
+        assert np.array_equal(other.names.w, st.names.w) and np.array_equal(other.emb_sum, st.emb_sum)
+    old = StoryIndex.from_state(_as_version_1(state))
+    for sid, st in part._stories.items():  # noqa: SLF001
+        assert old._profile_terms(old._stories[sid].terms) == part._profile_terms(st.terms)  # noqa: SLF001
+    again.place_many(feats[i] for i in rest)
+    old.place_many(feats[i] for i in rest)
+    assert again.stories() == old.stories() == full.stories()
+    with pytest.raises(ValueError, match="version 3"):
+        StoryIndex.from_state({"meta": {**state["meta"], "version": 3}, "arrays": state["arrays"]})
 
 
 def test_auto_switches_to_hnsw_and_round_trips(tmp_path):

@@ -71,7 +71,7 @@ __all__ = [
 ]
 
 COMPONENT = "stories.v1"  # stored with every assignment so a later version can redo it
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: story members and profiles as arrays (1 is still read)
 
 _MAX_CHARS = 20_000  # a huge "article" is cut here before term counting
 _WORD_RE = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*")
@@ -499,6 +499,18 @@ def _ts(d: datetime | None) -> float | None:
     return d.timestamp()
 
 
+def _ragged(parts: Sequence[np.ndarray], dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays of different lengths as one array and each one's end offset."""
+    flat = np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
+    ends = np.cumsum([len(p) for p in parts], dtype=np.int64) if parts else np.zeros(0, dtype=np.int64)
+    return flat, ends
+
+
+def _unragged(flat: np.ndarray, ends: np.ndarray) -> list[np.ndarray]:
+    """The arrays ``_ragged`` joined."""
+    return np.split(np.asarray(flat), np.asarray(ends[:-1], dtype=np.int64)) if len(ends) else []
+
+
 class StoryIndex:
     """Story state and online placement of articles into stories.
 
@@ -537,6 +549,7 @@ class StoryIndex:
         self._pins: dict[str, str] = {}  # article id -> story id (manual corrections)
         self._aliases: dict[str, str] = {}  # merged-away story id -> surviving story id
         self._corrected: set[str] = set()  # stories a user merged or split: never auto-split
+        self._changed: set[int] = set()  # rows moved to another story since take_changed()
 
     # ------------------------------------------------------------ queries
     def __len__(self) -> int:
@@ -549,6 +562,12 @@ class StoryIndex:
     def story_of(self, article_id: str) -> str | None:
         row = self._row.get(article_id)
         return None if row is None else self._story_of[row]
+
+    def take_changed(self) -> dict[str, str]:
+        """Articles placed earlier whose story changed (merges, splits) since the last call,
+        with their story now; a caller mirroring the index writes just these."""
+        rows, self._changed = self._changed, set()
+        return {self._article_ids[r]: self._story_of[r] for r in sorted(rows)}
 
     def resolve(self, story_id: str) -> str:
         """The current id of a story, following merges."""
@@ -605,7 +624,7 @@ class StoryIndex:
         return _Profile(ids.astype(np.int32), w)
 
     def _profile_terms(self, prof: _Profile) -> dict[str, float]:
-        """A profile as term -> weight (the saved state's form)."""
+        """A profile as term -> weight (what the tests and version 1 states compare)."""
         return {self._terms[i]: float(w) for i, w in zip(prof.ids.tolist(), prof.w.tolist(), strict=True)}
 
     def _tfidf(self, arrays: tuple[np.ndarray, np.ndarray]) -> _Vec:
@@ -840,6 +859,7 @@ class StoryIndex:
         sa, sb = self._stories[a], self._stories.pop(b)
         for r in sb.members:
             self._story_of[r] = a
+        self._changed.update(sb.members)
         if pin:
             for r in sa.members + sb.members:
                 self._pins[self._article_ids[r]] = a
@@ -895,6 +915,7 @@ class StoryIndex:
             st.names.add(*names, -1.0)
             ns.add_time(_ts(f.published))
             self._story_of[r] = new_id
+            self._changed.add(r)
             if pin:
                 self._pins[f.id] = new_id
         ns.members.sort()
@@ -963,18 +984,13 @@ class StoryIndex:
 
     # ------------------------------------------------------------ persistence
     def state(self) -> dict[str, Any]:
-        """Everything needed to continue placing later: ``meta`` (JSON-able) and arrays."""
-        stories = [
-            {
-                "id": st.id,
-                "members": st.members,
-                "terms": self._profile_terms(st.terms),
-                "names": self._profile_terms(st.names),
-                "t_min": st.t_min,
-                "t_max": st.t_max,
-            }
-            for st in self._stories.values()
-        ]
+        """Everything needed to continue placing later: ``meta`` (JSON-able) and arrays.
+
+        Story members and profiles are arrays (concatenated, with offsets), not JSON:
+        as term -> weight objects they made the state's JSON 124 MB at 50,000 articles,
+        and encoding it took most of a save's time and memory (measured).
+        """
+        stories = list(self._stories.values())
         meta = {
             "version": STATE_VERSION,
             "component": COMPONENT,
@@ -983,14 +999,25 @@ class StoryIndex:
             "mode": self._mode if self._mode != "custom" else "auto",
             "article_ids": self._article_ids,
             "story_of": self._story_of,
-            "stories": stories,
-            "df": {t: int(self._dfa[i]) for t, i in self._vocab.items() if self._dfa[i] > 0},
+            "story_ids": [st.id for st in stories],
+            "terms": self._terms,  # term id -> term: saved ids stay the same ids
             "n_docs": self._n_docs,
             "pins": self._pins,
             "aliases": self._aliases,
             "corrected": sorted(self._corrected),
         }
-        arrays: dict[str, np.ndarray] = {}
+        arrays: dict[str, np.ndarray] = {"df": self._dfa[: len(self._terms)].copy()}
+        arrays["members"], arrays["members_end"] = _ragged([np.asarray(st.members, dtype=np.int64)
+                                                            for st in stories], np.int64)
+        for part in ("terms", "names"):
+            profs = [getattr(st, part) for st in stories]
+            arrays[f"{part}_ids"], arrays[f"{part}_end"] = _ragged([p.ids for p in profs], np.int32)
+            arrays[f"{part}_w"] = (np.concatenate([p.w for p in profs]) if profs
+                                   else np.zeros(0, dtype=np.float64))
+        arrays["t_min"] = np.array([np.nan if st.t_min is None else st.t_min for st in stories],
+                                   dtype=np.float64)
+        arrays["t_max"] = np.array([np.nan if st.t_max is None else st.t_max for st in stories],
+                                   dtype=np.float64)
         if isinstance(self._vectors, HNSWIndex):
             arrays["hnsw"] = self._vectors.to_bytes()
         else:
@@ -998,8 +1025,8 @@ class StoryIndex:
             arrays["vectors"] = np.stack(vecs) if vecs else np.zeros((0, self.dim), dtype=np.float32)
         # story mean vectors are kept as sums; stored so loading never re-reads every article vector
         arrays["story_emb"] = (
-            np.stack([st.emb_sum for st in self._stories.values()])
-            if self._stories
+            np.stack([st.emb_sum for st in stories])
+            if stories
             else np.zeros((0, self.dim), dtype=np.float32)
         )
         return {"meta": meta, "arrays": arrays}
@@ -1007,8 +1034,9 @@ class StoryIndex:
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> StoryIndex:
         meta, arrays = state["meta"], state["arrays"]
-        if meta.get("version") != STATE_VERSION:
-            raise ValueError(f"story state version {meta.get('version')!r}, expected {STATE_VERSION}")
+        version = meta.get("version")
+        if version not in (1, STATE_VERSION):
+            raise ValueError(f"story state version {version!r}, expected {STATE_VERSION}")
         idx = cls(StoryConfig.from_dict(meta["config"]), dim=int(meta["dim"]), vectors="numpy")
         idx._mode = meta.get("mode", "auto")
         if "hnsw" in arrays:
@@ -1018,24 +1046,52 @@ class StoryIndex:
         idx._article_ids = list(meta["article_ids"])
         idx._row = {a: i for i, a in enumerate(idx._article_ids)}
         idx._story_of = list(meta["story_of"])
-        df = {k: int(v) for k, v in meta["df"].items()}
-        ids = idx._term_ids(df)  # before indexing: it grows the array
-        idx._dfa[ids] = np.fromiter(df.values(), dtype=np.float64, count=len(df))
-        story_emb = arrays.get("story_emb")  # absent in states written before it was added
-        for i, s in enumerate(meta["stories"]):
-            if story_emb is not None:
-                emb = np.asarray(story_emb[i], dtype=np.float32).copy()
-            else:
-                emb = np.sum([idx._vectors.vector(r) for r in s["members"]], axis=0).astype(np.float32)
-            st = _Story(s["id"], list(s["members"]), emb, idx._profile(s["terms"]),
-                        idx._profile(s.get("names", {})))
-            st.t_min, st.t_max = s["t_min"], s["t_max"]
-            idx._stories[st.id] = st
+        if version == 1:
+            idx._restore_stories_v1(meta, arrays)
+        else:
+            idx._restore_stories(meta, arrays)
         idx._n_docs = int(meta["n_docs"])
         idx._pins = dict(meta["pins"])
         idx._aliases = dict(meta["aliases"])
         idx._corrected = set(meta.get("corrected", ()))
         return idx
+
+    def _restore_stories(self, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        self._terms = list(meta["terms"])
+        self._vocab = {t: i for i, t in enumerate(self._terms)}
+        self._dfa = np.zeros(max(1024, len(self._terms)), dtype=np.float64)
+        self._dfa[: len(self._terms)] = arrays["df"]
+        members = _unragged(arrays["members"], arrays["members_end"])
+        profiles = {}
+        for part in ("terms", "names"):
+            ids = _unragged(arrays[f"{part}_ids"], arrays[f"{part}_end"])
+            w = _unragged(arrays[f"{part}_w"], arrays[f"{part}_end"])
+            profiles[part] = [_Profile(i.astype(np.int32), x.astype(np.float64))
+                              for i, x in zip(ids, w, strict=True)]
+        emb = arrays["story_emb"]
+        for i, sid in enumerate(meta["story_ids"]):
+            st = _Story(sid, members[i].tolist(), np.asarray(emb[i], dtype=np.float32).copy(),
+                        profiles["terms"][i], profiles["names"][i])
+            t_min, t_max = float(arrays["t_min"][i]), float(arrays["t_max"][i])
+            st.t_min = None if math.isnan(t_min) else t_min
+            st.t_max = None if math.isnan(t_max) else t_max
+            self._stories[sid] = st
+
+    def _restore_stories_v1(self, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        """Stories of a state written before version 2 (profiles as term -> weight JSON)."""
+        df = {k: int(v) for k, v in meta["df"].items()}
+        ids = self._term_ids(df)  # before indexing: it grows the array
+        self._dfa[ids] = np.fromiter(df.values(), dtype=np.float64, count=len(df))
+        story_emb = arrays.get("story_emb")  # absent in states written before it was added
+        for i, s in enumerate(meta["stories"]):
+            if story_emb is not None:
+                emb = np.asarray(story_emb[i], dtype=np.float32).copy()
+            else:
+                emb = np.sum([self._vectors.vector(r) for r in s["members"]], axis=0).astype(np.float32)
+            st = _Story(s["id"], list(s["members"]), emb, self._profile(s["terms"]),
+                        self._profile(s.get("names", {})))
+            st.t_min, st.t_max = s["t_min"], s["t_max"]
+            self._stories[st.id] = st
 
     def save(self, path: str | Path) -> None:
         """Write the state to one ``.npz`` file."""
