@@ -138,6 +138,35 @@ def test_a_story_glued_over_two_events_is_refined_in_the_store(tmp_path: Path) -
     assert story_of["fa"] == story_of["fb"] != quake
 
 
+def test_a_book_that_has_written_once_still_writes_every_later_move(tmp_path: Path) -> None:
+    """After its first write a book writes only what changed (not the whole map each
+    batch): merges and splits of articles placed in earlier batches must still reach
+    the store."""
+    from newsdesk.storybook import StoryBook
+
+    store = Store(tmp_path / "n.db")
+    newsdesk.ingest(store, [write_jsonl(tmp_path / "a.jsonl", [
+        {"id": "qa", "source": "Outlet A", "text": QUAKE_A, "published": "2016-08-24T06:00:00Z"},
+        {"id": "fa", "source": "Outlet A", "text": FERRY, "published": "2016-08-24T07:00:00Z"},
+    ])], stories=False)
+    newsdesk.ingest(store, [write_jsonl(tmp_path / "b.jsonl", [
+        {"id": "qb", "source": "Outlet B", "text": QUAKE_A2, "published": "2016-08-24T09:00:00Z"},
+        {"id": "fb", "source": "Outlet B", "text": FERRY2, "published": "2016-08-24T08:00:00Z"},
+    ])], stories=False)
+    book = StoryBook(store)
+    arts = store.get_articles(["qa", "fa", "qb", "fb"])
+    book.place([arts["qa"], arts["fa"]], copy_of={})  # the book's first write
+    book.place([arts["qb"], arts["fb"]], copy_of={})
+    quake, ferry = store.story_map()["qa"], store.story_map()["fa"]
+    assert quake != ferry and store.story_map()["qb"] == quake and store.story_map()["fb"] == ferry
+    assert book.merge(quake, ferry) == quake
+    assert set(store.story_map().values()) == {quake}
+    new = book.split(quake, ["fa", "fb"])
+    story_of = store.story_map()
+    assert story_of["fa"] == story_of["fb"] == new != story_of["qa"] == story_of["qb"] == quake
+    assert {i: StoryBook(store).index.story_of(i) for i in story_of} == story_of
+
+
 def test_one_storybook_across_many_ingest_calls(tmp_path: Path) -> None:
     from newsdesk.storybook import StoryBook
 

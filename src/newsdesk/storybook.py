@@ -162,9 +162,17 @@ class StoryBook:
 
     def _write_members(self, assignments: Sequence[Assignment]) -> None:
         """Write the new assignments, and move articles whose story id changed (auto-merges)."""
+        changed = self.index.take_changed()
         if self._known_map is None:
             self._known_map = self.store.story_map()
-        current = {aid: sid for sid, members in self.index.stories().items() for aid in members}
+            # Once per book, everything: this also heals a store that an interrupted run
+            # left behind the saved index. Later calls compare only what changed, since
+            # rebuilding the whole map each batch made a load quadratic in its size.
+            current = {aid: sid for sid, members in self.index.stories().items() for aid in members}
+        else:
+            current = changed
+            current.update({x.article_id: self.index.story_of(x.article_id) or x.story_id
+                            for x in assignments})
         rows = [{"article_id": x.article_id, "story_id": current.get(x.article_id, x.story_id),
                  "score": float(x.score), "reasons": json.dumps(list(x.reasons))} for x in assignments]
         placed = {r["article_id"] for r in rows}
