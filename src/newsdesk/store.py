@@ -1479,7 +1479,9 @@ class SqlBuckets:
         stored: dict[int, list[str]] = {k: [] for k in wanted}
         with self.store.engine.connect() as conn:
             for chunk in _chunks(wanted, 500):
-                for key, aid in conn.execute(self._stored_query(chunk)):
+                # all() fetches in one call: iterating fetched row by row, which at about
+                # 250 rows an article was a tenth of a batch load's time (py-spy, 50,000)
+                for key, aid in conn.execute(self._stored_query(chunk)).all():
                     stored[key].append(aid)
         self._stored = stored
 
