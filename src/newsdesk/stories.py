@@ -44,7 +44,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -205,12 +205,7 @@ def features_from_text(
     source: str | None = None,
 ) -> ArticleFeatures:
     """Features of one article given its text and its embedding (see ``embeddings.Embedder``)."""
-    vec = np.asarray(embedding, dtype=np.float32).reshape(-1)
-    norm = float(np.linalg.norm(vec))
-    if not math.isfinite(norm):
-        raise ValueError(f"article {id!r}: embedding has non-finite values")
-    if norm > 0:
-        vec = vec / norm
+    vec = _unit(id, embedding)
     body = text[:_MAX_CHARS]
     counts: dict[str, int] = {}
     # the title counts twice: it names the event in few words
@@ -241,6 +236,22 @@ def features_from_text(
         published=published,
         source=source,
     )
+
+
+def _unit(id: str, embedding: np.ndarray) -> np.ndarray:
+    vec = np.asarray(embedding, dtype=np.float32).reshape(-1)
+    norm = float(np.linalg.norm(vec))
+    if not math.isfinite(norm):
+        raise ValueError(f"article {id!r}: embedding has non-finite values")
+    if norm > 0:
+        vec = vec / norm
+    return vec
+
+
+def with_embedding(features: ArticleFeatures, embedding: np.ndarray) -> ArticleFeatures:
+    """The same features with another embedding (normalised as ``features_from_text`` does),
+    without counting the text's terms again."""
+    return replace(features, embedding=_unit(features.id, embedding).astype(np.float32, copy=False))
 
 
 def article_features(article: Article, embedding: np.ndarray) -> ArticleFeatures:

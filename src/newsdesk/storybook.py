@@ -11,7 +11,7 @@ import functools
 import io
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from .embeddings import Embedder, embedding_text
 from .records import Article
 from .store import Store
 from .stories import COMPONENT as STORY_COMPONENT
-from .stories import DEFAULT_CONFIG, Assignment, StoryIndex, article_features
+from .stories import DEFAULT_CONFIG, ArticleFeatures, Assignment, StoryIndex, article_features, with_embedding
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +128,7 @@ class StoryBook:
         order = sorted(batch, key=lambda a: (a.published is None, a.published or 0, a.id))
         by_id = {a.id: a for a in batch}
         out: list[Assignment] = []
+        feats: dict[str, ArticleFeatures] = {}  # this batch's, reused when a refine needs them
         for a in order:
             original = copy_of.get(a.id)
             if original is not None and self.index.story_of(a.id) is None:
@@ -135,22 +136,26 @@ class StoryBook:
                 if sid is not None:
                     # A copy is not a new voice: it goes where its original is.
                     self.index.pin(a.id, sid)
-            placed = self.index.place(article_features(a, vectors[a.id]))
+            f = feats[a.id] = article_features(a, vectors[a.id])
+            placed = self.index.place(f)
             out.append(placed)
             if self.index.split_due(placed.story_id):
-                self._refine(placed.story_id, by_id)
+                self._refine(placed.story_id, by_id, feats)
         self._write_members(out)
         self._since_save += len(out)
         if save_due(self._since_save, len(self.index)):
             self.save()
         return out
 
-    def _refine(self, story_id: str, batch: dict[str, Article]) -> None:
-        """Let the index re-cut a story at a checkpoint size; members' texts come from the store."""
+    def _refine(self, story_id: str, batch: dict[str, Article], known: Mapping[str, ArticleFeatures]) -> None:
+        """Let the index re-cut a story at a checkpoint size; members' texts come from the
+        batch or the store (``known``: features already computed)."""
         ids = self.index.members(story_id)
-        arts = {i: batch[i] for i in ids if i in batch}
-        arts.update(self.store.get_articles([i for i in ids if i not in arts]))
-        feats = {i: article_features(a, self.index.vector_of(i)) for i, a in arts.items()}
+        # the index's own vector (quantised once the index is HNSW), as for members read back
+        feats = {i: with_embedding(known[i], self.index.vector_of(i)) for i in ids if i in known}
+        arts = {i: batch[i] for i in ids if i in batch and i not in feats}
+        arts.update(self.store.get_articles([i for i in ids if i not in feats and i not in arts]))
+        feats.update({i: article_features(a, self.index.vector_of(i)) for i, a in arts.items()})
         if len(feats) < len(ids):
             log.warning("story %s: %d member(s) missing from the store; not refined",
                         story_id, len(ids) - len(feats))
