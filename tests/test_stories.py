@@ -15,6 +15,7 @@ from newsdesk.stories import (
     StoryIndex,
     features_from_text,
     story_id_for,
+    with_embedding,
 )
 
 # Two earthquakes in one week, a trial, and a rehab check-in: short texts written for these tests.
@@ -442,3 +443,16 @@ def test_profile_weights_add_and_cancel_as_a_term_dict_does():
                 ref.pop(t, None)
         assert idx._profile_terms(prof) == ref, step  # noqa: SLF001 - exact equality
     assert len(ref) < 200  # some terms did cancel out
+
+
+def test_with_embedding_is_features_from_text_with_that_embedding():
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal(384) * 3, rng.standard_normal(384) * 2
+    text = "Rescuers in Amatrice searched the rubble on Wednesday. 247 people died, officials said."
+    first = features_from_text("x", text, a, title="Quake in Italy", source="A")
+    again = with_embedding(first, b)
+    direct = features_from_text("x", text, b, title="Quake in Italy", source="A")
+    assert np.array_equal(again.embedding, direct.embedding) and again.embedding.dtype == np.float32
+    assert again.terms == direct.terms and again.names == direct.names and again.title == direct.title
+    with pytest.raises(ValueError, match="non-finite"):
+        with_embedding(first, np.full(384, np.nan))

@@ -68,6 +68,7 @@ __all__ = [
     "article_features",
     "features_from_text",
     "story_id_for",
+    "with_embedding",
 ]
 
 COMPONENT = "stories.v1"  # stored with every assignment so a later version can redo it
