@@ -237,3 +237,39 @@ def test_saves_come_often_while_small_and_write_a_bounded_multiple_of_the_state(
         assert written <= (1 / SAVE_FRACTION + 2) * final, (final, written)
     assert save_due(SAVE_EVERY, 0) and not save_due(SAVE_EVERY - 1, 0)
     assert not save_due(SAVE_EVERY, 100_000) and save_due(10_000, 100_000)
+
+
+def test_the_story_index_is_saved_in_parts_and_old_whole_saves_still_load(
+        tmp_path: Path, monkeypatch) -> None:
+    """SQLite and PostgreSQL cap one value at 1 GB, which the saved index passes at a few
+    hundred thousand articles: it is written in parts (tiny ones here)."""
+    from newsdesk import store as store_module
+    from newsdesk.storybook import StoryBook
+
+    monkeypatch.setattr(store_module, "STATE_PART_BYTES", 1000)
+    store = Store(tmp_path / "n.db")
+    newsdesk.ingest(store, [write_jsonl(tmp_path / "a.jsonl", [
+        {"id": "qa", "source": "A", "text": QUAKE_A, "published": "2016-08-24T06:00:00Z"},
+        {"id": "qb", "source": "B", "text": QUAKE_A2, "published": "2016-08-24T09:00:00Z"},
+        {"id": "fa", "source": "A", "text": FERRY, "published": "2016-08-27T06:00:00Z"},
+    ])])
+    data = store.load_story_state()
+    assert data is not None and len(data) > 3000
+
+    def parts() -> int:
+        with store.engine.connect() as conn:
+            return int(conn.scalar(sa.select(sa.func.count()).select_from(store_module.story_index_parts)))
+
+    assert parts() == -(-len(data) // 1000)
+    again = StoryBook(store)
+    assert {i: again.index.story_of(i) for i in ("qa", "qb", "fa")} == store.story_map()
+    store.save_story_state(b"x" * 2500, 1)
+    assert store.load_story_state() == b"x" * 2500 and parts() == 3
+    store.save_story_state(data, 3)  # a smaller save after a larger one leaves no stale part
+    store.save_story_state(b"y" * 10, 1)
+    assert store.load_story_state() == b"y" * 10 and parts() == 1
+    with store.engine.begin() as conn:  # a state saved whole, as before migration 0012
+        conn.execute(sa.delete(store_module.story_index_parts))
+        conn.execute(sa.update(store_module.story_index_state).values(data=data, articles=3))
+    assert store.load_story_state() == data
+    assert {i: StoryBook(store).index.story_of(i) for i in ("qa", "qb", "fa")} == store.story_map()

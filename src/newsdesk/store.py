@@ -148,6 +148,19 @@ story_index_state = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
+# The saved story index in parts (0012): one value is capped at 1 GB by both SQLite and
+# PostgreSQL, and the state passes that at a few hundred thousand articles. A state saved
+# in parts leaves the ``story_index`` row's ``data`` empty; a row written before 0012
+# keeps the whole state there and is still read.
+story_index_parts = sa.Table(
+    "story_index_parts",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("part", sa.Integer, primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+STATE_PART_BYTES = 64 << 20
+
 # Users' corrections (merge, split), kept so a rebuilt index replays them.
 story_corrections = sa.Table(
     "story_corrections",
@@ -461,6 +474,10 @@ def _m0010_copy_sketches(conn: Connection) -> None:
     copy_sketches.create(conn, checkfirst=True)
 
 
+def _m0012_story_index_parts(conn: Connection) -> None:
+    story_index_parts.create(conn, checkfirst=True)
+
+
 # Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_articles", _m0001_articles),
@@ -474,6 +491,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0009_story_marker", _m0009_story_marker),
     ("0010_copy_sketches", _m0010_copy_sketches),
     ("0011_search_unaccent", _m0011_search_unaccent),
+    ("0012_story_index_parts", _m0012_story_index_parts),
 ]
 
 # Embeddings by length: (article ids, float32 matrix, row norms).
@@ -1099,8 +1117,17 @@ class Store:
 
     def load_story_state(self) -> bytes | None:
         with self.engine.connect() as conn:
-            return conn.scalar(sa.select(story_index_state.c.data)
-                               .where(story_index_state.c.name == "default"))
+            whole = conn.scalar(sa.select(story_index_state.c.data)
+                                .where(story_index_state.c.name == "default"))
+            if whole is None or len(whole) > 0:
+                return whole  # none saved, or saved whole before 0012
+            out = bytearray()
+            parts = conn.execute(sa.select(story_index_parts.c.data)
+                                 .where(story_index_parts.c.name == "default")
+                                 .order_by(story_index_parts.c.part))
+            for (data,) in parts:  # one part in memory at a time besides the result
+                out += data
+            return bytes(out)
 
     def story_state_stamp(self) -> tuple[int, datetime] | None:
         """(articles, saved at) of the saved story index, without loading it: a
@@ -1110,11 +1137,17 @@ class Store:
                              .where(story_index_state.c.name == "default")).first()
         return (r.articles, r.updated_at) if r else None
 
-    def save_story_state(self, data: bytes, n_articles: int) -> None:
+    def save_story_state(self, data: bytes | memoryview, n_articles: int) -> None:
+        """Replace the saved story index, in parts of ``STATE_PART_BYTES`` (one transaction)."""
+        view = memoryview(data)
         with self.engine.begin() as conn:
+            conn.execute(sa.delete(story_index_parts).where(story_index_parts.c.name == "default"))
             conn.execute(sa.delete(story_index_state).where(story_index_state.c.name == "default"))
             conn.execute(story_index_state.insert().values(
-                name="default", data=data, articles=n_articles, updated_at=_utcnow()))
+                name="default", data=b"", articles=n_articles, updated_at=_utcnow()))
+            for k, i in enumerate(range(0, max(len(view), 1), STATE_PART_BYTES)):
+                conn.execute(story_index_parts.insert().values(
+                    name="default", part=k, data=bytes(view[i:i + STATE_PART_BYTES])))
 
     def story_map(self) -> dict[str, str]:
         """article id -> story id, for every placed article."""

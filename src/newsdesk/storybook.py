@@ -72,12 +72,12 @@ def embed_texts(texts: list[str], embedder: Embedder | None = None) -> np.ndarra
     return _encode(embedder or shared_embedder(), texts)
 
 
-def _state_to_bytes(index: StoryIndex) -> bytes:
+def _state_to_bytes(index: StoryIndex) -> memoryview:
     s = index.state()
     buf = io.BytesIO()
     meta = np.frombuffer(json.dumps(s["meta"]).encode("utf-8"), dtype=np.uint8)
     np.savez(buf, meta=meta, **s["arrays"])
-    return buf.getvalue()
+    return buf.getbuffer()  # not getvalue(): no second copy of a state of hundreds of MB
 
 
 def _state_from_bytes(data: bytes) -> StoryIndex:
