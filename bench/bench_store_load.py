@@ -3,6 +3,7 @@
     python bench/bench_store_load.py                                  # 5,000 HTML pages, SQLite only
     python bench/bench_store_load.py --pg postgresql://127.0.0.1/test # and a fresh PostgreSQL database
     python bench/bench_store_load.py --n 10000 --runs 3 --pg URL
+    python bench/bench_store_load.py --stages DIR --tag new   # a finished `newsdesk batch --no-store` output
 
 The stages (read+clean, copy sketches, embeddings) run once, with the local
 executor, on bench/corpus.py's corpus into ``bench/out/store_load_n<N>``; then each
@@ -11,7 +12,11 @@ embeddings, story placement: what the driver does in ``run_batch``) into a fresh
 store, in this process, one store after the other. Printed per store: the seconds
 for the whole load, articles per second, and the seconds each successive 1,000
 stored articles took (flat when the cost of an article does not grow with the
-store). Medians over ``--runs``. The shared data is read from ../shared/data (or
+store), and the process's peak RSS during the load (VmHWM, reset before each load).
+Medians over ``--runs``. With ``--stages`` the stage output of an earlier
+``newsdesk batch ... --no-store`` run is loaded instead (the corpus is not built);
+run the script with ``PYTHONPATH`` pointing at another checkout's ``src`` to load the
+same output with other code. The shared data is read from ../shared/data (or
 NEWSDESK_SHARED_DATA); without it the script exits with status 2.
 """
 
@@ -62,17 +67,37 @@ def load_once(db: str, out: Path) -> dict[str, object]:
         stored += n
         marks.append((time.perf_counter() - t0, stored))
 
+    _reset_peak_rss()
     with Store(db) as store:
         load(store, out, progress=progress)
         wall = time.perf_counter() - t0
         count = store.count_articles()
+        stories = len(set(store.story_map().values()))
     per_thousand: list[float] = []
     last_t, next_mark = 0.0, 1000
     for t, n in marks:
         if n >= next_mark:
             per_thousand.append(round((t - last_t) / (n - next_mark + 1000) * 1000, 1))
             last_t, next_mark = t, n + 1000
-    return {"wall": wall, "stored": count, "per_1000": per_thousand}
+    return {"wall": wall, "stored": count, "stories": stories, "per_1000": per_thousand,
+            "peak_rss_mb": _peak_rss_mb()}
+
+
+def _reset_peak_rss() -> None:
+    """Start VmHWM afresh (Linux: 5 to clear_refs), so each load's peak is its own."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass  # elsewhere the peak is the process's so far
+
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> int:
@@ -80,11 +105,13 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--runs", type=int, default=1, help="loads per store (median reported)")
+    ap.add_argument("--stages", type=Path, help="load this finished stage output instead of building one")
+    ap.add_argument("--tag", default="", help="added to the summary file's name")
     ap.add_argument("--pg", metavar="URL",
                     help="also load into a fresh database on this PostgreSQL server (the URL of a "
                          "database to connect to for CREATE/DROP DATABASE)")
     a = ap.parse_args()
-    out = prepare(a.n, a.seed)
+    out = a.stages if a.stages else prepare(a.n, a.seed)
     stores = ["sqlite"] + (["postgresql"] if a.pg else [])
     results: dict[str, list[dict[str, object]]] = {s: [] for s in stores}
     with tempfile.TemporaryDirectory(prefix="newsdesk-store-load-") as tmp:
@@ -100,17 +127,24 @@ def main() -> int:
                     finally:
                         _drop_pg(a.pg, "nd_bench_store_load")
                 results[kind].append(r)
-                print(f"{kind} run {i + 1}: {r['stored']:,} stored in {r['wall']:.1f} s; "
+                print(f"{kind} run {i + 1}: {r['stored']:,} stored, {r['stories']:,} stories, "
+                      f"in {r['wall']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB; "
                       f"s per 1,000: {r['per_1000']}", flush=True)
+    import newsdesk
+
     summary = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "n": a.n,
+               "code": str(Path(newsdesk.__file__).parent), "stages": str(out),
                "machine": f"{platform.machine()}, {platform.python_version()}", "results": results}
-    (HERE / "out" / f"bench_store_load_n{a.n}.json").write_text(json.dumps(summary, indent=1))
-    print("\n| store | articles | runs | median load s | articles/s | s per 1,000 (first run) |")
-    print("|---|---|---|---|---|---|")
+    tag = f"_{a.tag}" if a.tag else ""
+    (HERE / "out" / f"bench_store_load_n{a.n}{tag}.json").write_text(json.dumps(summary, indent=1))
+    print("\n| store | articles | stories | runs | median load s | articles/s | peak RSS MB "
+          "| s per 1,000 (first run) |")
+    print("|---|---|---|---|---|---|---|---|")
     for kind, rs in results.items():
         wall = statistics.median(float(str(r["wall"])) for r in rs)
-        print(f"| {kind} | {rs[0]['stored']:,} | {len(rs)} | {wall:.1f} | "
-              f"{int(str(rs[0]['stored'])) / wall:.0f} | {rs[0]['per_1000']} |")
+        print(f"| {kind} | {rs[0]['stored']:,} | {rs[0]['stories']:,} | {len(rs)} | {wall:.1f} | "
+              f"{int(str(rs[0]['stored'])) / wall:.0f} | {float(str(rs[0]['peak_rss_mb'])):.0f} | "
+              f"{rs[0]['per_1000']} |")
     return 0
 
 
