@@ -192,6 +192,36 @@ def test_wire_credit_found_in_head_or_tail_only() -> None:
     assert wire_credits("plain", feed_source="Wire Service") == {"feed:wire service"}
 
 
+# one example of every alternative of every agency's pattern
+WIRE_EXAMPLES = {
+    "AP": ["OSLO (AP) The", "the Associated Press reported", "AP The pier", "OSLO, AP — The", "AP - The"],
+    "Reuters": ["(Reuters) -", "OSLO, REUTERS -"],
+    "AFP": ["(AFP) -", "AFP reported", "Agence France-Presse said", "Agence France Presse said"],
+    "dpa": ["(dpa) -", "dpa reported", "the Deutsche Presse-Agentur said"],
+    "UPI": ["(UPI) --", "United Press International reported"],
+    "PA": ["(PA) -", "PA Media said", "the Press Association said"],
+    "EFE": ["(EFE) -", "EFE reported"],
+    "ANSA": ["(ANSA) -", "ANSA reported"],
+    "Xinhua": ["(Xinhua) -", "Xinhua reported"],
+    "Kyodo": ["(Kyodo) -", "Kyodo News said"],
+    "Yonhap": ["(Yonhap) -", "Yonhap reported"],
+    "Bloomberg": ["(Bloomberg) -", "Bloomberg News said"],
+    "CP": ["(CP) -", "The Canadian Press reported"],
+}
+
+
+def test_every_wire_credit_alternative_is_found_past_the_literal_prefilter() -> None:
+    from newsdesk.copies import _WIRES
+
+    assert set(WIRE_EXAMPLES) == {name for name, _, _ in _WIRES}
+    for name, examples in WIRE_EXAMPLES.items():
+        for text in examples:
+            # the pattern alone and the prefiltered search agree on every example
+            by_pattern = {n for n, _, rx in _WIRES if rx.search(text)}
+            assert name in by_pattern, (name, text)
+            assert wire_credits(text) == by_pattern, (name, text)
+    assert wire_credits("the CAPE town APPLE stand") == frozenset()  # literal in, pattern out
+
 def test_wire_credit_lowers_the_threshold_but_never_decides_alone() -> None:
     lines = STORY.split("\n")
     edited = lines[:]

@@ -364,22 +364,25 @@ def containment(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # ----------------------------------------------------------------- wire credits
-_WIRES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(rx))
-    for name, rx in (
-        ("AP", r"\(AP\)|\bAssociated Press\b|^AP\b|\bAP [—–-]"),
-        ("Reuters", r"\bReuters\b|\bREUTERS\b"),
-        ("AFP", r"\(AFP\)|\bAFP\b|\bAgence France[- ]Presse\b"),
-        ("dpa", r"\(dpa\)|\bdpa\b|\bDeutsche Presse-Agentur\b"),
-        ("UPI", r"\(UPI\)|\bUnited Press International\b"),
-        ("PA", r"\(PA\)|\bPA Media\b|\bPress Association\b"),
-        ("EFE", r"\(EFE\)|\bEFE\b"),
-        ("ANSA", r"\(ANSA\)|\bANSA\b"),
-        ("Xinhua", r"\(Xinhua\)|\bXinhua\b"),
-        ("Kyodo", r"\(Kyodo\)|\bKyodo News\b"),
-        ("Yonhap", r"\(Yonhap\)|\bYonhap\b"),
-        ("Bloomberg", r"\(Bloomberg\)|\bBloomberg News\b"),
-        ("CP", r"\(CP\)|\bThe Canadian Press\b"),
+# (agency, literals one of which every match contains, pattern). The literal test is
+# str.__contains__, a few hundred times cheaper than the pattern: with thirteen
+# patterns searched on every article, the search was 5 % of a batch load (py-spy).
+_WIRES: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
+    (name, literals, re.compile(rx))
+    for name, literals, rx in (
+        ("AP", ("AP", "Associated Press"), r"\(AP\)|\bAssociated Press\b|^AP\b|\bAP [—–-]"),
+        ("Reuters", ("Reuters", "REUTERS"), r"\bReuters\b|\bREUTERS\b"),
+        ("AFP", ("AFP", "Agence France"), r"\(AFP\)|\bAFP\b|\bAgence France[- ]Presse\b"),
+        ("dpa", ("dpa", "Deutsche Presse-Agentur"), r"\(dpa\)|\bdpa\b|\bDeutsche Presse-Agentur\b"),
+        ("UPI", ("(UPI)", "United Press International"), r"\(UPI\)|\bUnited Press International\b"),
+        ("PA", ("(PA)", "PA Media", "Press Association"), r"\(PA\)|\bPA Media\b|\bPress Association\b"),
+        ("EFE", ("EFE",), r"\(EFE\)|\bEFE\b"),
+        ("ANSA", ("ANSA",), r"\(ANSA\)|\bANSA\b"),
+        ("Xinhua", ("Xinhua",), r"\(Xinhua\)|\bXinhua\b"),
+        ("Kyodo", ("(Kyodo)", "Kyodo News"), r"\(Kyodo\)|\bKyodo News\b"),
+        ("Yonhap", ("Yonhap",), r"\(Yonhap\)|\bYonhap\b"),
+        ("Bloomberg", ("(Bloomberg)", "Bloomberg News"), r"\(Bloomberg\)|\bBloomberg News\b"),
+        ("CP", ("(CP)", "The Canadian Press"), r"\(CP\)|\bThe Canadian Press\b"),
     )
 )
 
@@ -392,7 +395,8 @@ def wire_credits(text: str, feed_source: str | None = None, *, edge_chars: int =
     ``<source>`` element, when known, is added as ``feed:<name>``.
     """
     edges = text[:edge_chars] + "\n" + text[-edge_chars:] if len(text) > 2 * edge_chars else text
-    found = {name for name, rx in _WIRES if rx.search(edges)}
+    found = {name for name, literals, rx in _WIRES
+             if any(lit in edges for lit in literals) and rx.search(edges)}
     if feed_source and feed_source.strip():
         found.add("feed:" + feed_source.strip().casefold())
     return frozenset(found)
