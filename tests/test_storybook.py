@@ -273,3 +273,47 @@ def test_the_story_index_is_saved_in_parts_and_old_whole_saves_still_load(
         conn.execute(sa.update(store_module.story_index_state).values(data=data, articles=3))
     assert store.load_story_state() == data
     assert {i: StoryBook(store).index.story_of(i) for i in ("qa", "qb", "fa")} == store.story_map()
+
+
+def test_a_damaged_saved_story_index_is_an_error_naming_the_store(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from newsdesk import store as store_module
+    from newsdesk.cli import main
+    from newsdesk.storybook import DamagedStoryIndex, StoryBook
+
+    db = tmp_path / "n.db"
+    store = Store(db)
+    newsdesk.ingest(store, [write_jsonl(tmp_path / "a.jsonl", [
+        {"id": "qa", "source": "A", "text": QUAKE_A, "published": "2016-08-24T06:00:00Z"},
+        {"id": "fa", "source": "A", "text": FERRY, "published": "2016-08-27T06:00:00Z"},
+    ])])
+    data = store.load_story_state()
+    assert data is not None
+    before = store.story_map()
+    for damaged in (data[: len(data) // 2], b"", b"not a saved index"):
+        store.save_story_state(damaged, 2)
+        try:
+            StoryBook(store)
+        except DamagedStoryIndex as exc:
+            message = str(exc)
+        else:
+            raise AssertionError(f"{len(damaged)} damaged bytes were read as a story index")
+        assert "saved story index" in message and "n.db" in message, message
+        assert f"({len(damaged)} bytes)" in message
+    # the parts deleted by hand: the row says "saved in parts" and none is left
+    with store.engine.begin() as conn:
+        conn.execute(sa.delete(store_module.story_index_parts))
+    try:
+        StoryBook(store)
+    except DamagedStoryIndex as exc:
+        assert "(0 bytes)" in str(exc)
+    else:
+        raise AssertionError("a saved index with no parts was read")
+    assert store.story_map() == before  # the assignments are untouched
+    store.close()
+    more = write_jsonl(tmp_path / "b.jsonl", [{"id": "qb", "source": "B", "text": QUAKE_A2}])
+    result = CliRunner().invoke(main, ["--db", str(db), "ingest", str(more)])
+    assert result.exit_code == 1, result.output
+    assert "saved story index" in result.output and "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)

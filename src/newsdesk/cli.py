@@ -18,7 +18,7 @@ from rich.table import Table
 from . import api, render
 from .readers import iter_inputs
 from .records import FORMATS, Article
-from .store import Store
+from .store import DamagedStoryIndex, Store
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -42,7 +42,18 @@ def _parse_fields(values: tuple[str, ...]) -> dict[str, str]:
     return fields
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The command group; a store whose saved story index cannot be read is a message
+    naming it, not a traceback, whichever command found it."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DamagedStoryIndex as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     default="newsdesk.db",

@@ -1442,6 +1442,10 @@ class Store:
             )
 
 
+class DamagedStoryIndex(ValueError):
+    """The story index saved in a store cannot be read (``StoryBook`` says which store)."""
+
+
 @functools.lru_cache(maxsize=4)
 def _copy_records_query(shingle_words: int) -> sa.Select[Any]:
     """``Store.copy_records``'s statement, built once: the copy index reads candidates

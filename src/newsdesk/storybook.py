@@ -11,6 +11,7 @@ import functools
 import io
 import json
 import logging
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from .embeddings import Embedder, embedding_text
 from .records import Article
-from .store import Store
+from .store import DamagedStoryIndex, Store
 from .stories import COMPONENT as STORY_COMPONENT
 from .stories import DEFAULT_CONFIG, ArticleFeatures, Assignment, StoryIndex, article_features, with_embedding
 
@@ -94,7 +95,18 @@ class StoryBook:
         self.store = store
         self._embedder = embedder
         data = store.load_story_state()
-        self.index = _state_from_bytes(data) if data is not None else StoryIndex(DEFAULT_CONFIG)
+        try:
+            self.index = _state_from_bytes(data) if data is not None else StoryIndex(DEFAULT_CONFIG)
+        except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            # numpy's own message ("File is not a zip file") names neither the store nor
+            # what it was reading
+            where = store.engine.url.render_as_string(hide_password=True)
+            raise DamagedStoryIndex(
+                f"{where}: the saved story index ({len(data or b'')} bytes) cannot be read: "
+                f"{type(exc).__name__}: {exc}. Articles, copies and story assignments are "
+                "stored apart from it and are intact; restore the database from a backup "
+                "to place new articles."
+            ) from exc
         self._since_save = 0
         self._known_map: dict[str, str] | None = None
         self.caught_up = False  # catch_up has run for this book
