@@ -245,3 +245,19 @@ def test_rendered_pages_are_kept_under_their_marker_and_bounded() -> None:
     for i in range(5):
         pages.put((i,), 1, b"y" * 20)
     assert pages.get(("a",), 1) is None and pages.get((4,), 1) == b"y" * 20  # the oldest went first
+
+
+def test_a_damaged_saved_story_index_is_a_503_naming_it(tmp_path: Path) -> None:
+    import newsdesk
+
+    db = tmp_path / "news.db"
+    with Store(db) as store:
+        newsdesk.ingest(store, SEED_FILES)
+        sid = next(iter(store.story_map().values()))
+        data = store.load_story_state()
+        assert data is not None
+        store.save_story_state(data[: len(data) // 2], 2)
+    with running_server(db, tmp_path / "data") as base, httpx.Client(base_url=base, timeout=300) as c:
+        message = _error(c.post(f"/api/stories/{sid}/split", json={"articles": ["x"]}), 503)
+        assert "saved story index" in message and "cannot be read" in message
+        assert c.get("/api/health").json()["status"] == "ok"  # reading what is stored still works

@@ -37,7 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import __version__, api, charts
 from .account import account_markdown
 from .desk import MAX_UPLOAD_BYTES, Desk, Job
-from .store import MAX_OFFSET, Store
+from .store import MAX_OFFSET, DamagedStoryIndex, Store
 from .websecurity import (
     SESSION_COOKIE,
     BodyLimit,
@@ -73,7 +73,8 @@ class ApiError(Exception):
 
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid", 500: "internal"}
+          405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid", 500: "internal",
+          503: "unavailable"}
 
 
 def default_data_dir(db: str | Path) -> Path:
@@ -211,6 +212,12 @@ def create_app(db: str | Path | Store, *, data_dir: str | Path | None = None,
             parts.append(f"{where}: {e.get('msg', 'invalid')}")
         return error_response(request, 422, "invalid", "; ".join(parts))
 
+    @app.exception_handler(DamagedStoryIndex)
+    async def _damaged(request: Request, exc: DamagedStoryIndex) -> Response:
+        # the store's state, not the request, is at fault: 503 with the reason, not a 400
+        # or an "internal error" that hides which store and why
+        return error_response(request, 503, "unavailable", str(exc))
+
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
@@ -266,6 +273,8 @@ def create_app(db: str | Path | Store, *, data_dir: str | Path | None = None,
             return fn(*args, **kwargs)
         except KeyError as exc:
             raise ApiError(404, "not_found", str(exc.args[0]) if exc.args else "not found") from exc
+        except DamagedStoryIndex:
+            raise  # a ValueError, but the store's fault: answered 503 by its handler
         except ValueError as exc:
             raise ApiError(400, "bad_request", str(exc)) from exc
 
