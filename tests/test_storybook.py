@@ -317,3 +317,89 @@ def test_a_damaged_saved_story_index_is_an_error_naming_the_store(tmp_path: Path
     assert result.exit_code == 1, result.output
     assert "saved story index" in result.output and "Traceback" not in result.output
     assert isinstance(result.exception, SystemExit)
+
+
+def test_a_damaged_story_index_is_rebuilt_with_the_users_merges_and_splits(tmp_path: Path) -> None:
+    from newsdesk.storybook import StoryBook
+
+    store = Store(tmp_path / "n.db")
+    newsdesk.ingest(store, [write_jsonl(tmp_path / "a.jsonl", [
+        {"id": "qa", "source": "A", "text": QUAKE_A, "published": "2016-08-24T06:00:00Z"},
+        {"id": "fa", "source": "A", "text": FERRY, "published": "2016-08-27T06:00:00Z"},
+        {"id": "qb", "source": "B", "text": QUAKE_A2, "published": "2016-08-24T09:00:00Z"},
+        {"id": "fb", "source": "B", "text": FERRY2, "published": "2016-08-27T09:00:00Z"},
+        {"id": "qc", "source": "C", "text": QUAKE_A, "published": "2016-08-24T10:00:00Z"},
+    ])])
+    placed = store.story_map()
+    assert placed["qa"] == placed["qb"] == placed["qc"] != placed["fa"] == placed["fb"]
+    # a user glues the ferry onto the quake, then takes one ferry report out again
+    survivor = newsdesk.merge_stories(store, placed["qa"], placed["fa"])
+    alone = newsdesk.split_story(store, survivor, ["fb"])
+    corrected = store.story_map()
+    assert corrected["fa"] == corrected["qa"] == survivor and corrected["fb"] == alone
+    store.save_story_state(b"not a saved index", 5)
+
+    report = newsdesk.rebuild_stories(store)
+    assert (report.articles, report.replayed, report.skipped) == (5, 2, [])
+    assert store.story_map() == corrected and report.moved == 0 and report.stories == 2
+    book = StoryBook(store)  # the saved index reads again, and agrees with the store
+    assert {a: book.index.story_of(a) for a in corrected} == corrected
+    # the replayed merge holds for what comes later: a copy of the ferry report joins it
+    newsdesk.ingest(store, [write_jsonl(tmp_path / "b.jsonl", [
+        {"id": "fc", "source": "C", "text": FERRY, "published": "2016-08-27T10:00:00Z"}])])
+    assert store.story_map()["fc"] == survivor
+    # rebuilding again changes nothing
+    again = newsdesk.rebuild_stories(store)
+    assert again.moved == 0 and again.articles == 6 and again.replayed == 2
+
+
+def test_a_correction_the_rebuilt_stories_no_longer_allow_is_reported_not_fatal(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.db")
+    newsdesk.ingest(store, [write_jsonl(tmp_path / "a.jsonl", [
+        {"id": "qa", "source": "A", "text": QUAKE_A, "published": "2016-08-24T06:00:00Z"},
+        {"id": "fa", "source": "A", "text": FERRY, "published": "2016-08-27T06:00:00Z"},
+    ])])
+    store.add_correction("merge", {"into": "no-such-story", "from": store.story_map()["fa"]})
+    store.add_correction("split", {"story": "x", "articles": ["qa", "fa"], "new_story": "y"})
+    report = newsdesk.rebuild_stories(store)
+    assert report.replayed == 0 and len(report.skipped) == 2
+    assert "correction 1 (merge" in report.skipped[0] and "no-such-story" in report.skipped[0]
+    assert "correction 2 (split" in report.skipped[1] and "no longer in one story" in report.skipped[1]
+    assert len(set(store.story_map().values())) == 2
+
+
+def test_rebuild_stories_command(tmp_path: Path) -> None:
+    import io
+
+    import numpy as np
+    from click.testing import CliRunner
+
+    from newsdesk.cli import main
+
+    db = tmp_path / "n.db"
+    store = Store(db)
+    newsdesk.ingest(store, [SAMPLES])
+    placed = store.story_map()
+    run = CliRunner().invoke
+    result = run(main, ["--db", str(db), "rebuild-stories"])
+    assert result.exit_code == 1 and "can be read" in result.output, result.output
+    store.save_story_state(b"\x00" * 10, 2)
+    more = write_jsonl(tmp_path / "b.jsonl", [{"id": "qb", "source": "B", "text": QUAKE_A2}])
+    result = run(main, ["--db", str(db), "ingest", str(more)])
+    assert result.exit_code == 1 and "newsdesk rebuild-stories" in result.output, result.output
+    assert store.count_articles() == 2  # nothing is stored that could not be placed
+    result = run(main, ["--db", str(db), "rebuild-stories"])
+    assert result.exit_code == 0, result.output
+    assert "2 article(s) placed in 1 stories; 0 changed story" in result.output
+    assert store.story_map() == placed
+    # an index saved by a newer newsdesk is not thrown away unless asked
+    buf = io.BytesIO()
+    np.savez(buf, meta=np.frombuffer(json.dumps({"version": 99}).encode(), dtype=np.uint8))
+    store.save_story_state(buf.getvalue(), 2)
+    result = run(main, ["--db", str(db), "rebuild-stories"])
+    assert result.exit_code == 1 and "newer newsdesk" in result.output, result.output
+    assert "upgrade" in result.output and "rebuild-stories` builds" not in result.output
+    result = run(main, ["--db", str(db), "rebuild-stories", "--force"])
+    assert result.exit_code == 0, result.output
+    assert store.story_map() == placed
+    store.close()

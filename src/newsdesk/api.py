@@ -4,7 +4,7 @@ call these and nothing else."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from .ingest import IngestReport, ingest, to_article
 from .readers import JSON_FIELDS, read
 from .records import Article, IngestProblem, RawDocument
 from .store import MAX_OFFSET, STORY_ORDERS, Store
-from .storybook import StoryBook, embed_texts, summarize_stories
+from .storybook import RebuildReport, StoryBook, embed_texts, rebuild, summarize_stories
 
 __all__ = [
     "JSON_FIELDS",
@@ -26,6 +26,7 @@ __all__ = [
     "IngestProblem",
     "IngestReport",
     "RawDocument",
+    "RebuildReport",
     "Store",
     "account_markdown",
     "articles",
@@ -40,6 +41,7 @@ __all__ = [
     "merge_stories",
     "open_store",
     "read",
+    "rebuild_stories",
     "search",
     "similar_articles",
     "split_story",
@@ -299,6 +301,12 @@ def split_story(store: Store, story_id: str, article_ids: Sequence[str], *,
             raise KeyError(f"no article with id {aid!r}")
         full.append(a.id)
     return (storybook or StoryBook(store)).split(sid, full)
+
+
+def rebuild_stories(store: Store, *, progress: Callable[[int, int], None] | None = None) -> RebuildReport:
+    """Build the story index again from the stored articles and replay users' merges and
+    splits (see ``storybook.rebuild``); the cure for a ``DamagedStoryIndex``."""
+    return rebuild(store, progress=progress)
 
 
 def _story_or_raise(store: Store, story_id: str) -> str:

@@ -19,6 +19,7 @@ from . import api, render
 from .readers import iter_inputs
 from .records import FORMATS, Article
 from .store import DamagedStoryIndex, Store
+from .storybook import StoryBook
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -424,6 +425,49 @@ def split(ctx: click.Context, story_id: str, article_ids: tuple[str, ...]) -> No
         except (KeyError, ValueError) as exc:
             raise click.ClickException(str(exc.args[0])) from None
     click.echo(new_id)
+
+
+@main.command("rebuild-stories")
+@click.option("--force", is_flag=True,
+              help="Rebuild even when the saved index can be read (stories placed "
+                   "differently get new ids).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+@click.pass_context
+def rebuild_stories(ctx: click.Context, force: bool, quiet: bool) -> None:
+    """Build the story index again from the stored articles; replay merges and splits.
+
+    The cure for a saved story index that cannot be read. Articles are placed oldest
+    first from their stored embeddings; a story keeps its id when it comes out the same.
+    """
+    with _store(ctx) as store:
+        try:
+            StoryBook(store)
+        except DamagedStoryIndex as exc:
+            if exc.newer and not force:
+                raise
+        else:
+            if not force:
+                raise click.ClickException(
+                    "the saved story index can be read; nothing to repair "
+                    "(--force rebuilds it anyway)")
+        progress = Progress(
+            TextColumn("[bold]rebuild stories"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("articles"), TimeElapsedColumn(), console=err, transient=True,
+            disable=quiet,
+        )
+        with progress:
+            task = progress.add_task("rebuild", total=None)
+            report = api.rebuild_stories(
+                store, progress=lambda done, total: progress.update(task, completed=done, total=total))
+    for skipped in report.skipped:
+        err.print(f"[yellow]not replayed[/yellow] {escape(skipped)}", highlight=False)
+    if not quiet:
+        err.print(
+            f"{report.articles:,} article(s) placed in {report.stories:,} stories; "
+            f"{report.moved:,} changed story; {report.replayed} correction(s) replayed, "
+            f"{len(report.skipped)} not",
+            highlight=False,
+        )
 
 
 @main.group()

@@ -1171,6 +1171,14 @@ class Store:
             conn.execute(story_corrections.insert().values(
                 kind=kind, payload=json.dumps(payload), created_at=_utcnow()))
 
+    def corrections(self) -> list[tuple[int, str, dict[str, Any]]]:
+        """Users' merges and splits, in the order they were made: (seq, kind, payload)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(story_corrections.c.seq, story_corrections.c.kind,
+                                          story_corrections.c.payload)
+                                .order_by(story_corrections.c.seq)).all()
+        return [(int(seq), str(kind), json.loads(payload)) for seq, kind, payload in rows]
+
     def story_rows(self, story_id: str | None = None) -> list[dict[str, Any]]:
         """Member articles with their story, outlet, date, title and copy original."""
         q = (
@@ -1443,7 +1451,12 @@ class Store:
 
 
 class DamagedStoryIndex(ValueError):
-    """The story index saved in a store cannot be read (``StoryBook`` says which store)."""
+    """The story index saved in a store cannot be read (``StoryBook`` says which store).
+    ``newer``: a newer newsdesk saved it, so upgrading, not rebuilding, is the fix."""
+
+    def __init__(self, message: str, *, newer: bool = False) -> None:
+        super().__init__(message)
+        self.newer = newer
 
 
 @functools.lru_cache(maxsize=4)

@@ -491,6 +491,19 @@ class _Story:
         self.t_max = t if self.t_max is None else max(self.t_max, t)
 
 
+class StateVersionError(ValueError):
+    """A saved state of a version this code does not read (a newer newsdesk saved it,
+    or the bytes are not a state at all)."""
+
+    def __init__(self, version: object) -> None:
+        self.version = version
+        super().__init__(f"story state version {version!r}, expected 1 or {STATE_VERSION}")
+
+    @property
+    def newer(self) -> bool:
+        return isinstance(self.version, int) and self.version > STATE_VERSION
+
+
 @dataclass(frozen=True, slots=True)
 class Assignment:
     """Where one article went, and why."""
@@ -1048,7 +1061,7 @@ class StoryIndex:
         meta, arrays = state["meta"], state["arrays"]
         version = meta.get("version")
         if version not in (1, STATE_VERSION):
-            raise ValueError(f"story state version {version!r}, expected {STATE_VERSION}")
+            raise StateVersionError(version)
         idx = cls(StoryConfig.from_dict(meta["config"]), dim=int(meta["dim"]), vectors="numpy")
         idx._mode = meta.get("mode", "auto")
         if "hnsw" in arrays:

@@ -13,6 +13,7 @@ import json
 import logging
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,15 @@ from .embeddings import Embedder, embedding_text
 from .records import Article
 from .store import DamagedStoryIndex, Store
 from .stories import COMPONENT as STORY_COMPONENT
-from .stories import DEFAULT_CONFIG, ArticleFeatures, Assignment, StoryIndex, article_features, with_embedding
+from .stories import (
+    DEFAULT_CONFIG,
+    ArticleFeatures,
+    Assignment,
+    StateVersionError,
+    StoryIndex,
+    article_features,
+    with_embedding,
+)
 
 log = logging.getLogger(__name__)
 
@@ -88,25 +97,36 @@ def _state_from_bytes(data: bytes) -> StoryIndex:
     return StoryIndex.from_state({"meta": meta, "arrays": arrays})
 
 
+_REBUILD = (" Articles, copies and story assignments are stored apart from it and are "
+            "intact: `newsdesk rebuild-stories` builds the index again from them and replays "
+            "the merges and splits users made.")
+
+
+def _unreadable(store: Store, data: bytes | None, exc: Exception) -> str:
+    where = store.engine.url.render_as_string(hide_password=True)
+    return (f"{where}: the saved story index ({len(data or b'')} bytes) cannot be read: "
+            f"{type(exc).__name__}: {exc}.")
+
+
 class StoryBook:
     """A story index bound to a store. Not thread-safe: one writer at a time."""
 
-    def __init__(self, store: Store, *, embedder: Embedder | None = None) -> None:
+    def __init__(self, store: Store, *, embedder: Embedder | None = None, fresh: bool = False) -> None:
+        """``fresh``: start from an empty index, not reading the saved one (``rebuild``)."""
         self.store = store
         self._embedder = embedder
-        data = store.load_story_state()
+        data = None if fresh else store.load_story_state()
         try:
             self.index = _state_from_bytes(data) if data is not None else StoryIndex(DEFAULT_CONFIG)
+        except StateVersionError as exc:
+            raise DamagedStoryIndex(_unreadable(store, data, exc) + (
+                " It was saved by a newer newsdesk: upgrade newsdesk to read it (rebuilding "
+                "it here would drop what the newer version saved)." if exc.newer else _REBUILD
+            ), newer=exc.newer) from exc
         except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as exc:
             # numpy's own message ("File is not a zip file") names neither the store nor
             # what it was reading
-            where = store.engine.url.render_as_string(hide_password=True)
-            raise DamagedStoryIndex(
-                f"{where}: the saved story index ({len(data or b'')} bytes) cannot be read: "
-                f"{type(exc).__name__}: {exc}. Articles, copies and story assignments are "
-                "stored apart from it and are intact; restore the database from a backup "
-                "to place new articles."
-            ) from exc
+            raise DamagedStoryIndex(_unreadable(store, data, exc) + _REBUILD) from exc
         self._since_save = 0
         self._known_map: dict[str, str] | None = None
         self.caught_up = False  # catch_up has run for this book
@@ -229,18 +249,84 @@ class StoryBook:
 
     def split(self, story_id: str, article_ids: Sequence[str]) -> str:
         """Move articles out of a story into a new one; returns the new story id."""
+        new_id = self._split(story_id, article_ids)
+        self.store.add_correction("split", {"story": story_id, "articles": list(article_ids),
+                                            "new_story": new_id})
+        self._write_members([])
+        self.save()
+        return new_id
+
+    def _split(self, story_id: str, article_ids: Sequence[str]) -> str:
         arts = self.store.get_articles(article_ids)
         missing = [i for i in article_ids if i not in arts]
         if missing:
             raise KeyError(f"no article(s) {', '.join(missing)}")
         vectors = self.store.get_embeddings(list(arts))
         feats = [article_features(arts[i], vectors[i]) for i in article_ids]
-        new_id = self.index.split(story_id, feats)
-        self.store.add_correction("split", {"story": story_id, "articles": list(article_ids),
-                                            "new_story": new_id})
-        self._write_members([])
-        self.save()
-        return new_id
+        return self.index.split(story_id, feats)
+
+    def _replay(self, kind: str, payload: Mapping[str, Any]) -> str:
+        """Apply one stored correction to the index again; raises KeyError or ValueError
+        when the rebuilt stories no longer allow it."""
+        if kind == "merge":
+            return self.index.merge(str(payload["into"]), str(payload["from"]))
+        if kind == "split":
+            ids = [str(a) for a in payload["articles"]]
+            # the articles' story now, which is the recorded one when placement came out the same
+            holder = {self.index.story_of(a) for a in ids}
+            if len(holder) != 1 or None in holder:
+                raise ValueError("its articles are no longer in one story")
+            return self._split(str(holder.pop()), ids)
+        raise ValueError(f"unknown correction kind {kind!r}")
+
+
+@dataclass
+class RebuildReport:
+    """What ``rebuild`` did."""
+
+    articles: int = 0  # placed
+    stories: int = 0  # after the rebuild
+    moved: int = 0  # articles whose story id is not the one they had before
+    replayed: int = 0  # users' merges and splits applied again
+    skipped: list[str] = field(default_factory=list)  # corrections that no longer apply, and why
+
+
+def rebuild(store: Store, *, embedder: Embedder | None = None,
+            progress: Callable[[int, int], None] | None = None, batch: int = 200) -> RebuildReport:
+    """Build the story index again from the stored articles, without reading the saved one.
+
+    For a saved index that cannot be read (``DamagedStoryIndex``), or to re-place everything.
+    Articles are placed oldest first, as ``catch_up`` does, from their stored embeddings (the
+    model runs only for articles that have none); copies follow their originals; then the
+    users' merges and splits are replayed in the order they were made. Story ids come from
+    each story's first article, so a story placed the same way keeps its id. ``progress``
+    gets (articles placed, articles in all). Interrupted, the partial index that was saved
+    is completed by the next ingest's catch-up; run the rebuild again to replay corrections.
+    """
+    before = store.story_map()
+    book = StoryBook(store, embedder=embedder, fresh=True)
+    book._known_map = dict(before)  # so the first batch rewrites only what it placed
+    ids = store.article_ids()
+    report = RebuildReport()
+    for i in range(0, len(ids), batch):
+        chunk = ids[i:i + batch]
+        found = store.get_articles(chunk)
+        report.articles += len(book.place([found[a] for a in chunk if a in found]))
+        if progress:
+            progress(min(i + batch, len(ids)), len(ids))
+    for seq, kind, payload in store.corrections():
+        try:
+            book._replay(kind, payload)
+            report.replayed += 1
+        except (KeyError, ValueError) as exc:
+            what = exc.args[0] if exc.args else exc
+            report.skipped.append(f"correction {seq} ({kind} {json.dumps(payload)}): {what}")
+    book._write_members([])
+    book.save()
+    after = store.story_map()
+    report.stories = len(set(after.values()))
+    report.moved = sum(1 for a, sid in after.items() if before.get(a) not in (None, sid))
+    return report
 
 
 def summarize_stories(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
