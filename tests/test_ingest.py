@@ -157,7 +157,8 @@ def test_migrations_are_named_and_recorded(tmp_path: Path) -> None:
     assert store.migrations() == ["0001_articles", "0002_copies", "0003_stories", "0004_accounts",
                                   "0005_postgres_text", "0006_embedding_vectors", "0007_search",
                                   "0008_search_vector", "0009_story_marker", "0010_copy_sketches",
-                                  "0011_search_unaccent", "0012_story_index_parts"]
+                                  "0011_search_unaccent", "0012_story_index_parts",
+                                  "0013_placement_order"]
     again = Store(tmp_path / "n.db")
     assert again.migrate() == []
 

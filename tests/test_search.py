@@ -330,7 +330,7 @@ def test_an_existing_store_is_indexed_by_the_migration(tmp_path: Path,
     store = Store(path)
     assert store.migrations()[6:] == ["0007_search", "0008_search_vector", "0009_story_marker",
                                       "0010_copy_sketches", "0011_search_unaccent",
-                                      "0012_story_index_parts"]
+                                      "0012_story_index_parts", "0013_placement_order"]
     assert ids(store.search_articles("Amatrice")) == ["quake"]
     assert ids(store.search_articles("AMÀTRICE")) == ["quake"]  # folded on both sides
     assert ids(store.search_articles("aground")) == ["ferry"]

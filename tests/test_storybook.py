@@ -403,3 +403,43 @@ def test_rebuild_stories_command(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert store.story_map() == placed
     store.close()
+
+
+def test_a_rebuild_places_articles_in_the_order_they_were_stored(tmp_path: Path) -> None:
+    # The later report arrives first: its story is named after it. Publication order
+    # over the whole store would found the story with the earlier report, a new id.
+    store = Store(tmp_path / "n.db")
+    newsdesk.ingest(store, [write_jsonl(tmp_path / "1.jsonl", [
+        {"id": "fb", "source": "B", "text": FERRY2, "published": "2016-08-27T09:00:00Z"}])])
+    newsdesk.ingest(store, [write_jsonl(tmp_path / "2.jsonl", [
+        {"id": "fa", "source": "A", "text": FERRY, "published": "2016-08-27T06:00:00Z"}])])
+    placed = store.story_map()
+    assert placed["fa"] == placed["fb"]
+    report = newsdesk.rebuild_stories(store)
+    assert report.moved == 0 and store.story_map() == placed
+
+
+def test_a_store_from_before_the_placement_order_is_migrated_and_rebuilt_in_stored_order(
+        tmp_path: Path, monkeypatch) -> None:
+    from newsdesk import store as store_module
+
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:12])
+    old = Store(path)
+    with old.engine.begin() as conn:  # story_members as 0003 made it before 0013
+        conn.exec_driver_sql("DROP INDEX ix_story_members_placed")
+        conn.exec_driver_sql("ALTER TABLE story_members DROP COLUMN placed")
+    old.close()
+    monkeypatch.undo()
+    store = Store(path)
+    assert store.migrations()[-1] == "0013_placement_order"
+    newsdesk.ingest(store, [write_jsonl(tmp_path / "1.jsonl", [
+        {"id": "fb", "source": "B", "text": FERRY2, "published": "2016-08-27T09:00:00Z"}])])
+    newsdesk.ingest(store, [write_jsonl(tmp_path / "2.jsonl", [
+        {"id": "fa", "source": "A", "text": FERRY, "published": "2016-08-27T06:00:00Z"}])])
+    with store.engine.begin() as conn:  # placed by a version that did not record the order
+        conn.execute(sa.update(store_module.story_members).values(placed=None))
+    placed = store.story_map()
+    assert store.placement_order() == ["fb", "fa"]  # the order they were stored in
+    assert newsdesk.rebuild_stories(store).moved == 0 and store.story_map() == placed
+    assert store.placement_order() == ["fb", "fa"] and store.last_placed() == 2

@@ -137,6 +137,9 @@ story_members = sa.Table(
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("reasons", sa.Text, nullable=False),
     sa.Column("component", sa.String(40), nullable=False),
+    # the order articles were placed in (0013): a rebuilt index places them in it again,
+    # since the index's stories depend on it (NULL: placed before 0013)
+    sa.Column("placed", sa.BigInteger, index=True),
 )
 
 # The serialised incremental story index, so the next ingest continues from it.
@@ -479,6 +482,15 @@ def _m0012_story_index_parts(conn: Connection) -> None:
     story_index_parts.create(conn, checkfirst=True)
 
 
+def _m0013_placement_order(conn: Connection) -> None:
+    """``story_members.placed``. A store created since has it from 0003 (which creates
+    the table as defined now); an older one gets the column and its index here."""
+    if "placed" in {c["name"] for c in sa.inspect(conn).get_columns("story_members")}:
+        return
+    conn.exec_driver_sql("ALTER TABLE story_members ADD COLUMN placed BIGINT")
+    conn.exec_driver_sql("CREATE INDEX ix_story_members_placed ON story_members (placed)")
+
+
 # Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_articles", _m0001_articles),
@@ -493,6 +505,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0010_copy_sketches", _m0010_copy_sketches),
     ("0011_search_unaccent", _m0011_search_unaccent),
     ("0012_story_index_parts", _m0012_story_index_parts),
+    ("0013_placement_order", _m0013_placement_order),
 ]
 
 # Embeddings by length: (article ids, float32 matrix, row norms).
@@ -832,9 +845,28 @@ class Store:
                 sa.select(*columns).where(articles.c.id.in_(wanted)))}
 
     def article_ids(self) -> list[str]:
+        """Every article id, oldest publication first."""
         with self.engine.connect() as conn:
             return list(conn.scalars(sa.select(articles.c.id).order_by(
                 articles.c.published.is_(None), articles.c.published, self._binary(articles.c.id))))
+
+    def placement_order(self) -> list[str]:
+        """Every article id in the order story placement took them (``story_members.placed``).
+        Articles placed before that was recorded come first, in the order they were
+        stored; articles never placed come last, oldest publication first."""
+        m = story_members.c
+        with self.engine.connect() as conn:
+            return list(conn.scalars(
+                sa.select(articles.c.id)
+                .select_from(articles.outerjoin(story_members, m.article_id == articles.c.id))
+                .order_by(m.article_id.is_(None), m.placed.is_not(None), m.placed,
+                          articles.c.ingested_at, articles.c.published.is_(None),
+                          articles.c.published, self._binary(articles.c.id))))
+
+    def last_placed(self) -> int:
+        """The highest ``story_members.placed`` so far (0 when none)."""
+        with self.engine.connect() as conn:
+            return int(conn.scalar(sa.select(sa.func.max(story_members.c.placed))) or 0)
 
     def count_articles(self) -> int:
         with self.engine.connect() as conn:

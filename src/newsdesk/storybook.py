@@ -129,6 +129,7 @@ class StoryBook:
             raise DamagedStoryIndex(_unreadable(store, data, exc) + _REBUILD) from exc
         self._since_save = 0
         self._known_map: dict[str, str] | None = None
+        self._last_placed: int | None = None  # story_members.placed of the last placement
         self.caught_up = False  # catch_up has run for this book
 
     @property
@@ -151,13 +152,16 @@ class StoryBook:
             have.update(new)
         return have
 
-    def place(self, batch: Sequence[Article], copy_of: dict[str, str] | None = None) -> list[Assignment]:
-        """Place new articles in stories, in publication order; copies join their original's story."""
+    def place(self, batch: Sequence[Article], copy_of: dict[str, str] | None = None, *,
+              ordered: bool = False) -> list[Assignment]:
+        """Place new articles in stories, in publication order (``ordered``: in the order
+        given); copies join their original's story."""
         if not batch:
             return []
         copy_of = copy_of if copy_of is not None else self.store.copy_of_map([a.id for a in batch])
         vectors = self.embed(batch)
-        order = sorted(batch, key=lambda a: (a.published is None, a.published or 0, a.id))
+        order = list(batch) if ordered else sorted(
+            batch, key=lambda a: (a.published is None, a.published or 0, a.id))
         by_id = {a.id: a for a in batch}
         out: list[Assignment] = []
         feats: dict[str, ArticleFeatures] = {}  # this batch's, reused when a refine needs them
@@ -210,8 +214,12 @@ class StoryBook:
             current = changed
             current.update({x.article_id: self.index.story_of(x.article_id) or x.story_id
                             for x in assignments})
+        if self._last_placed is None:
+            self._last_placed = self.store.last_placed()
         rows = [{"article_id": x.article_id, "story_id": current.get(x.article_id, x.story_id),
-                 "score": float(x.score), "reasons": json.dumps(list(x.reasons))} for x in assignments]
+                 "score": float(x.score), "reasons": json.dumps(list(x.reasons)),
+                 "placed": self._last_placed + i + 1} for i, x in enumerate(assignments)]
+        self._last_placed += len(rows)
         placed = {r["article_id"] for r in rows}
         moved = {aid: sid for aid, sid in current.items()
                  if aid not in placed and self._known_map.get(aid) not in (None, sid)}
@@ -296,22 +304,25 @@ def rebuild(store: Store, *, embedder: Embedder | None = None,
     """Build the story index again from the stored articles, without reading the saved one.
 
     For a saved index that cannot be read (``DamagedStoryIndex``), or to re-place everything.
-    Articles are placed oldest first, as ``catch_up`` does, from their stored embeddings (the
-    model runs only for articles that have none); copies follow their originals; then the
-    users' merges and splits are replayed in the order they were made. Story ids come from
-    each story's first article, so a story placed the same way keeps its id. ``progress``
+    Articles are placed in the order they were placed before (``Store.placement_order``),
+    from their stored embeddings (the model runs only for articles that have none);
+    copies follow their originals; then the users' merges and splits are replayed in the
+    order they were made. Story ids come from each story's first article, so the same
+    order gives the same stories and ids. ``progress``
     gets (articles placed, articles in all). Interrupted, the partial index that was saved
     is completed by the next ingest's catch-up; run the rebuild again to replay corrections.
     """
     before = store.story_map()
     book = StoryBook(store, embedder=embedder, fresh=True)
     book._known_map = dict(before)  # so the first batch rewrites only what it placed
-    ids = store.article_ids()
+    # the order they were placed in before: stories depend on it (oldest publication
+    # first over the whole store changed the story of half the articles; docs/design.md)
+    ids = store.placement_order()
     report = RebuildReport()
     for i in range(0, len(ids), batch):
         chunk = ids[i:i + batch]
         found = store.get_articles(chunk)
-        report.articles += len(book.place([found[a] for a in chunk if a in found]))
+        report.articles += len(book.place([found[a] for a in chunk if a in found], ordered=True))
         if progress:
             progress(min(i + batch, len(ids)), len(ids))
     for seq, kind, payload in store.corrections():
