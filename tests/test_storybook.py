@@ -443,3 +443,18 @@ def test_a_store_from_before_the_placement_order_is_migrated_and_rebuilt_in_stor
     assert store.placement_order() == ["fb", "fa"]  # the order they were stored in
     assert newsdesk.rebuild_stories(store).moved == 0 and store.story_map() == placed
     assert store.placement_order() == ["fb", "fa"] and store.last_placed() == 2
+
+
+def test_a_rebuilt_copy_follows_the_original_it_had_when_it_was_placed() -> None:
+    from datetime import datetime
+
+    from newsdesk.copies import original_rank
+    from newsdesk.storybook import _copy_of_when_placed
+
+    # placed in this order; an earlier-published copy ("w15") arrived third and is the
+    # group's original now, but "c25" had followed "e17", the original of its time
+    published = {"e17": 2017, "c25": 2025, "w15": 2015, "d19": 2019, "x": 2016}
+    rank = {a: original_rank(datetime(y, 1, 1), 100, a) for a, y in published.items() if a != "x"}
+    now = {"e17": "w15", "c25": "w15", "d19": "w15"}
+    assert _copy_of_when_placed(["e17", "c25", "x", "w15", "d19"], now, rank) == {
+        "c25": "e17", "d19": "w15"}

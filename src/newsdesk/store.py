@@ -1009,6 +1009,12 @@ class Store:
                 sa.select(story_members.c.article_id, story_members.c.story_id)
                 .where(story_members.c.article_id.in_(list(ids))))}
 
+    def all_copies(self) -> dict[str, str]:
+        """Every copy's original: {article id: original id}."""
+        with self.engine.connect() as conn:
+            return {r.article_id: r.original_id for r in conn.execute(
+                sa.select(copies.c.article_id, copies.c.original_id))}
+
     def copy_of_map(self, ids: Sequence[str]) -> dict[str, str]:
         with self.engine.connect() as conn:
             return {r.article_id: r.original_id for r in conn.execute(

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .copies import original_rank
 from .embeddings import Embedder, embedding_text
 from .records import Article
 from .store import DamagedStoryIndex, Store
@@ -299,6 +300,29 @@ class RebuildReport:
     skipped: list[str] = field(default_factory=list)  # corrections that no longer apply, and why
 
 
+def _copy_of_when_placed(order: Sequence[str], copy_of: Mapping[str, str],
+                         rank: Mapping[str, tuple[Any, ...]]) -> dict[str, str]:
+    """Each copy's original at the time it was placed, where that was another article.
+
+    A group's original can change after a copy was placed (an earlier-published copy of
+    the same text arrives later and becomes the original), and placement followed the
+    original of the time: the lowest ``rank`` (``copies.original_rank``) among the
+    members placed up to then.
+    """
+    then: dict[str, str] = {}  # group (by its original now) -> its original so far
+    out: dict[str, str] = {}
+    for a in order:
+        group = copy_of.get(a, a)
+        if group not in rank:
+            continue  # in no copy group
+        cur = then.get(group)
+        if cur is None or rank[a] < rank[cur]:
+            then[group] = cur = a
+        if cur != a:
+            out[a] = cur
+    return out
+
+
 def rebuild(store: Store, *, embedder: Embedder | None = None,
             progress: Callable[[int, int], None] | None = None, batch: int = 200) -> RebuildReport:
     """Build the story index again from the stored articles, without reading the saved one.
@@ -318,11 +342,20 @@ def rebuild(store: Store, *, embedder: Embedder | None = None,
     # the order they were placed in before: stories depend on it (oldest publication
     # first over the whole store changed the story of half the articles; docs/design.md)
     ids = store.placement_order()
+    now = store.all_copies()
+    members = sorted(set(now) | set(now.values()))
+    rank = {}
+    for k in range(0, len(members), 500):
+        for r in store.copy_records(members[k:k + 500]).values():
+            rank[r.id] = original_rank(r.published, r.length, r.id)
+    copy_of = _copy_of_when_placed(ids, now, rank)
     report = RebuildReport()
     for i in range(0, len(ids), batch):
         chunk = ids[i:i + batch]
         found = store.get_articles(chunk)
-        report.articles += len(book.place([found[a] for a in chunk if a in found], ordered=True))
+        report.articles += len(book.place([found[a] for a in chunk if a in found],
+                                          {a: copy_of[a] for a in chunk if a in copy_of},
+                                          ordered=True))
         if progress:
             progress(min(i + batch, len(ids)), len(ids))
     for seq, kind, payload in store.corrections():
