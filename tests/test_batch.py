@@ -30,6 +30,7 @@ from newsdesk.cli_batch import batch as batch_command
 from newsdesk.executors import ExecutorError, LocalExecutor, RayExecutor, make_executor, threads_per_worker
 from newsdesk.ingest import ingest
 from newsdesk.store import Store
+from newsdesk.api import rebuild_stories
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -88,6 +89,11 @@ def test_local_batch_writes_stages_and_loads_the_store_like_ingest(tmp_path: Pat
         report = run_batch(inputs, out, LocalExecutor(), store=store, options=SMALL)
         snap = _snapshot(store)
         stored_vectors = store.get_embeddings(store.article_ids())
+        # the story index rebuilt from the store gives the load's stories back
+        placed = store.story_map()
+        rebuilt = rebuild_stories(store)
+        assert rebuilt.articles == len(placed) and rebuilt.moved == 0
+        assert store.story_map() == placed
     assert report.shards == len(plan_shards(inputs, SMALL)) >= 3
     assert report.computed == dict.fromkeys(STAGES, report.shards)
     manifest = json.loads((out / "manifest.json").read_text())
