@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from newsdesk.api import rebuild_stories
 from newsdesk.batch import (
     STAGES,
     BatchOptions,
@@ -30,7 +31,6 @@ from newsdesk.cli_batch import batch as batch_command
 from newsdesk.executors import ExecutorError, LocalExecutor, RayExecutor, make_executor, threads_per_worker
 from newsdesk.ingest import ingest
 from newsdesk.store import Store
-from newsdesk.api import rebuild_stories
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"

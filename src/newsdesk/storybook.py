@@ -105,8 +105,11 @@ _REBUILD = (" Articles, copies and story assignments are stored apart from it an
 
 def _unreadable(store: Store, data: bytes | None, exc: Exception) -> str:
     where = store.engine.url.render_as_string(hide_password=True)
-    return (f"{where}: the saved story index ({len(data or b'')} bytes) cannot be read: "
-            f"{type(exc).__name__}: {exc}.")
+    reason = f"{type(exc).__name__}: {str(exc).rstrip('.')}"
+    if "allow_pickle" in reason:
+        # numpy's message advises loading it unsafely; newsdesk never writes pickles
+        reason = "it is not a saved index (numpy would read it as pickled data)"
+    return f"{where}: the saved story index ({len(data or b'')} bytes) cannot be read: {reason}."
 
 
 class StoryBook:
