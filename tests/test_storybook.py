@@ -454,10 +454,19 @@ def test_a_rebuilt_copy_follows_the_original_it_had_when_it_was_placed() -> None
     from newsdesk.copies import original_rank
     from newsdesk.storybook import _copy_of_when_placed
 
-    # placed in this order; an earlier-published copy ("w15") arrived third and is the
-    # group's original now, but "c25" had followed "e17", the original of its time
+    # placed in this order; an earlier-published copy ("w15") arrived fourth and is the
+    # group's original now, but "c25", matched with "e17", had followed "e17", the
+    # original of its time; "d19" came after "w15" and followed it
     published = {"e17": 2017, "c25": 2025, "w15": 2015, "d19": 2019, "x": 2016}
     rank = {a: original_rank(datetime(y, 1, 1), 100, a) for a, y in published.items() if a != "x"}
     now = {"e17": "w15", "c25": "w15", "d19": "w15"}
-    assert _copy_of_when_placed(["e17", "c25", "x", "w15", "d19"], now, rank) == {
+    matched = {"e17": "w15", "c25": "e17", "d19": "c25"}
+    assert _copy_of_when_placed(["e17", "c25", "x", "w15", "d19"], now, rank, matched) == {
         "c25": "e17", "d19": "w15"}
+    # a copy matched with a member that a later article split off into another group
+    # follows that member's group as it was: "s" matched "e17" (now in group "o")
+    rank2 = rank | {a: original_rank(datetime(y, 1, 1), 100, a)
+                    for a, y in {"o": 2010, "s": 2024, "t": 2012}.items()}
+    now2 = {"e17": "o", "s": "t"}
+    assert _copy_of_when_placed(["e17", "s", "t", "o"], now2, rank2, {"e17": "o", "s": "e17"}) == {
+        "s": "e17"}

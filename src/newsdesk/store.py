@@ -1009,11 +1009,17 @@ class Store:
                 sa.select(story_members.c.article_id, story_members.c.story_id)
                 .where(story_members.c.article_id.in_(list(ids))))}
 
-    def all_copies(self) -> dict[str, str]:
-        """Every copy's original: {article id: original id}."""
+    def all_copies(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Every copy's original and the article it was matched with, as two maps
+        {article id: original id} and {article id: matched id}."""
+        originals: dict[str, str] = {}
+        matched: dict[str, str] = {}
         with self.engine.connect() as conn:
-            return {r.article_id: r.original_id for r in conn.execute(
-                sa.select(copies.c.article_id, copies.c.original_id))}
+            for r in conn.execute(sa.select(copies.c.article_id, copies.c.original_id,
+                                            copies.c.matched_id)):
+                originals[r.article_id] = r.original_id
+                matched[r.article_id] = r.matched_id
+        return originals, matched
 
     def copy_of_map(self, ids: Sequence[str]) -> dict[str, str]:
         with self.engine.connect() as conn:

@@ -310,25 +310,36 @@ class RebuildReport:
 
 
 def _copy_of_when_placed(order: Sequence[str], copy_of: Mapping[str, str],
-                         rank: Mapping[str, tuple[Any, ...]]) -> dict[str, str]:
+                         rank: Mapping[str, tuple[Any, ...]],
+                         matched: Mapping[str, str]) -> dict[str, str]:
     """Each copy's original at the time it was placed, where that was another article.
 
-    A group's original can change after a copy was placed (an earlier-published copy of
-    the same text arrives later and becomes the original), and placement followed the
-    original of the time: the lowest ``rank`` (``copies.original_rank``) among the
-    members placed up to then.
+    A copy placed after its original now followed it. One placed before it (the original
+    arrived later, published earlier, and took the group over) followed the original of
+    the group of the article it was matched with: the lowest ``rank``
+    (``copies.original_rank``) among that group's members placed up to then.
     """
+    seen: set[str] = set()
     then: dict[str, str] = {}  # group (by its original now) -> its original so far
     out: dict[str, str] = {}
     for a in order:
+        seen.add(a)
         group = copy_of.get(a, a)
-        if group not in rank:
-            continue  # in no copy group
-        cur = then.get(group)
-        if cur is None or rank[a] < rank[cur]:
-            then[group] = cur = a
-        if cur != a:
-            out[a] = cur
+        if group in rank:
+            cur = then.get(group)
+            if cur is None or rank[a] < rank[cur]:
+                then[group] = a
+        original = copy_of.get(a)
+        if original is None:
+            continue
+        if original in seen:
+            out[a] = original
+            continue
+        m = matched.get(a)
+        if m is not None and m in seen:
+            cur = then.get(copy_of.get(m, m))
+            if cur is not None and cur != a:
+                out[a] = cur
     return out
 
 
@@ -350,13 +361,13 @@ def rebuild(store: Store, *, embedder: Embedder | None = None,
     # the order they were placed in before: stories depend on it (oldest publication
     # first over the whole store changed the story of half the articles; docs/design.md)
     ids = store.placement_order()
-    now = store.all_copies()
+    now, matched = store.all_copies()
     members = sorted(set(now) | set(now.values()))
     rank = {}
     for k in range(0, len(members), 500):
         for r in store.copy_records(members[k:k + 500]).values():
             rank[r.id] = original_rank(r.published, r.length, r.id)
-    copy_of = _copy_of_when_placed(ids, now, rank)
+    copy_of = _copy_of_when_placed(ids, now, rank, matched)
     report = RebuildReport()
     for i in range(0, len(ids), batch):
         chunk = ids[i:i + batch]
