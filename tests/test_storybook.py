@@ -470,3 +470,67 @@ def test_a_rebuilt_copy_follows_the_original_it_had_when_it_was_placed() -> None
     now2 = {"e17": "o", "s": "t"}
     assert _copy_of_when_placed(["e17", "s", "t", "o"], now2, rank2, {"e17": "o", "s": "e17"}) == {
         "s": "e17"}
+
+
+def test_damaged_correction_records_are_reported_and_the_others_replayed(tmp_path: Path) -> None:
+    from newsdesk import store as store_module
+
+    store = Store(tmp_path / "n.db")
+    newsdesk.ingest(store, [write_jsonl(tmp_path / "a.jsonl", [
+        {"id": "qa", "source": "A", "text": QUAKE_A, "published": "2016-08-24T06:00:00Z"},
+        {"id": "fa", "source": "A", "text": FERRY, "published": "2016-08-27T06:00:00Z"},
+    ])])
+    placed = store.story_map()
+    with store.engine.begin() as conn:
+        for kind, payload in (("merge", "{not json"), ("merge", '{"into": "x"}'), ("split", "[1, 2]")):
+            conn.execute(sa.insert(store_module.story_corrections).values(
+                kind=kind, payload=payload, created_at=store_module._utcnow()))
+    survivor = newsdesk.merge_stories(store, placed["qa"], placed["fa"])  # correction 4
+    store.save_story_state(b"not a saved index", 2)
+    report = newsdesk.rebuild_stories(store)
+    assert report.replayed == 1 and len(report.skipped) == 3, report.skipped
+    assert report.skipped[0].startswith("correction 1 (merge") and "not JSON" in report.skipped[0]
+    assert report.skipped[1].startswith("correction 2 (merge") and "has no from" in report.skipped[1]
+    assert report.skipped[2].startswith("correction 3 (split")
+    assert set(store.story_map().values()) == {survivor}
+
+
+def test_an_interrupted_rebuild_leaves_the_index_damaged_and_a_rerun_finishes_it(
+        tmp_path: Path, monkeypatch) -> None:
+    from newsdesk import store as store_module
+    from newsdesk import storybook
+    from newsdesk.storybook import DamagedStoryIndex, StoryBook, rebuild
+
+    store = Store(tmp_path / "n.db")
+    for i, (aid, text, when) in enumerate((("fb", FERRY2, "27T09"), ("qa", QUAKE_A, "24T06"),
+                                          ("fa", FERRY, "27T06"), ("qb", QUAKE_A2, "24T09"))):
+        newsdesk.ingest(store, [write_jsonl(tmp_path / f"{i}.jsonl", [
+            {"id": aid, "source": "S", "text": text, "published": f"2016-08-{when}:00:00Z"}])])
+    placed = store.story_map()
+    with store.engine.begin() as conn:  # placed before the order was recorded
+        conn.execute(sa.update(store_module.story_members).values(placed=None))
+    order = store.placement_order()
+    assert order == ["fb", "qa", "fa", "qb"]
+    store.save_story_state(b"not a saved index", 4)
+    monkeypatch.setattr(storybook, "SAVE_EVERY", 1)  # ingest would save after every placement
+
+    def stop(done: int, _total: int) -> None:
+        if done >= 2:
+            raise KeyboardInterrupt
+
+    try:
+        rebuild(store, progress=stop, batch=2)
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the rebuild was not interrupted")
+    try:
+        StoryBook(store)
+    except DamagedStoryIndex:
+        pass  # nothing half-built was saved over it
+    else:
+        raise AssertionError("an interrupted rebuild saved a partial index")
+    assert store.placement_order() == order
+    report = newsdesk.rebuild_stories(store)
+    assert report.moved == 0 and store.story_map() == placed
+    assert store.placement_order() == order

@@ -1215,13 +1215,25 @@ class Store:
             conn.execute(story_corrections.insert().values(
                 kind=kind, payload=json.dumps(payload), created_at=_utcnow()))
 
-    def corrections(self) -> list[tuple[int, str, dict[str, Any]]]:
-        """Users' merges and splits, in the order they were made: (seq, kind, payload)."""
+    def corrections(self) -> list[tuple[int, str, str]]:
+        """Users' merges and splits, in the order they were made: (seq, kind, payload as
+        stored, JSON), parsed by the caller so that one damaged row loses no other."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(story_corrections.c.seq, story_corrections.c.kind,
                                           story_corrections.c.payload)
                                 .order_by(story_corrections.c.seq)).all()
-        return [(int(seq), str(kind), json.loads(payload)) for seq, kind, payload in rows]
+        return [(int(seq), str(kind), str(payload)) for seq, kind, payload in rows]
+
+    def renumber_placement(self, order: Sequence[str]) -> None:
+        """Set ``story_members.placed`` to each article's position in ``order`` (from 1),
+        in one transaction: a rebuild writes the order it will follow first, so that an
+        interrupted one, run again, follows the same order."""
+        m = story_members.c
+        with self.engine.begin() as conn:
+            for chunk in _chunks(list(enumerate(order, start=1)), 5000):
+                conn.execute(story_members.update().where(m.article_id == sa.bindparam("aid"))
+                             .values(placed=sa.bindparam("pos")),
+                             [{"aid": aid, "pos": pos} for pos, aid in chunk])
 
     def story_rows(self, story_id: str | None = None) -> list[dict[str, Any]]:
         """Member articles with their story, outlet, date, title and copy original."""

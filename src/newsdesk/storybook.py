@@ -134,6 +134,8 @@ class StoryBook:
         self._since_save = 0
         self._healed = False  # the store's assignments were compared with the whole index
         self._last_placed: int | None = None  # story_members.placed of the last placement
+        self.autosave = True  # save the index as placements accumulate (off while rebuilding)
+        self._placed_as: Mapping[str, int] = {}  # set by rebuild: article -> its place
         self.caught_up = False  # catch_up has run for this book
 
     @property
@@ -183,7 +185,7 @@ class StoryBook:
                 self._refine(placed.story_id, by_id, feats)
         self._write_members(out)
         self._since_save += len(out)
-        if save_due(self._since_save, len(self.index)):
+        if self.autosave and save_due(self._since_save, len(self.index)):
             self.save()
         return out
 
@@ -224,6 +226,8 @@ class StoryBook:
                  "score": float(x.score), "reasons": json.dumps(list(x.reasons)),
                  "placed": self._last_placed + i + 1} for i, x in enumerate(assignments)]
         self._last_placed += len(rows)
+        for r in rows:  # a rebuild keeps each article's place in the order it follows
+            r["placed"] = self._placed_as.get(str(r["article_id"]), r["placed"])
         placed = {r["article_id"] for r in rows}
         if self._healed:
             # what the store holds for the articles that moved, read for them alone: a map
@@ -286,6 +290,10 @@ class StoryBook:
     def _replay(self, kind: str, payload: Mapping[str, Any]) -> str:
         """Apply one stored correction to the index again; raises KeyError or ValueError
         when the rebuilt stories no longer allow it."""
+        need = {"merge": ("into", "from"), "split": ("articles",)}.get(kind, ())
+        lacking = [k for k in need if k not in payload]
+        if lacking:
+            raise ValueError(f"its record has no {', '.join(lacking)}")
         if kind == "merge":
             return self.index.merge(str(payload["into"]), str(payload["from"]))
         if kind == "split":
@@ -353,14 +361,19 @@ def rebuild(store: Store, *, embedder: Embedder | None = None,
     copies follow their originals; then the users' merges and splits are replayed in the
     order they were made. Story ids come from each story's first article, so the same
     order gives the same stories and ids. ``progress``
-    gets (articles placed, articles in all). Interrupted, the partial index that was saved
-    is completed by the next ingest's catch-up; run the rebuild again to replay corrections.
+    gets (articles placed, articles in all). The index is saved once, at the end: an
+    interrupted rebuild leaves the saved index as it was, and run again follows the same
+    order (written to the store before any placement).
     """
     before = store.story_map()
     book = StoryBook(store, embedder=embedder, fresh=True)
+    book.autosave = False
     # the order they were placed in before: stories depend on it (oldest publication
     # first over the whole store changed the story of half the articles; docs/design.md)
     ids = store.placement_order()
+    store.renumber_placement(ids)
+    book._placed_as = {a: i for i, a in enumerate(ids, start=1)}
+    book._last_placed = len(ids)
     now, matched = store.all_copies()
     members = sorted(set(now) | set(now.values()))
     rank = {}
@@ -379,11 +392,15 @@ def rebuild(store: Store, *, embedder: Embedder | None = None,
             progress(min(i + batch, len(ids)), len(ids))
     for seq, kind, payload in store.corrections():
         try:
-            book._replay(kind, payload)
+            book._replay(kind, json.loads(payload))
             report.replayed += 1
-        except (KeyError, ValueError) as exc:
+        except json.JSONDecodeError as exc:
+            report.skipped.append(f"correction {seq} ({kind} {payload[:200]!r}): "
+                                  f"its record is not JSON: {exc}")
+        except (KeyError, ValueError, TypeError) as exc:
+            # TypeError: a record of the wrong shape (a list, a number where ids belong)
             what = exc.args[0] if exc.args else exc
-            report.skipped.append(f"correction {seq} ({kind} {json.dumps(payload)}): {what}")
+            report.skipped.append(f"correction {seq} ({kind} {payload[:200]}): {what}")
     book._write_members([])
     book.save()
     after = store.story_map()
