@@ -4,6 +4,7 @@
     python bench/bench_store_load.py --pg postgresql://127.0.0.1/test # and a fresh PostgreSQL database
     python bench/bench_store_load.py --n 10000 --runs 3 --pg URL
     python bench/bench_store_load.py --stages DIR --tag new   # a finished `newsdesk batch --no-store` output
+    python bench/bench_store_load.py --stages DIR --memory    # and where the memory is (RSS, index by part)
 
 The stages (read+clean, copy sketches, embeddings) run once, with the local
 executor, on bench/corpus.py's corpus into ``bench/out/store_load_n<N>``; then each
@@ -36,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import corpus  # noqa: E402
+import memory as memlib  # noqa: E402
 from bench_batch import _drop_pg, _fresh_pg  # noqa: E402
 
 
@@ -54,11 +56,12 @@ def prepare(n: int, seed: int) -> Path:
     return out
 
 
-def load_once(db: str, out: Path) -> dict[str, object]:
+def load_once(db: str, out: Path, memory: bool = False) -> dict[str, object]:
     from newsdesk.batch import load
     from newsdesk.store import Store
 
     marks: list[tuple[float, int]] = []
+    rss: list[tuple[int, float]] = []  # (stored, VmRSS MB) after each shard, with --memory
     stored = 0
     t0 = time.perf_counter()
 
@@ -66,13 +69,23 @@ def load_once(db: str, out: Path) -> dict[str, object]:
         nonlocal stored
         stored += n
         marks.append((time.perf_counter() - t0, stored))
+        if memory:
+            rss.append((stored, round(memlib.rss_mb(), 1)))
 
     _reset_peak_rss()
+    mem: dict[str, object] = {}
     with Store(db) as store:
-        load(store, out, progress=progress)
+        report = load(store, out, progress=progress)
         wall = time.perf_counter() - t0
         count = store.count_articles()
         stories = len(set(store.story_map().values()))
+        if memory and report.storybook is not None:
+            mem["rss_end_mb"] = round(memlib.rss_mb(), 1)
+            mem["index_parts_mb"] = {k: round(v / 2**20, 1)
+                                     for k, v in memlib.index_parts(report.storybook.index).items()}
+            memlib.trim()
+            mem["rss_trimmed_mb"] = round(memlib.rss_mb(), 1)
+            mem["rss_by_shard"] = rss
     per_thousand: list[float] = []
     last_t, next_mark = 0.0, 1000
     for t, n in marks:
@@ -80,7 +93,7 @@ def load_once(db: str, out: Path) -> dict[str, object]:
             per_thousand.append(round((t - last_t) / (n - next_mark + 1000) * 1000, 1))
             last_t, next_mark = t, n + 1000
     return {"wall": wall, "stored": count, "stories": stories, "per_1000": per_thousand,
-            "peak_rss_mb": _peak_rss_mb()}
+            "peak_rss_mb": _peak_rss_mb()} | mem
 
 
 def _reset_peak_rss() -> None:
@@ -106,6 +119,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--runs", type=int, default=1, help="loads per store (median reported)")
     ap.add_argument("--stages", type=Path, help="load this finished stage output instead of building one")
+    ap.add_argument("--memory", action="store_true",
+                    help="also sample RSS after each shard, and after the load measure the story "
+                         "index by part and the RSS left once glibc returns freed pages")
     ap.add_argument("--tag", default="", help="added to the summary file's name")
     ap.add_argument("--pg", metavar="URL",
                     help="also load into a fresh database on this PostgreSQL server (the URL of a "
@@ -119,17 +135,21 @@ def main() -> int:
             for kind in stores:
                 if kind == "sqlite":
                     db = str(Path(tmp) / f"load{i}.db")
-                    r = load_once(db, out)
+                    r = load_once(db, out, a.memory)
                 else:
                     db = _fresh_pg(a.pg, "nd_bench_store_load")
                     try:
-                        r = load_once(db, out)
+                        r = load_once(db, out, a.memory)
                     finally:
                         _drop_pg(a.pg, "nd_bench_store_load")
                 results[kind].append(r)
                 print(f"{kind} run {i + 1}: {r['stored']:,} stored, {r['stories']:,} stories, "
                       f"in {r['wall']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB; "
                       f"s per 1,000: {r['per_1000']}", flush=True)
+                if a.memory and "rss_end_mb" in r:
+                    print(f"  memory: RSS at the end {r['rss_end_mb']} MB, after malloc_trim "
+                          f"{r['rss_trimmed_mb']} MB; story index by part (MB) {r['index_parts_mb']}; "
+                          f"RSS by stored articles {r['rss_by_shard']}", flush=True)
     import newsdesk
 
     summary = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "n": a.n,

@@ -181,6 +181,59 @@ def test_state_round_trip_continues_identically(feats, tmp_path):
     assert resumed.stories() == full.stories()
 
 
+
+def test_a_save_holds_one_array_at_a_time_not_the_whole_state():
+    """``write_state`` builds each array only when it writes it, so a save's memory is
+    the largest array, not the whole state twice over (arrays, then the archive), which
+    at 1,000,000 articles would be gigabytes on top of the index. The archive it writes
+    is what ``np.load`` reads back, stream written or not."""
+    import io
+    import tracemalloc
+
+    from newsdesk.stories import write_state
+
+    rng = np.random.default_rng(3)
+    vocab = [f"t{i}" for i in range(4000)]
+    idx = StoryIndex(StoryConfig(profile_terms=200), dim=16, vectors="numpy")
+    for i in range(300):  # random vectors and words: mostly one-article stories
+        v = rng.standard_normal(16).astype(np.float32)
+        words = rng.choice(vocab, size=150, replace=False)
+        idx.place(ArticleFeatures(id=f"a{i}", embedding=v / np.linalg.norm(v),
+                                  terms={str(w): 1.0 + (k % 3) for k, w in enumerate(words)},
+                                  names={str(words[0]): 1.0}))
+
+    class Sink:  # unseekable, keeps nothing: what the store's part writer looks like
+        written = 0
+
+        def write(self, b: bytes) -> int:
+            Sink.written += len(b)
+            return len(b)
+
+        def flush(self) -> None:
+            pass
+
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        write_state(idx, Sink())
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert Sink.written > 500_000
+    assert peak < 0.8 * Sink.written, (peak, Sink.written)
+
+    buf = io.BytesIO()
+    write_state(idx, buf)
+    with np.load(io.BytesIO(buf.getvalue()), allow_pickle=False) as z:
+        meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+        arrays = {k: z[k] for k in z.files if k != "meta"}
+    again = StoryIndex.from_state({"meta": meta, "arrays": arrays})
+    assert again.stories() == idx.stories()
+    state = idx.state()
+    assert sorted(arrays) == sorted(state["arrays"]) and meta == json.loads(json.dumps(state["meta"]))
+    for k, a in state["arrays"].items():
+        assert np.array_equal(arrays[k], a, equal_nan=True), k
+
 def test_config_rejects_typos_and_bad_values():
     with pytest.raises(ValueError, match="unknown story option"):
         StoryConfig.from_dict({"treshold": 0.5})

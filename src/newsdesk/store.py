@@ -614,6 +614,40 @@ ANALYZE_MIN_CHANGES = 100
 ANALYZE_SHARE = 0.2
 
 
+
+class _PartWriter:
+    """A write-only, unseekable file that stores what is written to it as story index
+    parts of ``STATE_PART_BYTES``, each as soon as it is full (``zipfile`` writes to it
+    with data descriptors, since it cannot seek back)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._buf = bytearray()
+        self._part = 0
+        self.written = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        n = len(data)
+        self._buf += data
+        self.written += n
+        while len(self._buf) >= STATE_PART_BYTES:
+            self._insert(bytes(self._buf[:STATE_PART_BYTES]))
+            del self._buf[:STATE_PART_BYTES]
+        return n
+
+    def flush(self) -> None:
+        pass  # parts are stored when full; the last one on close()
+
+    def close(self) -> None:
+        if self._buf or self._part == 0:  # an empty state is one empty part, as before
+            self._insert(bytes(self._buf))
+            self._buf = bytearray()
+
+    def _insert(self, data: bytes) -> None:
+        self._conn.execute(story_index_parts.insert().values(name="default", part=self._part, data=data))
+        self._part += 1
+
+
 class Store:
     """All reads and writes of newsdesk data go through here."""
 
@@ -1171,17 +1205,25 @@ class Store:
                              .where(story_index_state.c.name == "default")).first()
         return (r.articles, r.updated_at) if r else None
 
-    def save_story_state(self, data: bytes | memoryview, n_articles: int) -> None:
-        """Replace the saved story index, in parts of ``STATE_PART_BYTES`` (one transaction)."""
-        view = memoryview(data)
+    def save_story_state(self, data: bytes | memoryview | Callable[[_PartWriter], None],
+                         n_articles: int) -> None:
+        """Replace the saved story index, in parts of ``STATE_PART_BYTES`` (one transaction).
+
+        ``data`` is the state's bytes, or a function that writes them to the file-like
+        object it is given: then each part is stored as soon as it is full, and the whole
+        state never has to be in memory at once (at 1,000,000 articles it is gigabytes).
+        """
         with self.engine.begin() as conn:
             conn.execute(sa.delete(story_index_parts).where(story_index_parts.c.name == "default"))
             conn.execute(sa.delete(story_index_state).where(story_index_state.c.name == "default"))
             conn.execute(story_index_state.insert().values(
                 name="default", data=b"", articles=n_articles, updated_at=_utcnow()))
-            for k, i in enumerate(range(0, max(len(view), 1), STATE_PART_BYTES)):
-                conn.execute(story_index_parts.insert().values(
-                    name="default", part=k, data=bytes(view[i:i + STATE_PART_BYTES])))
+            out = _PartWriter(conn)
+            if callable(data):
+                data(out)
+            else:
+                out.write(data)
+            out.close()
 
     def story_map(self) -> dict[str, str]:
         """article id -> story id, for every placed article."""

@@ -37,17 +37,18 @@ The whole state is serialisable with ``StoryIndex.state()`` / ``StoryIndex.from_
 from __future__ import annotations
 
 import hashlib
-import io
+import itertools
 import json
 import logging
 import math
 import re
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 
@@ -1015,6 +1016,14 @@ class StoryIndex:
         as term -> weight objects they made the state's JSON 124 MB at 50,000 articles,
         and encoding it took most of a save's time and memory (measured).
         """
+        meta, arrays = self.state_parts()
+        return {"meta": meta, "arrays": dict(arrays)}
+
+    def state_parts(self) -> tuple[dict[str, Any], Iterator[tuple[str, np.ndarray]]]:
+        """``state()`` as its meta and a generator of its arrays, each built only when
+        the generator reaches it: a writer that stores one array before building the
+        next holds one array at a time, not the whole state (see ``storybook.write_state``).
+        Consume the generator before the index changes."""
         stories = list(self._stories.values())
         meta = {
             "version": STATE_VERSION,
@@ -1031,30 +1040,34 @@ class StoryIndex:
             "aliases": self._aliases,
             "corrected": sorted(self._corrected),
         }
-        arrays: dict[str, np.ndarray] = {"df": self._dfa[: len(self._terms)].copy()}
-        arrays["members"], arrays["members_end"] = _ragged([np.asarray(st.members, dtype=np.int64)
-                                                            for st in stories], np.int64)
+        return meta, self._state_arrays(stories)
+
+    def _state_arrays(self, stories: list[_Story]) -> Iterator[tuple[str, np.ndarray]]:
+        yield "df", self._dfa[: len(self._terms)].copy()
+        members, members_end = _ragged([np.asarray(st.members, dtype=np.int64) for st in stories], np.int64)
+        yield "members", members
+        yield "members_end", members_end
+        del members, members_end
         for part in ("terms", "names"):
             profs = [getattr(st, part) for st in stories]
-            arrays[f"{part}_ids"], arrays[f"{part}_end"] = _ragged([p.ids for p in profs], np.int32)
-            arrays[f"{part}_w"] = (np.concatenate([p.w for p in profs]) if profs
-                                   else np.zeros(0, dtype=np.float64))
-        arrays["t_min"] = np.array([np.nan if st.t_min is None else st.t_min for st in stories],
-                                   dtype=np.float64)
-        arrays["t_max"] = np.array([np.nan if st.t_max is None else st.t_max for st in stories],
-                                   dtype=np.float64)
+            ids, ends = _ragged([p.ids for p in profs], np.int32)
+            yield f"{part}_ids", ids
+            yield f"{part}_end", ends
+            del ids, ends
+            yield f"{part}_w", (np.concatenate([p.w for p in profs]) if profs
+                                else np.zeros(0, dtype=np.float64))
+        yield "t_min", np.array([np.nan if st.t_min is None else st.t_min for st in stories],
+                                dtype=np.float64)
+        yield "t_max", np.array([np.nan if st.t_max is None else st.t_max for st in stories],
+                                dtype=np.float64)
         if isinstance(self._vectors, HNSWIndex):
-            arrays["hnsw"] = self._vectors.to_bytes()
+            yield "hnsw", self._vectors.to_bytes()
         else:
             vecs = [self._vectors.vector(r) for r in range(len(self))]
-            arrays["vectors"] = np.stack(vecs) if vecs else np.zeros((0, self.dim), dtype=np.float32)
+            yield "vectors", np.stack(vecs) if vecs else np.zeros((0, self.dim), dtype=np.float32)
         # story mean vectors are kept as sums; stored so loading never re-reads every article vector
-        arrays["story_emb"] = (
-            np.stack([st.emb_sum for st in stories])
-            if stories
-            else np.zeros((0, self.dim), dtype=np.float32)
-        )
-        return {"meta": meta, "arrays": arrays}
+        yield "story_emb", (np.stack([st.emb_sum for st in stories]) if stories
+                            else np.zeros((0, self.dim), dtype=np.float32))
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> StoryIndex:
@@ -1120,11 +1133,8 @@ class StoryIndex:
 
     def save(self, path: str | Path) -> None:
         """Write the state to one ``.npz`` file."""
-        s = self.state()
-        buf = io.BytesIO()
-        meta = np.frombuffer(json.dumps(s["meta"]).encode("utf-8"), dtype=np.uint8)
-        np.savez(buf, meta=meta, **s["arrays"])
-        Path(path).write_bytes(buf.getvalue())
+        with Path(path).open("wb") as fh:
+            write_state(self, fh)
 
     @classmethod
     def load(cls, path: str | Path) -> StoryIndex:
@@ -1132,3 +1142,26 @@ class StoryIndex:
             meta = json.loads(bytes(z["meta"]).decode("utf-8"))
             arrays = {k: z[k] for k in z.files if k != "meta"}
         return cls.from_state({"meta": meta, "arrays": arrays})
+
+
+def write_state(index: StoryIndex, fh: BinaryIO) -> None:
+    """Write ``index.state()`` to ``fh`` as an ``.npz`` archive (what ``np.load`` reads),
+    one array at a time.
+
+    Not ``np.savez``: it takes every array at once, so a save held the whole state twice
+    (the arrays, then the archive in memory) on top of the index. ``fh`` need not seek
+    (``zipfile`` then writes data descriptors), so it can store parts as they fill.
+    """
+    meta, arrays = index.state_parts()
+    with zipfile.ZipFile(fh, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        parts = itertools.chain(
+            [("meta", np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))], arrays)
+        for name, arr in parts:
+            a = np.ascontiguousarray(arr)
+            with zf.open(f"{name}.npy", mode="w", force_zip64=True) as out:
+                # the .npy header, then the array's own buffer: np.lib.format.write_array
+                # would copy the array to bytes first (up to 16 MB at a time), doubling the
+                # memory of the largest array, which is the peak of a save
+                np.lib.format.write_array_header_1_0(out, np.lib.format.header_data_from_array_1_0(a))
+                out.write(a.reshape(-1).data.cast("B"))  # reshape: no copy, it is contiguous
+            del arr, a

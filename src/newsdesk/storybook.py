@@ -31,6 +31,7 @@ from .stories import (
     StoryIndex,
     article_features,
     with_embedding,
+    write_state,
 )
 
 log = logging.getLogger(__name__)
@@ -84,10 +85,8 @@ def embed_texts(texts: list[str], embedder: Embedder | None = None) -> np.ndarra
 
 
 def _state_to_bytes(index: StoryIndex) -> memoryview:
-    s = index.state()
     buf = io.BytesIO()
-    meta = np.frombuffer(json.dumps(s["meta"]).encode("utf-8"), dtype=np.uint8)
-    np.savez(buf, meta=meta, **s["arrays"])
+    write_state(index, buf)
     return buf.getbuffer()  # not getvalue(): no second copy of a state of hundreds of MB
 
 
@@ -257,7 +256,8 @@ class StoryBook:
         return [aid for aid in self.store.article_ids() if aid not in known]
 
     def save(self) -> None:
-        self.store.save_story_state(_state_to_bytes(self.index), len(self.index))
+        # streamed into the store's parts: the whole state is never in memory at once
+        self.store.save_story_state(functools.partial(write_state, self.index), len(self.index))
         self._since_save = 0
 
     # --- corrections ------------------------------------------------------------------
