@@ -234,6 +234,48 @@ def test_a_save_holds_one_array_at_a_time_not_the_whole_state():
     for k, a in state["arrays"].items():
         assert np.array_equal(arrays[k], a, equal_nan=True), k
 
+
+def test_loading_holds_the_index_and_little_beside_it():
+    """``read_state`` reads the archive's arrays one at a time and lets the loaded
+    profiles be views of them: the memory a load needs beside the index it builds is a
+    fraction of the state (it was more than the whole state again: every array read
+    first, then every profile copied out of them)."""
+    import io
+    import tracemalloc
+
+    from newsdesk.stories import read_state, write_state
+
+    rng = np.random.default_rng(3)
+    vocab = [f"t{i}" for i in range(4000)]
+    idx = StoryIndex(StoryConfig(profile_terms=200), dim=64, vectors="numpy")
+    for i in range(1000):
+        v = rng.standard_normal(64).astype(np.float32)
+        words = rng.choice(vocab, size=150, replace=False)
+        idx.place(ArticleFeatures(id=f"a{i}", embedding=v / np.linalg.norm(v),
+                                  terms={str(w): 1.0 + (k % 3) for k, w in enumerate(words)},
+                                  names={str(words[0]): 1.0}))
+    buf = io.BytesIO()
+    write_state(idx, buf)
+    size = len(buf.getvalue())
+    buf.seek(0)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        loaded = read_state(buf)
+        kept, peak = (m - base for m in tracemalloc.get_traced_memory())
+    finally:
+        tracemalloc.stop()
+    assert peak - kept < 0.4 * size, (peak - kept, size)
+    assert loaded.stories() == idx.stories()
+    more = [ArticleFeatures(id=f"b{i}", embedding=idx.vector_of(f"a{i}"), terms={"t1": 1.0, "t2": 2.0})
+            for i in range(0, 1000, 7)]
+    idx.place_many(more)  # placing into a loaded index changes its profiles, not the archive's
+    loaded.place_many(more)
+    assert loaded.stories() == idx.stories()
+    assert {k: v for k, v in read_state(io.BytesIO(buf.getvalue())).stories().items()} == {
+        sid: [a for a in m if not a.startswith("b")] for sid, m in idx.stories().items()
+        if any(not a.startswith("b") for a in m)}
+
 def test_config_rejects_typos_and_bad_values():
     with pytest.raises(ValueError, match="unknown story option"):
         StoryConfig.from_dict({"treshold": 0.5})

@@ -275,6 +275,31 @@ def test_the_story_index_is_saved_in_parts_and_old_whole_saves_still_load(
     assert {i: StoryBook(store).index.story_of(i) for i in ("qa", "qb", "fa")} == store.story_map()
 
 
+
+def test_the_saved_parts_read_as_one_seekable_file() -> None:
+    """The loader reads the parts in place (no joined copy of the state): any read at
+    any position gives the bytes the joined parts would."""
+    import io
+    import random
+
+    from newsdesk.store import _PartsReader
+
+    rnd = random.Random(5)
+    parts = [bytes(rnd.randrange(256) for _ in range(n)) for n in (7, 0, 64, 1, 30)]
+    whole = b"".join(parts)
+    reader, ref = _PartsReader(parts), io.BytesIO(whole)
+    assert reader.size == len(whole) and reader.read() == whole
+    for _ in range(300):
+        whence = rnd.choice([io.SEEK_SET, io.SEEK_CUR, io.SEEK_END])
+        off = {io.SEEK_SET: rnd.randrange(len(whole) + 3), io.SEEK_CUR: rnd.randrange(-5, 6),
+               io.SEEK_END: -rnd.randrange(len(whole) + 1)}[whence]
+        if ref.tell() + off < 0 and whence == io.SEEK_CUR:
+            continue
+        assert reader.seek(off, whence) == ref.seek(off, whence)
+        n = rnd.randrange(0, 40)
+        assert reader.read(n) == ref.read(n) and reader.tell() == ref.tell()
+    assert _PartsReader([]).read() == b"" and _PartsReader([b""]).size == 0
+
 def test_a_damaged_saved_story_index_is_an_error_naming_the_store(tmp_path: Path) -> None:
     from click.testing import CliRunner
 

@@ -7,7 +7,10 @@ touching what exists.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import io
+import itertools
 import json
 import logging
 import threading
@@ -648,6 +651,46 @@ class _PartWriter:
         self._part += 1
 
 
+
+class _PartsReader(io.RawIOBase):
+    """A read-only, seekable file over a saved story index's parts, in order."""
+
+    def __init__(self, parts: list[bytes]) -> None:
+        super().__init__()
+        self._parts = parts
+        self._starts = list(itertools.accumulate((len(p) for p in parts), initial=0))
+        self.size = self._starts[-1]
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
+        if base + offset < 0:
+            raise ValueError(f"negative seek position {base + offset}")
+        self._pos = base + offset
+        return self._pos
+
+    def readinto(self, b: Any) -> int:
+        out = memoryview(b).cast("B")
+        n = 0
+        while n < len(out) and self._pos < self.size:
+            k = bisect.bisect_right(self._starts, self._pos) - 1
+            part, at = self._parts[k], self._pos - self._starts[k]
+            take = min(len(out) - n, len(part) - at)
+            out[n:n + take] = memoryview(part)[at:at + take]
+            n += take
+            self._pos += take
+        return n
+
+
 class Store:
     """All reads and writes of newsdesk data go through here."""
 
@@ -1184,18 +1227,22 @@ class Store:
                                           .where(embeddings.c.article_id.in_(list(ids))))}
 
     def load_story_state(self) -> bytes | None:
+        """The saved story index's bytes (None: none saved)."""
+        reader = self.open_story_state()
+        return None if reader is None else reader.read()
+
+    def open_story_state(self) -> _PartsReader | None:
+        """The saved story index as a seekable file over its stored parts, which are
+        read once and not joined: reading it holds the state once, not twice."""
         with self.engine.connect() as conn:
             whole = conn.scalar(sa.select(story_index_state.c.data)
                                 .where(story_index_state.c.name == "default"))
             if whole is None or len(whole) > 0:
-                return whole  # none saved, or saved whole before 0012
-            out = bytearray()
+                return None if whole is None else _PartsReader([bytes(whole)])  # whole: before 0012
             parts = conn.execute(sa.select(story_index_parts.c.data)
                                  .where(story_index_parts.c.name == "default")
                                  .order_by(story_index_parts.c.part))
-            for (data,) in parts:  # one part in memory at a time besides the result
-                out += data
-            return bytes(out)
+            return _PartsReader([bytes(data) for (data,) in parts])
 
     def story_state_stamp(self) -> tuple[int, datetime] | None:
         """(articles, saved at) of the saved story index, without loading it: a

@@ -37,6 +37,7 @@ The whole state is serialisable with ``StoryIndex.state()`` / ``StoryIndex.from_
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import json
 import logging
@@ -1104,13 +1105,17 @@ class StoryIndex:
         for part in ("terms", "names"):
             ids = _unragged(arrays[f"{part}_ids"], arrays[f"{part}_end"])
             w = _unragged(arrays[f"{part}_w"], arrays[f"{part}_end"])
-            profiles[part] = [_Profile(i.astype(np.int32), x.astype(np.float64))
+            # views into the loaded arrays, not copies (a profile is replaced, never
+            # changed in place): loading holds the profiles once, not twice
+            profiles[part] = [_Profile(i.astype(np.int32, copy=False), x.astype(np.float64, copy=False))
                               for i, x in zip(ids, w, strict=True)]
-        emb = arrays["story_emb"]
+        # each array read once: ``arrays`` may be an ``np.load`` archive, which reads a
+        # member from the archive every time it is indexed
+        emb, t_mins, t_maxs = arrays["story_emb"], arrays["t_min"], arrays["t_max"]
         for i, sid in enumerate(meta["story_ids"]):
             st = _Story(sid, members[i].tolist(), np.asarray(emb[i], dtype=np.float32).copy(),
                         profiles["terms"][i], profiles["names"][i])
-            t_min, t_max = float(arrays["t_min"][i]), float(arrays["t_max"][i])
+            t_min, t_max = float(t_mins[i]), float(t_maxs[i])
             st.t_min = None if math.isnan(t_min) else t_min
             st.t_max = None if math.isnan(t_max) else t_max
             self._stories[sid] = st
@@ -1138,10 +1143,8 @@ class StoryIndex:
 
     @classmethod
     def load(cls, path: str | Path) -> StoryIndex:
-        with np.load(Path(path), allow_pickle=False) as z:
-            meta = json.loads(bytes(z["meta"]).decode("utf-8"))
-            arrays = {k: z[k] for k in z.files if k != "meta"}
-        return cls.from_state({"meta": meta, "arrays": arrays})
+        with Path(path).open("rb") as fh:
+            return read_state(fh)
 
 
 def write_state(index: StoryIndex, fh: BinaryIO) -> None:
@@ -1165,3 +1168,14 @@ def write_state(index: StoryIndex, fh: BinaryIO) -> None:
                 np.lib.format.write_array_header_1_0(out, np.lib.format.header_data_from_array_1_0(a))
                 out.write(a.reshape(-1).data.cast("B"))  # reshape: no copy, it is contiguous
             del arr, a
+
+
+def read_state(fh: BinaryIO | io.RawIOBase) -> StoryIndex:
+    """The index ``write_state`` wrote to the seekable file ``fh``.
+
+    The archive's arrays are read one at a time as the index is rebuilt from them, not
+    all into memory first, so loading holds the index and about one array beside it.
+    """
+    with np.load(fh, allow_pickle=False) as z:
+        meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+        return StoryIndex.from_state({"meta": meta, "arrays": z})

@@ -30,6 +30,7 @@ from .stories import (
     StateVersionError,
     StoryIndex,
     article_features,
+    read_state,
     with_embedding,
     write_state,
 )
@@ -90,11 +91,6 @@ def _state_to_bytes(index: StoryIndex) -> memoryview:
     return buf.getbuffer()  # not getvalue(): no second copy of a state of hundreds of MB
 
 
-def _state_from_bytes(data: bytes) -> StoryIndex:
-    with np.load(io.BytesIO(data), allow_pickle=False) as z:
-        meta = json.loads(bytes(z["meta"]).decode("utf-8"))
-        arrays = {k: z[k] for k in z.files if k != "meta"}
-    return StoryIndex.from_state({"meta": meta, "arrays": arrays})
 
 
 _REBUILD = (" Articles, copies and story assignments are stored apart from it and are "
@@ -102,13 +98,13 @@ _REBUILD = (" Articles, copies and story assignments are stored apart from it an
             "the merges and splits users made.")
 
 
-def _unreadable(store: Store, data: bytes | None, exc: Exception) -> str:
+def _unreadable(store: Store, size: int, exc: Exception) -> str:
     where = store.engine.url.render_as_string(hide_password=True)
     reason = f"{type(exc).__name__}: {str(exc).rstrip('.')}"
     if "allow_pickle" in reason:
         # numpy's message advises loading it unsafely; newsdesk never writes pickles
         reason = "it is not a saved index (numpy would read it as pickled data)"
-    return f"{where}: the saved story index ({len(data or b'')} bytes) cannot be read: {reason}."
+    return f"{where}: the saved story index ({size} bytes) cannot be read: {reason}."
 
 
 class StoryBook:
@@ -118,18 +114,21 @@ class StoryBook:
         """``fresh``: start from an empty index, not reading the saved one (``rebuild``)."""
         self.store = store
         self._embedder = embedder
-        data = None if fresh else store.load_story_state()
+        saved = None if fresh else store.open_story_state()
+        size = 0 if saved is None else saved.size
         try:
-            self.index = _state_from_bytes(data) if data is not None else StoryIndex(DEFAULT_CONFIG)
+            self.index = read_state(saved) if saved is not None else StoryIndex(DEFAULT_CONFIG)
         except StateVersionError as exc:
-            raise DamagedStoryIndex(_unreadable(store, data, exc) + (
+            raise DamagedStoryIndex(_unreadable(store, size, exc) + (
                 " It was saved by a newer newsdesk: upgrade newsdesk to read it (rebuilding "
                 "it here would drop what the newer version saved)." if exc.newer else _REBUILD
             ), newer=exc.newer) from exc
         except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as exc:
             # numpy's own message ("File is not a zip file") names neither the store nor
             # what it was reading
-            raise DamagedStoryIndex(_unreadable(store, data, exc) + _REBUILD) from exc
+            raise DamagedStoryIndex(_unreadable(store, size, exc) + _REBUILD) from exc
+        finally:
+            del saved  # the parts: the index is built, they are not needed any more
         self._since_save = 0
         self._healed = False  # the store's assignments were compared with the whole index
         self._last_placed: int | None = None  # story_members.placed of the last placement
