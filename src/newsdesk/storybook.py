@@ -91,8 +91,6 @@ def _state_to_bytes(index: StoryIndex) -> memoryview:
     return buf.getbuffer()  # not getvalue(): no second copy of a state of hundreds of MB
 
 
-
-
 _REBUILD = (" Articles, copies and story assignments are stored apart from it and are "
             "intact: `newsdesk rebuild-stories` builds the index again from them and replays "
             "the merges and splits users made.")
