@@ -91,6 +91,10 @@ def prepare_each(docs: list[Doc]) -> list[Doc | None]:
     return out
 
 
+def _by_df(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]
+
+
 def build_lexicons(docs: list[Doc]) -> tuple[dict[str, float], dict[int, float]]:
     wc = [Counter(), Counter()]
     wdf: Counter = Counter()
@@ -109,13 +113,16 @@ def build_lexicons(docs: list[Doc]) -> tuple[dict[str, float], dict[int, float]]
         wdf.update(seen_w)
         ldf.update(seen_l)
     n0, n1 = sum(wc[0].values()) + 1, sum(wc[1].values()) + 1
-    words = [w for w, d in wdf.most_common() if d >= MIN_DOCS_WORD][:N_WORDS]
+    # ties broken by the word itself: most_common() keeps the counters' insertion order,
+    # which follows set iteration and so PYTHONHASHSEED, and the words at the cut-off
+    # (and the trained model) changed from one run to the next
+    words = [w for w, d in sorted(wdf.items(), key=_by_df) if d >= MIN_DOCS_WORD][:N_WORDS]
     V = len(words) + 1
     word_lo = {
         w: math.log((wc[0][w] + 1) / (n0 + V)) - math.log((wc[1][w] + 1) / (n1 + V))
         for w in words
     }
-    lines = [s for s, d in ldf.most_common() if d >= MIN_DOCS_LINE][:N_LINES]
+    lines = [s for s, d in sorted(ldf.items(), key=_by_df) if d >= MIN_DOCS_LINE][:N_LINES]
     line_lo = {line_key(s): math.log((lc[0][s] + 0.5) / (lc[1][s] + 0.5)) for s in lines}
     return word_lo, line_lo
 
