@@ -321,3 +321,31 @@ def test_speed_typical_article() -> None:
         clean_text(SEED_CLEAN)
     per_page_ms = (time.perf_counter() - t0) / 40 * 1000
     assert per_page_ms < 25  # generous: CI machines are slow; the benchmark reports the median
+
+
+def test_training_the_line_model_does_not_depend_on_the_hash_seed() -> None:
+    """The packaged model must be reproducible from bench/train_line_model.py: its word
+    lexicon once took the words tied at the cut-off in set-iteration order, so the
+    model changed with PYTHONHASHSEED."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    # 40 words of letters on every page (all tied in document frequency), 6 kept
+    words40 = [f"term{chr(97 + j // 26)}{chr(97 + j % 26)}" for j in range(40)]
+    script = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]);"
+        "import train_line_model as t; t.N_WORDS = 6;"
+        "docs = [([sys.argv[2]], [1]) for i in range(8)];"
+        "print(json.dumps(sorted(t.build_lexicons(docs)[0])))"
+    )
+    kept = set()
+    for seed in ("1", "2", "3", "4"):
+        env = os.environ | {"PYTHONHASHSEED": seed}
+        out = subprocess.run([sys.executable, "-c", script, str(ROOT / "bench"), " ".join(words40)], env=env,
+                             capture_output=True, text=True, check=True).stdout
+        words = json.loads(out)
+        assert len(words) == 6
+        kept.add(tuple(words))
+    assert kept == {tuple(sorted(words40)[:6])}
