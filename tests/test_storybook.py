@@ -300,6 +300,37 @@ def test_the_saved_parts_read_as_one_seekable_file() -> None:
         assert reader.read(n) == ref.read(n) and reader.tell() == ref.tell()
     assert _PartsReader([]).read() == b"" and _PartsReader([b""]).size == 0
 
+
+def test_saving_holds_about_one_part_and_keeps_none(tmp_path: Path, monkeypatch) -> None:
+    """A save buffers one part at a time and nothing of the state stays in memory after
+    it. Before, the buffer took whole arrays on top of a part, each part was copied
+    twice, and SQLAlchemy's statement cache kept the first part stored alive."""
+    import os
+    import tracemalloc
+
+    from newsdesk import store as store_module
+
+    part = 1 << 20
+    monkeypatch.setattr(store_module, "STATE_PART_BYTES", part)
+    store = Store(tmp_path / "p.db")
+    data = os.urandom(10 * part + 123)
+
+    def write(fh) -> None:  # arrays larger than a part, as the index's are
+        for i in range(0, len(data), 3 * part):
+            fh.write(memoryview(data)[i:i + 3 * part])
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        store.save_story_state(write, 1)
+        after, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert after - before < part / 4, "a part of the state stayed in memory after the save"
+    assert peak - before < 3 * part, f"the save held {(peak - before) / part:.1f} parts at once"
+    assert store.load_story_state() == data
+
+
 def test_a_damaged_saved_story_index_is_an_error_naming_the_store(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
