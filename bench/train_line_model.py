@@ -36,6 +36,7 @@ import math
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -156,13 +157,28 @@ def crops(docs: list[Doc], rng: np.random.Generator) -> list[Doc]:
     return out
 
 
+ExtraFeatures = Callable[[list[Doc]], Callable[[list[str]], np.ndarray]]
+
+
+def features(
+    texts: list[str], wl: dict[str, float], ll: dict[int, float],
+    df: Mapping[str, int] | None, more: Callable[[list[str]], np.ndarray] | None = None,
+) -> np.ndarray:
+    """``line_features`` of a page, with ``more``'s columns appended when given."""
+    X = line_features(texts, wl, ll, df)
+    return X if more is None else np.concatenate([X, more(texts)], axis=1)
+
+
 def matrix(
-    docs: list[Doc], groups: list[str], folds: int = 4, seed: int = 0
+    docs: list[Doc], groups: list[str], folds: int = 4, seed: int = 0,
+    extra: ExtraFeatures | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Features with cross-fitted lexicons, cleaned labels (clean copies included).
 
     ``groups[i]`` names the corpus of ``docs[i]``; line document frequencies are
-    counted within each corpus and given for a random half of the pages.
+    counted within each corpus and given for a random half of the pages. ``extra``
+    (experiments: ``try_line_embeddings.py``) is fitted on each fold's training pages,
+    as the lexicons are, and returns more feature columns for a page's lines.
     """
     rng = np.random.default_rng(seed)
     fold_of = rng.integers(0, folds, size=len(docs))
@@ -173,15 +189,15 @@ def matrix(
         idx = [i for i in range(len(docs)) if fold_of[i] == k]
         train = [d for d, f in zip(docs, fold_of, strict=True) if f != k]
         wl, ll = build_lexicons(train)
+        more = extra(train) if extra is not None else None
         for i in idx:
             texts, labels = docs[i]
-            df = dfs[groups[i]] if use_df[i] else None
-            Xs.append(line_features(texts, wl, ll, df))
+            Xs.append(features(texts, wl, ll, dfs[groups[i]] if use_df[i] else None, more))
             ys.append(np.asarray(clean_labels(texts, labels)))
         for texts, labels in clean_copies([docs[i] for i in idx]) + crops(
             [docs[i] for i in idx], rng
         ):
-            Xs.append(line_features(texts, wl, ll))
+            Xs.append(features(texts, wl, ll, None, more))
             ys.append(np.asarray(labels))
     return np.concatenate(Xs), np.concatenate(ys)
 

@@ -32,9 +32,9 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
 from common import LINE_SETS, clean_labels, load_line_set, prf, set_df  # noqa: E402
-from train_line_model import PARAMS, Doc, build_lexicons, clean_copies, crops, prepare_each  # noqa: E402
+from train_line_model import PARAMS, Doc, build_lexicons, features, matrix, prepare_each  # noqa: E402
 
-from newsdesk.cleaning import _window_mean, line_features  # noqa: E402
+from newsdesk.cleaning import _window_mean  # noqa: E402
 
 CACHE = HERE / "out" / "line_embeddings"
 
@@ -86,30 +86,10 @@ def main() -> None:
         cols = [s] + [pad[2 + o: 2 + o + n] for o in (-2, -1, 1, 2)]
         return np.stack(cols + [_window_mean(s, 3), _window_mean(s, 10)], 1)
 
-    def features(lines, wl, ll, df, lr) -> np.ndarray:
-        X = line_features(lines, wl, ll, df)
-        return X if lr is None else np.concatenate([X, emb_features(lines, lr)], 1)
-
-    def matrix(docs: list[Doc], groups: list[str], use_emb: bool) -> tuple[np.ndarray, np.ndarray]:
-        # as train_line_model.matrix, with the embedding model cross-fitted like the lexicons
-        rng = np.random.default_rng(0)
-        fold_of = rng.integers(0, 4, size=len(docs))
-        use_df = rng.random(len(docs)) < 0.5
-        dfs = {g: set_df([d for d, g2 in zip(docs, groups, strict=True) if g2 == g]) for g in set(groups)}
-        Xs, ys = [], []
-        for k in range(4):
-            idx = [i for i in range(len(docs)) if fold_of[i] == k]
-            train = [d for d, f in zip(docs, fold_of, strict=True) if f != k]
-            wl, ll = build_lexicons(train)
-            lr = fit_lr(train) if use_emb else None
-            for i in idx:
-                t, lab = docs[i]
-                Xs.append(features(t, wl, ll, dfs[groups[i]] if use_df[i] else None, lr))
-                ys.append(np.asarray(clean_labels(t, lab)))
-            for t, lab in clean_copies([docs[i] for i in idx]) + crops([docs[i] for i in idx], rng):
-                Xs.append(features(t, wl, ll, None, lr))
-                ys.append(np.asarray(lab))
-        return np.concatenate(Xs), np.concatenate(ys)
+    def extra(train: list[Doc]):
+        """Embedding features fitted on ``train`` (a fold's pages, or all training pages)."""
+        lr = fit_lr(train)
+        return lambda lines: emb_features(lines, lr)
 
     print("| held-out set | features | P | R | F1 |\n|---|---|---|---|---|")
     for held in a.held.split(","):
@@ -117,13 +97,13 @@ def main() -> None:
         docs, groups = [d for d, _ in pairs], [g for _, g in pairs]
         test, df = sets[held], set_df(sets[held])
         for mode in ("base", "emb"):
-            X, y = matrix(docs, groups, mode == "emb")
+            X, y = matrix(docs, groups, extra=extra if mode == "emb" else None)
             clf = HistGradientBoostingClassifier(**PARAMS).fit(X, y)
             wl, ll = build_lexicons(docs)
-            lr = fit_lr(docs) if mode == "emb" else None
+            more = extra(docs) if mode == "emb" else None
             tp = fp = fn = 0
             for t, lab in test:
-                keep = clf.predict_proba(features(t, wl, ll, df, lr))[:, 1] >= 0.5
+                keep = clf.predict_proba(features(t, wl, ll, df, more))[:, 1] >= 0.5
                 gold = np.asarray(lab) == 1
                 tp += int((keep & gold).sum())
                 fp += int((keep & ~gold).sum())
