@@ -432,3 +432,40 @@ def test_person_inside_an_organisation_span_with_their_title() -> None:
     assert [(e.text, e.label_) for e in _consistent_ents(doc)] == [("Na'moks", "PERSON")]
     q = find(extract_quotes(text, doc=doc), "threatening")
     assert q.speaker == "Na'moks"
+
+
+def test_a_condition_inside_the_reported_clause_is_still_reported() -> None:
+    # "if" opening the complement asks a question ("asked if ...") only when it
+    # heads the complement; a condition inside a statement is part of it.
+    text = (
+        "Senator Dana Whitfield spoke in Cedar Rapids on Monday.\n"
+        "Whitfield said if she were elected, the new tariffs would be repealed within a year.\n"
+        "A voter asked her if the plant closed, the town would get any help from the state.\n"
+    )
+    qs = extract_quotes(text, "a1")
+    assert_offsets(text, qs)
+    q = find(qs, "the new tariffs would be repealed")
+    assert q.kind == "indirect"
+    assert q.text.startswith("if she were elected")
+    assert q.speaker == "Dana Whitfield"
+    # a question is not a statement, even where the parse hangs "if" on a clause
+    # inside the complement as it does for a condition
+    assert not [x for x in qs if "any help from the state" in x.text]
+
+
+def test_a_short_opening_quote_with_the_reporters_words_after_it_is_mixed() -> None:
+    text = (
+        "President Alan Mercer visited the flooded town of Ashby on Sunday.\n"
+        "\u201cI held and hugged\u201d grieving family members before laying flowers at the "
+        "memorial for the victims, he said.\n"
+        "Mercer said the town would be rebuilt: \u201cWe will not leave.\u201d\n"
+    )
+    qs = extract_quotes(text, "a1")
+    assert_offsets(text, qs)
+    q = find(qs, "I held and hugged")
+    assert q.kind == "mixed"
+    assert "laying flowers at the memorial" in q.text
+    assert q.speaker == "Alan Mercer"
+    # after a colon a short quote stands alone: not merged with the clause before it
+    colon = find(qs, "We will not leave")
+    assert colon.kind == "direct"

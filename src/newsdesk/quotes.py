@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v4"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v4+attributions.clf.v1"
+COMPONENT = "quotes.rules.v5"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v5+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -266,8 +266,15 @@ def _extract_doc(
                     if segs[k].cue is None:
                         segs[k].cue = cue
                 continue
-            if all(segs[k].cue is None or segs[k].used for k in inside) and not any(
-                _is_full_quote(text, segs[k]) for k in inside
+            # A short quote that opens the sentence looks like a whole statement,
+            # but with words of the reporter after it the sentence is one mixed
+            # quote ("'I held and hugged' grieving families ..., he said").
+            short = all(len(text[segs[k].start : segs[k].end].split()) < 8
+                        and not text[max(0, segs[k].open - 4) : segs[k].open].rstrip().endswith(":")
+                        for k in inside)
+            if all(segs[k].cue is None or segs[k].used for k in inside) and (
+                not any(_is_full_quote(text, segs[k]) for k in inside)
+                or short and outside >= _MIXED_MIN_OUTSIDE
             ):
                 for k in inside:
                     segs[k].used = True
@@ -558,7 +565,7 @@ def _features(t: Token, src: Token | None, a: int, b: int) -> list[str]:
             feats.append("neg")
         elif c.dep_ == "aux":
             feats.append(f"aux={c.lower_}")
-    if t.dep_ in ("xcomp", "conj", "ccomp", "advcl") and t.head is not t:
+    if t.dep_ in ("xcomp", "conj", "ccomp", "advcl") and t.head.i != t.i:
         feats.append(f"hl={t.head.lemma_.lower()}")
     n = b - a
     feats.append(f"len={min(n, 12) if n < 12 else 12 + min(3, n // 12)}")
@@ -605,6 +612,9 @@ _CLF_MIN_SCORE = -0.5
 _CLF_NO_SOURCE = True
 
 
+# Words of the reporter's own beside a short quote that make a sentence mixed.
+_MIXED_MIN_OUTSIDE = 4
+_QUESTION_VERBS = frozenset({"ask", "wonder", "question", "inquire", "query"})
 _WH = frozenset({"what", "whether", "why", "how", "if", "when", "where", "who", "which"})
 
 
@@ -620,8 +630,14 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
             return
         comp = max(comps, key=lambda c: len(list(c.subtree)))
         sub = list(comp.subtree)
-        if sub[0].lower_ in _WH:
-            return  # "did not say why ...", "asked whether ..."
+        if sub[0].lower_ in _WH and not (
+            sub[0].lower_ in ("if", "when") and sub[0].dep_ == "mark"
+            and sub[0].head.dep_ == "advcl" and sub[0].head.head.i == comp.i
+            and lemma not in _QUESTION_VERBS
+        ):
+            # "did not say why ...", "asked whether ...", but not a condition or
+            # time inside the reported clause ("said if he won, he would ...")
+            return
         if len(sub) < 3 or not any(x.pos_ in ("VERB", "AUX") for x in sub):
             return
         spk = _subject(t)
@@ -756,7 +772,7 @@ def _subject(verb: Token) -> Token | None:
                 objs = [g for a in agent for g in a.children if g.dep_ == "pobj"]
                 return objs[0] if objs else None
             return subj[0]
-        if v.dep_ in ("conj", "xcomp", "advcl", "ccomp") and v.head is not v:
+        if v.dep_ in ("conj", "xcomp", "advcl", "ccomp") and v.head.i != v.i:
             v = v.head
         else:
             return None
@@ -1225,7 +1241,7 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     if tok is None:
         return _Speaker(None, None, None, None)
     doc = res.doc
-    if tok.lower_ in _RELATIVE and tok.head.dep_ == "relcl" and tok.head.head is not tok:
+    if tok.lower_ in _RELATIVE and tok.head.dep_ == "relcl" and tok.head.head.i != tok.i:
         tok = tok.head.head  # "officials who say ..." -> officials
     e = _ent_of(res, tok)
     if e is not None and e.label_ == "NORP" and tok.tag_ in ("NN", "NNP") and any(
