@@ -469,3 +469,36 @@ def test_a_short_opening_quote_with_the_reporters_words_after_it_is_mixed() -> N
     # after a colon a short quote stands alone: not merged with the clause before it
     colon = find(qs, "We will not leave")
     assert colon.kind == "direct"
+
+
+def test_a_quote_inside_the_reporters_sentence_is_its_subjects() -> None:
+    # Not the speaker of the quote before it: the sentence says who.
+    text = (
+        "Governor Ellen Park signed the bill on Tuesday.\n"
+        '"This is a good day for every family in the state," Park said.\n'
+        "Senator Marcus Hale called the signing \u201ca victory that took ten years of "
+        "work by people who never gave up.\u201d\n"
+    )
+    qs = extract_quotes(text, "a1")
+    assert_offsets(text, qs)
+    assert find(qs, "good day for every family").speaker == "Ellen Park"
+    q = find(qs, "a victory that took ten years")
+    assert q.kind == "direct"
+    assert q.speaker == "Marcus Hale"
+    assert q.verb == "called"
+
+
+def test_a_quote_after_a_lead_in_ending_in_a_colon_is_the_lead_ins() -> None:
+    text = (
+        "Mayor Rosa Quintero opened the bridge on Friday.\n"
+        '"We waited a long time for this," Quintero said.\n'
+        "Engineer Tomas Lind, who led the work, put it this way:\n"
+        "\u201cThe hardest part was the river bed. We drilled through forty metres of "
+        "clay before we found rock.\u201d\n"
+    )
+    qs = extract_quotes(text, "a1")
+    assert_offsets(text, qs)
+    q = find(qs, "The hardest part was the river bed")
+    # any verb of a named subject introduces the quote, not only a speech verb
+    assert q.speaker == "Tomas Lind"
+    assert q.verb == "put"

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v5"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v5+attributions.clf.v1"
+COMPONENT = "quotes.rules.v6"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v6+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -797,7 +797,56 @@ def _window_cues(doc: Doc, text: str, segs: list[_Seg], sent_of: list[int]) -> N
             lo = max(prev_close, para_start)
             before = _tokens_between(doc, lo, s.open)
             cue = _cue_before(before, sent_of)
+        if cue is None and _is_full_quote(text, s):
+            cue = _cue_in_sentence(doc, s, sent_of) or _cue_of_lead_in(doc, text, s, sent_of)
         s.cue = cue
+
+
+# Subjects that never speak for a quote inside their sentence.
+_NOT_SOURCES = frozenset({"it", "this", "that", "there", "what", "which", "these", "those"})
+
+
+def _cue_of_lead_in(doc: Doc, text: str, s: _Seg, sent_of: list[int]) -> _Cue | None:
+    """A quote that opens its paragraph after a paragraph ending in a colon ("Cruz
+    continued:", "X released the following statement:"): the lead-in's subject."""
+    para_start = text.rfind("\n", 0, s.open) + 1
+    if text[para_start : s.open].strip():
+        return None
+    lead = text[:para_start].rstrip()
+    if not lead.endswith(":"):
+        return None
+    toks = _tokens_between(doc, text.rfind("\n", 0, len(lead)) + 1, len(lead))
+    cue = _cue_before(toks, sent_of)
+    if cue is not None:
+        return cue
+    for t in reversed(toks):
+        if t.pos_ == "VERB":
+            src = _subject(t)
+            if src is not None and (src.pos_ == "PROPN" or src.ent_type_ in ("PERSON", "ORG")):
+                return _Cue(t.text, t.idx, sent_of[t.i], src)
+    return None
+
+
+def _cue_in_sentence(doc: Doc, s: _Seg, sent_of: list[int]) -> _Cue | None:
+    """A quote set inside the reporter's sentence, after its main verb ("Moore thanked
+    him for 'stepping up ...'", "Bolton called it 'disrespectful to ...'"): the
+    sentence's subject said it, not the speaker of the quote before."""
+    i = _token_at(doc, s.open)
+    if i is None:
+        return None
+    sent = doc[i].sent
+    if sum(1 for t in doc[sent.start : i] if not (t.is_punct or t.is_space)) < 2:
+        return None
+    v = sent.root
+    if v.pos_ != "VERB" or v.i >= i:
+        return None
+    subj = [c for c in v.children if c.dep_ == "nsubj"]
+    if not subj or subj[0].lower_ in _NOT_SOURCES:
+        return None
+    src = subj[0]
+    if not (src.pos_ in ("PROPN", "PRON") or src.ent_type_ in ("PERSON", "ORG")):
+        return None
+    return _Cue(v.text, v.idx, sent_of[v.i], src)
 
 
 def _tokens_between(doc: Doc, a: int, b: int) -> list[Token]:
