@@ -21,6 +21,11 @@ right full name when the predicted speaker's name words (lower-cased, titles
 dropped) contain or are contained in the words of ``speaker_canonical``, or share
 the last word; a bare pronoun never counts. The share is over found quotes.
 
+PolNeAR annotates the source as written, not resolved: its speaker figure is
+scored the same way, over the found quotes whose source is written as a name
+(``named_source``), so it measures finding the source and writing it in full, not
+pronoun resolution.
+
 Honesty: ggt has one split. Rules were developed on its even lines (0, 2, 4, ...)
 and PolNeAR train; the odd lines and PolNeAR dev are held out.
 """
@@ -122,6 +127,21 @@ def speaker_right(pred: str | None, canonical: str | None) -> bool:
     return sp <= sg or sg <= sp or p[-1] == g[-1]
 
 
+_NOT_NAMES = frozenset("he she they it i we you who his her their the a an".split())
+
+
+def named_source(mention: str | None) -> str | None:
+    """PolNeAR has no resolved speakers, only the source as written: where that is a
+    name ("Spokeswoman Haley Morris", "Cruz"; not "he", "the campaign"), it is what
+    a resolved speaker must match, so speakers are scored on those quotes only."""
+    # the name, without what an apposition adds ("Doley, who held a fundraiser ...")
+    head = (mention or "").split(",")[0].strip()
+    words = head.split()
+    if not words or words[0].lower() in _NOT_NAMES or not words[-1][:1].isupper():
+        return None
+    return head
+
+
 def evaluate(recs: list[dict], preds: dict[str, list[Quote]], times: dict[str, float]) -> dict:
     found = n_pred = n_gold = right = with_canon = 0
     kind_gold: Counter = Counter()
@@ -135,7 +155,7 @@ def evaluate(recs: list[dict], preds: dict[str, list[Quote]], times: dict[str, f
         for gi, pi in match(gold, pred):
             found += 1
             kind_found[gold[gi].get("type")] += 1
-            canon = gold[gi].get("speaker_canonical")
+            canon = gold[gi].get("speaker_canonical") or named_source(gold[gi].get("speaker"))
             if canon:
                 with_canon += 1
                 right += speaker_right(pred[pi].speaker, canon)

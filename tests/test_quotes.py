@@ -502,3 +502,28 @@ def test_a_quote_after_a_lead_in_ending_in_a_colon_is_the_lead_ins() -> None:
     # any verb of a named subject introduces the quote, not only a speech verb
     assert q.speaker == "Tomas Lind"
     assert q.verb == "put"
+
+
+def test_a_long_description_before_the_verb_after_a_quote() -> None:
+    # '"...," <a title and a full name> wrote': the verb is past the first six words.
+    text = (
+        "Leaders across Europe reacted to the vote on Sunday.\n"
+        '"Go Donald Trump, go!!!," Italy\'s Northern League leader Matteo Salvini wrote '
+        "on Facebook.\n"
+        '"Look at the statement he put out after the shootings," Conway notes.\n'
+        "The mayor is more careful when she reads from a script rather than speaking "
+        'freely at meetings. "Look at the letter the mayor sent out after the Riverside '
+        'floods," Conway notes. "It was very different in tone and content from what '
+        'voters are used to."\n'
+    )
+    qs = extract_quotes(text, "a1")
+    assert_offsets(text, qs)
+    q = find(qs, "Go Donald Trump")
+    assert q.speaker == "Matteo Salvini"
+    assert q.verb == "wrote"
+    # the tagger reads "notes" as a plural noun at the end of a paragraph, and as a
+    # verb with "Conway" as its compound (no subject) when a quote follows
+    for fragment in ("Look at the statement he put out", "Look at the letter the mayor"):
+        c = find(qs, fragment)
+        assert c.speaker == "Conway"
+        assert c.verb == "notes"

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v6"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v6+attributions.clf.v1"
+COMPONENT = "quotes.rules.v7"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v7+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -856,6 +856,10 @@ def _tokens_between(doc: Doc, a: int, b: int) -> list[Token]:
     return list(span) if span is not None else []
 
 
+# What a speaker's name and description before its verb are made of.
+_NAME_PHRASE = frozenset({"PROPN", "NOUN", "DET", "ADJ", "PART", "NUM", "PUNCT"})
+
+
 def _cue_after(toks: list[Token], sent_of: list[int], strict: bool) -> _Cue | None:
     window: list[Token] = []
     for t in toks:
@@ -868,12 +872,22 @@ def _cue_after(toks: list[Token], sent_of: list[int], strict: bool) -> _Cue | No
         window = window[1:]
     if not window:
         return None
-    for t in window[:6]:
+    for k, t in enumerate(window):
+        # The verb comes within six words, or later after a long name ('"...,"
+        # Italy's Northern League leader Matteo Salvini wrote').
+        if k >= 6 and not all(x.pos_ in _NAME_PHRASE for x in window[:k]):
+            break
+        lemma = t.lemma_.lower()
+        if t.pos_ == "NOUN" and t.tag_ == "NNS" and lemma in SPEECH_VERBS and k > 0 \
+                and window[k - 1].pos_ == "PROPN" and k + 1 == len(window):
+            # '"...," Conway notes.': the tagger may read the verb as a plural noun
+            return _Cue(t.text, t.idx, sent_of[t.i], window[k - 1])
         if t.pos_ != "VERB":
             continue
-        lemma = t.lemma_.lower()
         subj = [c for c in t.children if c.dep_ in ("nsubj", "nsubjpass")]
         spk: Token | None = subj[0] if subj else None
+        if spk is None and k > 0 and window[k - 1].pos_ == "PROPN":
+            spk = window[k - 1]  # or as a verb whose subject is parsed as a compound
         if spk is None:
             # "said Putin": the name after the verb.
             for x in window[window.index(t) + 1 :]:
