@@ -527,3 +527,17 @@ def test_a_long_description_before_the_verb_after_a_quote() -> None:
         c = find(qs, fragment)
         assert c.speaker == "Conway"
         assert c.verb == "notes"
+
+
+def test_a_surname_that_is_also_a_title_word_is_still_a_name() -> None:
+    # "King" and "Justice" are dropped from names as titles ("King Charles"), but
+    # after an honorific they are the surname.
+    text = (
+        "Turnout fell in three counties this year, the figures show.\n"
+        "Mr. King said the drop would matter in November.\n"
+        "Ms. Justice, a pollster in Tampa, said turnout had been falling for years.\n"
+    )
+    qs = extract_quotes(text, "a1")
+    assert_offsets(text, qs)
+    assert find(qs, "the drop would matter").speaker == "King"
+    assert find(qs, "turnout had been falling").speaker == "Justice"

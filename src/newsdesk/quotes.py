@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v7"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v7+attributions.clf.v1"
+COMPONENT = "quotes.rules.v8"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v8+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -89,6 +89,7 @@ _TITLE_WORDS = frozenset(
     chairwoman chair ceo director spokesman spokeswoman spokesperson officer
     """.split()
 )
+_SURNAME_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "mister"})
 _MALE = frozenset({"he", "him", "his", "himself"})
 _FEMALE = frozenset({"she", "her", "hers", "herself"})
 _PLURAL = frozenset({"they", "them", "their", "themselves"})
@@ -1319,6 +1320,8 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
         name = res.canon.get((e.start_char, e.end_char))
         if name is None:
             name = " ".join(_name_words(e.text)) or None
+        if name is None and e.label_ == "PERSON":
+            name = _titled_surname(res, doc.text[max(0, e.start_char - 12) : e.end_char], e.start_char)
         return _Speaker(name, e.text, e.start_char, e.end_char)
     low = tok.lower_
     if low in PRONOUNS:
@@ -1369,6 +1372,16 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     while words and words[0].lower() in ("the", "a", "an"):
         words = words[1:]
     return _Speaker(" ".join(words) or None, written, a, b)
+
+
+def _titled_surname(res: _Resolver, text: str, pos: int) -> str | None:
+    """ "Mr. King", "Ms. Justice": a surname that is also a title word, which a name's
+    words drop; right after an honorific it can only be the name. ``text`` ends with
+    the name and starts a little before it."""
+    parts = [x.strip(".,") for x in text.split()]
+    if len(parts) < 2 or parts[-2].lower() not in _SURNAME_TITLES or not parts[-1][:1].isupper():
+        return None
+    return _fullest(res, (parts[-1],), "PERSON", pos) or parts[-1]
 
 
 def _author(res: _Resolver, tok: Token) -> str | None:
