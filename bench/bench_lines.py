@@ -141,6 +141,8 @@ def main() -> None:
                     help="instead: each set alone, K-fold by page (its own labels only)")
     ap.add_argument("--sets", default=",".join(LINE_SETS))
     a = ap.parse_args()
+    if a.within == 1 or a.within < 0:
+        ap.error(f"--within needs at least 2 folds (got {a.within})")
     if a.quick:
         a.sets = "scrapinghub_aeb"
     sets = {name: load_line_set(name) for name in LINE_SETS}

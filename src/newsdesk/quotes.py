@@ -813,10 +813,12 @@ def _cue_of_lead_in(doc: Doc, text: str, s: _Seg, sent_of: list[int]) -> _Cue | 
     para_start = text.rfind("\n", 0, s.open) + 1
     if text[para_start : s.open].strip():
         return None
-    lead = text[:para_start].rstrip()
-    if not lead.endswith(":"):
+    end = para_start  # the end of the paragraph before, blank lines skipped
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    if end == 0 or text[end - 1] != ":":
         return None
-    toks = _tokens_between(doc, text.rfind("\n", 0, len(lead)) + 1, len(lead))
+    toks = _tokens_between(doc, text.rfind("\n", 0, end) + 1, end)
     cue = _cue_before(toks, sent_of)
     if cue is not None:
         return cue
@@ -891,7 +893,7 @@ def _cue_after(toks: list[Token], sent_of: list[int], strict: bool) -> _Cue | No
             spk = window[k - 1]  # or as a verb whose subject is parsed as a compound
         if spk is None:
             # "said Putin": the name after the verb.
-            for x in window[window.index(t) + 1 :]:
+            for x in window[k + 1 :]:
                 if x.pos_ in ("PROPN", "NOUN", "PRON"):
                     spk = x
                     break
@@ -900,7 +902,7 @@ def _cue_after(toks: list[Token], sent_of: list[int], strict: bool) -> _Cue | No
         if spk is None:
             continue
         if lemma in SPEECH_VERBS or (
-            not strict and lemma not in _CUE_ONLY_WITH_CLAUSE and window.index(t) <= 4
+            not strict and lemma not in _CUE_ONLY_WITH_CLAUSE and k <= 4
         ):
             return _Cue(t.text, t.idx, sent_of[t.i], spk)
     return None
@@ -1321,7 +1323,7 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
         if name is None:
             name = " ".join(_name_words(e.text)) or None
         if name is None and e.label_ == "PERSON":
-            name = _titled_surname(res, doc.text[max(0, e.start_char - 12) : e.end_char], e.start_char)
+            name = _titled_surname(res, e)
         return _Speaker(name, e.text, e.start_char, e.end_char)
     low = tok.lower_
     if low in PRONOUNS:
@@ -1374,14 +1376,15 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     return _Speaker(" ".join(words) or None, written, a, b)
 
 
-def _titled_surname(res: _Resolver, text: str, pos: int) -> str | None:
+def _titled_surname(res: _Resolver, e: Span) -> str | None:
     """ "Mr. King", "Ms. Justice": a surname that is also a title word, which a name's
-    words drop; right after an honorific it can only be the name. ``text`` ends with
-    the name and starts a little before it."""
-    parts = [x.strip(".,") for x in text.split()]
-    if len(parts) < 2 or parts[-2].lower() not in _SURNAME_TITLES or not parts[-1][:1].isupper():
+    words drop; right after an honorific (in the name or just before it) it can only
+    be the name."""
+    last = e[-1]
+    title = e[-2] if len(e) > 1 else (e.doc[e.start - 1] if e.start > 0 else None)
+    if title is None or title.lower_.rstrip(".") not in _SURNAME_TITLES or not last.text[:1].isupper():
         return None
-    return _fullest(res, (parts[-1],), "PERSON", pos) or parts[-1]
+    return _fullest(res, (last.text,), "PERSON", e.start_char) or last.text
 
 
 def _author(res: _Resolver, tok: Token) -> str | None:
