@@ -541,3 +541,48 @@ def test_a_surname_that_is_also_a_title_word_is_still_a_name() -> None:
     assert_offsets(text, qs)
     assert find(qs, "the drop would matter").speaker == "King"
     assert find(qs, "turnout had been falling").speaker == "Justice"
+
+
+def test_a_sentence_goes_on_after_an_abbreviation_and_a_lower_case_word() -> None:
+    from newsdesk import nlp
+
+    text = ("Doug Purdy walks his terrier near his home. Purdy says he has lost 16 lbs. "
+            "since he signed up for the foundation's program.\n")
+    assert len(list(nlp.parse(text).sents)) == 2
+    q = find(extract_quotes(text, "a"), "16 lbs")
+    assert q.kind == "indirect" and q.speaker == "Doug Purdy"
+    assert q.text.endswith("since he signed up for the foundation's program")
+
+
+def test_a_heading_line_does_not_cut_the_sentence_after_it() -> None:
+    text = ("The premier met the mayor.\n\nLanguage as priority issue\n\n"
+            'Vickers said he\'s a "long ways from making a decision," noting that he has been '
+            "in public service for nearly 43 years.\n")
+    quotes = extract_quotes(text, "a")
+    assert_offsets(text, quotes)
+    mixed = find(quotes, "long ways")
+    assert mixed.kind == "mixed" and mixed.speaker == "Vickers" and mixed.verb == "said"
+    noting = find(quotes, "public service")
+    assert noting.kind == "indirect" and noting.speaker == "Vickers"
+
+
+@pytest.mark.parametrize(
+    "text, n",
+    [
+        # a full stop inside the word before ("U.S.", "Inc.") may still end a sentence
+        ("The senator spoke to voters in the U.S. He said the plan would cut taxes.", 2),
+        ("The firm is based in Toronto and owns Acme Inc. Its shares fell 4 per cent on Monday.", 2),
+        # but not a word without one: the small model cut these after "TransLink", "Web.com"
+        ("The mayor wants light rail instead of more work on the SkyTrain extension. TransLink "
+         "CEO Kevin Desmond said Thursday one of McCallum's suggestions could save money.", 2),
+        ("Svensson won on the Web.com Tour in 2018 and earned a spot on the PGA Tour this season.", 1),
+        # so may a run-in heading in capitals
+        ("HILLARY CLINTON IS FEELING THE BERN As the race tightens in Iowa, Bernie Sanders said "
+         "his rival candidate is in serious trouble.", 2),
+        ('"Why would we stop now?" asked the coach. "Because we must?" he replied.', 2),
+    ],
+)
+def test_sentence_breaks_within_a_line(text: str, n: int) -> None:
+    from newsdesk import nlp
+
+    assert len(list(nlp.parse(text).sents)) == n

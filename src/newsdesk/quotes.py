@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v8"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v8+attributions.clf.v1"
+COMPONENT = "quotes.rules.v9"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v9+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
