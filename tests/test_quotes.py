@@ -586,3 +586,62 @@ def test_sentence_breaks_within_a_line(text: str, n: int) -> None:
     from newsdesk import nlp
 
     assert len(list(nlp.parse(text).sents)) == n
+
+
+def test_a_name_the_parse_took_for_an_object_is_the_speaker() -> None:
+    text = ("Toronto city councillor and tenants advocate Kristyn Wong told HuffPost Canada the laws "
+            "around renovating a unit favour the property owner, not the tenant.\n")
+    q = find(extract_quotes(text, "a"), "the laws around")
+    assert q.speaker == "Kristyn Wong" and q.verb == "told"
+
+
+def test_a_clause_the_parse_hung_on_the_hearer() -> None:
+    # "the laws ..." taken for a second object and "favour" for a bare complement
+    text = ("Toronto city councillor and tenants advocate Josh Kettle told Global News the laws "
+            "around renovating a unit favour the property owner, not the tenant.\n")
+    q = find(extract_quotes(text, "a"), "favour")
+    assert q.kind == "indirect" and q.speaker == "Josh Kettle"
+    assert q.text == "the laws around renovating a unit favour the property owner, not the tenant"
+    # a that-clause hung on the programme's name
+    text = ("The student spoke out on Wednesday. He told NBC’s “Today” show on Wednesday that he "
+            "wasn’t rude and that he has nothing to apologize for.\n")
+    q = find(extract_quotes(text, "a"), "rude")
+    assert q.kind == "indirect" and q.verb == "told"
+    assert q.text == "that he wasn’t rude and that he has nothing to apologize for"
+
+
+def test_the_subject_of_a_reported_clause_taken_for_an_object() -> None:
+    text = ("Mark Dale runs the brewers guild. But he said smaller brewers that keep introducing new "
+            "beers — especially those that sell to other states — are likely to suffer most.\n")
+    q = find(extract_quotes(text, "a"), "suffer most")
+    assert q.speaker == "Mark Dale"
+    assert q.text.startswith("smaller brewers that keep introducing new beers")
+    # but whom a speaker told is never part of what was said (a clause that
+    # lost its subject in the writing)
+    text = "She told CBC News could not confirm the figure.\n"
+    assert [q.text for q in extract_quotes(text, "a")] == ["could not confirm the figure"]
+
+
+def test_a_sentence_after_a_colon_is_not_part_of_the_clause_before() -> None:
+    text = ("Dorie Lamont has written a dozen books. It wasn’t exactly the start Lamont wanted, but she "
+            "says she didn’t come from much of a cooking family: she notes that her mom uses the oven "
+            "more as extra storage space.\n")
+    quotes = extract_quotes(text, "a")
+    says = [q for q in quotes if q.verb == "says"]
+    assert [q.text for q in says] == ["she didn’t come from much of a cooking family"]
+    notes = find(quotes, "her mom")
+    assert notes.verb == "notes" and notes.speaker == "Dorie Lamont"
+
+
+def test_typewriter_quotation_marks() -> None:
+    text = ("In his speech, Mr. Obama argued that the nominee had played on fears. ''America is "
+            "already great,'' he said. ''America is already strong. And I promise you, our strength "
+            "does not depend on one man.''\n\n``We will win,'' Mrs. Clinton said at the rally.\n")
+    quotes = extract_quotes(text, "a")
+    assert_offsets(text, quotes)
+    assert [(q.kind, q.text, q.speaker) for q in quotes if q.kind == "direct"] == [
+        ("direct", "America is already great", "Obama"),
+        ("direct", "America is already strong. And I promise you, our strength does not depend on "
+                   "one man.", "Obama"),
+        ("direct", "We will win", "Clinton"),
+    ]

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v9"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v9+attributions.clf.v1"
+COMPONENT = "quotes.rules.v10"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v10+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -101,6 +101,10 @@ PRONOUNS = frozenset(
 _OPEN_MARKS = frozenset("“„«")
 _CLOSE_MARKS = frozenset("”»")
 _ALL_MARKS = frozenset('"') | _OPEN_MARKS | _CLOSE_MARKS
+# Typewriter quotes of two characters (the New York Times' ''...'', the Penn
+# Treebank's ``...''): one mark each, and one token each in spaCy's tokenizer.
+_TWO_CHAR_MARKS = ("''", "``")
+_MARK_TOKENS = _ALL_MARKS | frozenset(_TWO_CHAR_MARKS)
 _OPENISH_BEFORE = frozenset("([{—–-/\u00a0")
 _CLOSEISH_AFTER = frozenset(".,;:!?)]}—–-…")
 
@@ -361,11 +365,21 @@ def _word_paragraphs(text: str, paras: list[int]) -> list[int]:
     return out
 
 
-def _mark_role(text: str, i: int) -> str:
+def _mark_width(text: str, i: int) -> int:
+    """Characters of the quotation mark at ``i``; 0 where there is none."""
+    if text[i] in _ALL_MARKS:
+        return 1
+    pair = text[i : i + 2]
+    if pair in _TWO_CHAR_MARKS and text[i - 1 : i] != pair[0] and text[i + 2 : i + 3] != pair[0]:
+        return 2
+    return 0
+
+
+def _mark_role(text: str, i: int, width: int = 1) -> str:
     """'open', 'close' or 'either' for the quotation mark at ``i``."""
-    ch = text[i]
+    ch = "\u201c" if text[i] == "`" else text[i]  # `` only ever opens
     before = text[i - 1] if i > 0 else "\n"
-    after = text[i + 1] if i + 1 < len(text) else "\n"
+    after = text[i + width] if i + width < len(text) else "\n"
     openish = before.isspace() or before in _OPENISH_BEFORE or before in _ALL_MARKS
     closeish = after.isspace() or after in _CLOSEISH_AFTER or after in _ALL_MARKS
     if openish and not closeish:
@@ -384,24 +398,28 @@ def _segments(text: str, paras: list[int]) -> list[_Seg]:
     segs: list[_Seg] = []
     for pi, ps in enumerate(paras):
         pe = paras[pi + 1] - 1 if pi + 1 < len(paras) else len(text)
-        open_at = -1
-        for i in range(ps, pe):
-            if text[i] not in _ALL_MARKS:
+        open_at, open_width = -1, 1
+        i = ps
+        while i < pe:
+            width = _mark_width(text, i)
+            if not width:
+                i += 1
                 continue
-            role = _mark_role(text, i)
+            role = _mark_role(text, i, width)
             if open_at < 0:
                 if role != "close":
-                    open_at = i
+                    open_at, open_width = i, width
                 elif segs and not segs[-1].closed and segs[-1].para < pi:
                     # The previous paragraph's quote goes on here without reopening.
                     segs.append(_make_seg(text, ps - 1, i, pi, True))
             elif role != "open":
-                segs.append(_make_seg(text, open_at, i, pi, True))
+                segs.append(_make_seg(text, open_at, i, pi, True, open_width))
                 open_at = -1
             else:
-                open_at = i  # a second opener: the first one was stray
+                open_at, open_width = i, width  # a second opener: the first one was stray
+            i += width
         if open_at >= 0:
-            segs.append(_make_seg(text, open_at, pe, pi, False))
+            segs.append(_make_seg(text, open_at, pe, pi, False, open_width))
     # A quote running over a paragraph break reopens, without closing, in the
     # next paragraph that has words.
     for k, s in enumerate(segs):
@@ -416,8 +434,8 @@ def _segments(text: str, paras: list[int]) -> list[_Seg]:
     return segs
 
 
-def _make_seg(text: str, o: int, c: int, para: int, closed: bool) -> _Seg:
-    a, b = o + 1, c
+def _make_seg(text: str, o: int, c: int, para: int, closed: bool, width: int = 1) -> _Seg:
+    a, b = o + width, c
     while a < b and text[a].isspace():
         a += 1
     while b > a and (text[b - 1].isspace() or text[b - 1] == ","):
@@ -583,7 +601,7 @@ def _features(t: Token, src: Token | None, a: int, b: int) -> list[str]:
     for c in t.children:
         if c.dep_ == "prt":
             feats.append(f"prt={lemma}_{c.lower_}")
-    if any(x.text in _ALL_MARKS for x in doc[a:b]):
+    if any(x.text in _MARK_TOKENS for x in doc[a:b]):
         feats.append("marks")
     if a > 0 and t.i + 1 < len(doc) and doc[t.i + 1].text == ":":
         feats.append("colon")
@@ -617,20 +635,38 @@ _CLF_NO_SOURCE = True
 _MIXED_MIN_OUTSIDE = 4
 _QUESTION_VERBS = frozenset({"ask", "wonder", "question", "inquire", "query"})
 _WH = frozenset({"what", "whether", "why", "how", "if", "when", "where", "who", "which"})
+# Speech verbs whose object is whom they spoke to ("told reporters ...").
+_HEARER_VERBS = frozenset(
+    "tell assure inform remind warn advise promise notify convince persuade reassure ask urge".split()
+)
 
 
 def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int, int]]:
     lemma = t.lemma_.lower()
     if t.pos_ == "VERB" and lemma in SPEECH_VERBS:
-        comps = [c for c in t.children if c.dep_ == "ccomp"]
+        comps = ([c for c in t.children if c.dep_ == "ccomp"] or _that_clause_of_object(t)
+                 or _bare_clause_after_object(t))
         if not comps:
             if t.dep_ == "parataxis":
                 yield from _parenthetical(doc, t, sent_of)
             else:
                 yield from _learned(doc, t, sent_of)
             return
-        comp = max(comps, key=lambda c: len(list(c.subtree)))
+        # A clause after a colon or semicolon with its own subject is a sentence
+        # of its own ("she says she didn't ...: she notes that ..."): the clause
+        # before it is the one reported.
+        after = [c for c in comps if c.i > t.i]
+        later = [c.left_edge.i for c in after[1:] if _has_subject(c) and any(
+            x.text in (":", ";") for x in doc[after[0].right_edge.i + 1 : c.left_edge.i])]
+        comp = after[0] if later else max(comps, key=lambda c: len(list(c.subtree)))
         sub = list(comp.subtree)
+        if comp.i > t.i and not _has_subject(comp):
+            # "said smaller brewers who ... are likely to suffer": the parse took
+            # the clause's subject for the verb's object.
+            # (Not the hearer: "told reporters", "told Global News the laws ...")
+            objs = [c for c in t.children if c.dep_ == "dobj" and t.i < c.i < comp.i]
+            if objs and not (len(objs) == 1 and lemma in _HEARER_VERBS and _hearer(objs[0])):
+                sub = list(doc[objs[-1].left_edge.i : sub[-1].i + 1])
         if sub[0].lower_ in _WH and not (
             sub[0].lower_ in ("if", "when") and sub[0].dep_ == "mark"
             and sub[0].head.dep_ == "advcl" and sub[0].head.head.i == comp.i
@@ -651,8 +687,10 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
             # ("he has lost 16 lbs. since he signed up ..."), which the parse
             # often hangs on the main verb instead.
             last = _last_word(t.sent)
+            if later:  # up to that sentence
+                last = _last_word(doc[sub[-1].i : later[0]])
             if last is not None and not any(
-                x.text in _ALL_MARKS for x in doc[sub[-1].i + 1 : last.i + 1]
+                x.text in _MARK_TOKENS for x in doc[sub[-1].i + 1 : last.i + 1]
             ):
                 b = max(b, last.idx + len(last))
         yield _Cue(t.text, t.idx, sent_of[t.i], spk), a, b
@@ -679,6 +717,34 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
         yield from _learned(doc, t, sent_of)
 
 
+
+
+def _that_clause_of_object(verb: Token) -> list[Token]:
+    """"told NBC's show on Wednesday that he wasn't ...": a that-clause with its
+    own subject that the parse hung on the speech verb's object, not the verb."""
+    return [
+        g for c in verb.children if c.dep_ in ("dobj", "dative") and c.i > verb.i
+        for g in c.children if g.dep_ == "acl" and _has_subject(g)
+        and any(m.dep_ == "mark" and m.lower_ == "that" for m in g.children)
+    ]
+
+
+def _bare_clause_after_object(verb: Token) -> list[Token]:
+    """"told Global News the laws ... favour the owner": the parse made the
+    clause's subject a second object and its verb a bare complement."""
+    objs = [c.i for c in verb.children if c.dep_ in ("dobj", "dative") and c.i > verb.i]
+    return [
+        c for c in verb.children if c.dep_ == "xcomp" and objs and c.i > min(objs)
+        and c.tag_ in ("VB", "VBP", "VBZ", "VBD") and not any(a.lower_ == "to" for a in c.children)
+    ]
+
+
+def _hearer(tok: Token) -> bool:
+    return tok.pos_ == "PRON" or tok.ent_type_ in ("PERSON", "ORG", "NORP")
+
+
+def _has_subject(clause: Token) -> bool:
+    return any(c.dep_ in ("nsubj", "nsubjpass", "expl", "csubj") for c in clause.children)
 
 
 def _last_word(sent: Span) -> Token | None:
@@ -773,6 +839,12 @@ def _subject(verb: Token) -> Token | None:
                 objs = [g for a in agent for g in a.children if g.dep_ == "pobj"]
                 return objs[0] if objs else None
             return subj[0]
+        if v is verb and verb.tag_ in ("VBD", "VBZ", "VBP") and verb.i > 0:
+            # "tenants advocate Josh Matlow told ...": the parse made the name an
+            # object of the noun before it, leaving the verb without a subject.
+            prev = verb.doc[verb.i - 1]
+            if prev.pos_ == "PROPN" and prev.ent_type_ in ("PERSON", "ORG") and not prev.is_sent_start:
+                return prev
         if v.dep_ in ("conj", "xcomp", "advcl", "ccomp") and v.head.i != v.i:
             v = v.head
         else:
@@ -866,7 +938,7 @@ _NAME_PHRASE = frozenset({"PROPN", "NOUN", "DET", "ADJ", "PART", "NUM", "PUNCT"}
 def _cue_after(toks: list[Token], sent_of: list[int], strict: bool) -> _Cue | None:
     window: list[Token] = []
     for t in toks:
-        if t.text in (".", "!", "?", ";") or t.text in _ALL_MARKS:
+        if t.text in (".", "!", "?", ";") or t.text in _MARK_TOKENS:
             break
         window.append(t)
         if len(window) >= 12:
