@@ -645,3 +645,63 @@ def test_typewriter_quotation_marks() -> None:
                    "one man.", "Obama"),
         ("direct", "We will win", "Clinton"),
     ]
+
+
+def test_a_new_sentence_after_a_quote_is_not_its_cue() -> None:
+    text = ("Dorie Lamont lasted a month at the bakery. “One day I changed the cake recipe and got "
+            "fired,” says Lamont. “It was a chocolate cake with almonds and raisins. I made it with "
+            "pecans instead.” The cake can be found in her third book.\n"
+            "“It is over.” Jones said.\n")
+    quotes = extract_quotes(text, "a")
+    cake = find(quotes, "almonds")
+    assert cake.speaker == "Dorie Lamont" and cake.verb is None  # the quote before's
+    over = find(quotes, "It is over")
+    assert over.speaker == "Jones" and over.verb == "said"
+
+
+def test_a_source_is_never_inside_quotation_marks() -> None:
+    from newsdesk import nlp
+
+    text = ("The program helps people make small choices, nurse Erin Kim says. Toronto retiree Doug "
+            "Purdy, who lost 16 lbs. “and two belt loops” between May and October, says the program "
+            "changed his life.\n")
+    # the marks before a lower-case word do not start a sentence either
+    assert len(list(nlp.parse(text).sents)) == 2
+    quotes = extract_quotes(text, "a")
+    assert {q.speaker for q in quotes if "Purdy" in text[: q.start]} == {"Doug Purdy"}
+
+
+def test_a_parse_that_makes_quoted_words_the_source_is_overruled() -> None:
+    from spacy.tokens import Doc
+
+    from newsdesk import nlp
+
+    rows = [  # word, space after, pos, tag, lemma, head, dep: "loops" made the subject
+        ("Doug", True, "PROPN", "NNP", "Doug", 1, "compound"),
+        ("Purdy", False, "PROPN", "NNP", "Purdy", 12, "dep"),
+        (",", True, "PUNCT", ",", ",", 1, "punct"),
+        ("who", True, "PRON", "WP", "who", 4, "nsubj"),
+        ("lost", True, "VERB", "VBD", "lose", 1, "relcl"),
+        ("weight", True, "NOUN", "NN", "weight", 4, "dobj"),
+        ("“", False, "PUNCT", "``", "“", 10, "punct"),
+        ("and", True, "CCONJ", "CC", "and", 10, "cc"),
+        ("two", True, "NUM", "CD", "two", 10, "nummod"),
+        ("belt", True, "NOUN", "NN", "belt", 10, "compound"),
+        ("loops", False, "NOUN", "NNS", "loop", 12, "nsubj"),
+        ("”", True, "PUNCT", "''", "”", 10, "punct"),
+        ("says", True, "VERB", "VBZ", "say", 12, "ROOT"),
+        ("the", True, "DET", "DT", "the", 14, "det"),
+        ("program", True, "NOUN", "NN", "program", 15, "nsubj"),
+        ("changed", True, "VERB", "VBD", "change", 12, "ccomp"),
+        ("his", True, "PRON", "PRP$", "his", 17, "poss"),
+        ("life", False, "NOUN", "NN", "life", 15, "dobj"),
+        (".", False, "PUNCT", ".", ".", 12, "punct"),
+    ]
+    cols = list(zip(*rows, strict=True))
+    doc = Doc(nlp.load().vocab, words=list(cols[0]), spaces=list(cols[1]), pos=list(cols[2]),
+              tags=list(cols[3]), lemmas=list(cols[4]), heads=list(cols[5]), deps=list(cols[6]),
+              ents=["B-PERSON", "I-PERSON"] + ["O"] * (len(rows) - 2),
+              sent_starts=[True] + [False] * (len(rows) - 1))
+    quotes = extract_quotes(doc.text, "a", doc=doc)
+    assert [(q.text, q.speaker) for q in quotes] == [
+        ("and two belt loops", "Doug Purdy"), ("the program changed his life", "Doug Purdy")]

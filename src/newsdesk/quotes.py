@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v10"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v10+attributions.clf.v1"
+COMPONENT = "quotes.rules.v11"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v11+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -863,7 +863,14 @@ def _window_cues(doc: Doc, text: str, segs: list[_Seg], sent_of: list[int]) -> N
         limit = min(nxt_open, para_end if para_end >= 0 else len(text))
         after = _tokens_between(doc, s.close + 1, limit)
         full = _is_full_quote(text, s) or text[s.close - 1 : s.close] in (",", "!", "?")
-        cue = _cue_after(after, sent_of, strict=not full)
+        words = [t for t in after if not (t.is_punct or t.is_space)]
+        if text[s.close - 1 : s.close] == "." and words and words[0].is_title \
+                and words[0].pos_ not in ("PROPN", "PRON"):
+            # '"... was delicious." The cake can be found ...': a new sentence of
+            # the reporter's, not a cue ('"...." Smith said' still is one).
+            cue = None
+        else:
+            cue = _cue_after(after, sent_of, strict=not full)
         if cue is None:
             prev_close = segs[k - 1].close + 1 if k > 0 and segs[k - 1].para == s.para else -1
             para_start = text.rfind("\n", 0, s.open) + 1
@@ -1379,6 +1386,16 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     if tok is None:
         return _Speaker(None, None, None, None)
     doc = res.doc
+    if res.in_quote[tok.i] and tok.lower_ not in PRONOUNS:
+        # A source inside quotation marks is a misparse ("Doug Purdy, who lost 16
+        # lbs. 'and two belt loops' ..., says"): the sentence's first person or
+        # organisation outside the marks, else no one.
+        sent = tok.sent
+        outside = [e for e in res.ents if sent.start_char <= e.start_char < tok.idx
+                   and e.label_ in ("PERSON", "ORG") and not res.in_quote[e.start]]
+        if not outside:
+            return _Speaker(None, None, None, None)
+        tok = doc[outside[0].end - 1]
     if tok.lower_ in _RELATIVE and tok.head.dep_ == "relcl" and tok.head.head.i != tok.i:
         tok = tok.head.head  # "officials who say ..." -> officials
     e = _ent_of(res, tok)
