@@ -705,3 +705,15 @@ def test_a_parse_that_makes_quoted_words_the_source_is_overruled() -> None:
     quotes = extract_quotes(doc.text, "a", doc=doc)
     assert [(q.text, q.speaker) for q in quotes] == [
         ("and two belt loops", "Doug Purdy"), ("the program changed his life", "Doug Purdy")]
+
+
+def test_a_name_the_ner_never_tags_but_that_keeps_speaking_is_a_person() -> None:
+    text = ("Jordan Spieth played nine events last year.\n\n“I was tired by August,” Spieth said.\n\n"
+            "Poulter took the other route.\n\n“We had a great time,” Poulter said.\n\n"
+            "Poulter told the tour he would be at Kapalua in January.\n\n"
+            "“That would tick two boxes,” he said.\n")
+    assert find(extract_quotes(text, "a"), "two boxes").speaker == "Poulter"
+    # "Story continues below" twice makes no person of "Story"
+    text = ("Andrew Weaver leads the Greens.\n\nStory continues below\n\n"
+            "He said things are going to change in the legislature.\n\nStory continues below\n")
+    assert find(extract_quotes(text, "a"), "legislature").speaker == "Andrew Weaver"
