@@ -717,3 +717,21 @@ def test_a_name_the_ner_never_tags_but_that_keeps_speaking_is_a_person() -> None
     text = ("Andrew Weaver leads the Greens.\n\nStory continues below\n\n"
             "He said things are going to change in the legislature.\n\nStory continues below\n")
     assert find(extract_quotes(text, "a"), "legislature").speaker == "Andrew Weaver"
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ('The curators publish a list of banished words every year. This year\'s list included '
+         '"couth," "compunction," and "nugatory," which doesn\'t describe the words at all.\n', []),
+        ("Critics of what’s known as a “backstop” argue it could tie Britain to the European Union "
+         "for years.\n", ["it could tie Britain to the European Union for years"]),
+        ("Four band members were killed, lead singer Riefian “Ifan” Fajarsyah told followers in a "
+         "video.\n", ["Four band members were killed"]),
+        # a verb of naming just before the marks keeps the words a quote
+        ("The senator spoke on Monday. Sanders called the suspension “arbitrary,” and his aides "
+         "agreed.\n", ["arbitrary"]),
+    ],
+)
+def test_a_term_in_marks_is_not_a_quote(text: str, kept: list[str]) -> None:
+    assert [q.text for q in extract_quotes(text, "a")] == kept

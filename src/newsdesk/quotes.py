@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v12"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v12+attributions.clf.v1"
+COMPONENT = "quotes.rules.v13"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v13+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -123,6 +123,7 @@ class _Seg:
     chain: int = -1  # index of the first segment of a quote that spans paragraphs
     cue: _Cue | None = None
     used: bool = False  # absorbed into a mixed quote
+    nearby: bool = False  # its cue was found next to the marks, not in the parse
 
 
 @dataclass(slots=True)
@@ -302,6 +303,8 @@ def _extract_doc(
             continue
         if seg.cue is None and not _is_full_quote(text, seg):
             continue  # scare quotes, titles, nicknames
+        if seg.nearby and _term(doc, text, seg):
+            continue
         items.append((seg.start, seg.end, "direct", seg.cue))
     items.sort(key=lambda it: (it[0], it[1]))
 
@@ -448,6 +451,27 @@ def _seg_at(segs: list[_Seg], starts: list[int], pos: int) -> int:
     if k >= 0 and segs[k].open <= pos <= segs[k].close:
         return k
     return -1
+
+
+def _term(doc: Doc, text: str, s: _Seg) -> bool:
+    """A word or two in marks inside the reporter's sentence, with no verb: a term
+    or a name ('the word "yeet," which ...', 'known as a "backstop" argue',
+    'singer Riefian "Ifan" Fajarsyah told'), whatever verb follows it."""
+    toks = _tokens_between(doc, s.start, s.end)
+    words = [t for t in toks if not t.is_punct]
+    if not words or len(words) > 3 or any(t.pos_ in ("VERB", "AUX") for t in toks):
+        return False
+    before = text[max(0, s.open - 2) : s.open].rstrip()
+    if not before or not (before[-1].isalnum() or before[-1] == ","):
+        return False
+    # ... unless a verb of naming or saying comes just before it: "called Trump a
+    # 'blowhard'", "calling it a 'global takeover.'", "shouted, 'Cruz,'".
+    lead = _tokens_between(doc, text.rfind("\n", 0, s.open) + 1, s.open)[-8:]
+    return not any(t.pos_ == "VERB" and t.lemma_.lower() in SPEECH_VERBS | _NAMING_VERBS
+                   for t in lead)
+
+
+_NAMING_VERBS = frozenset("call label dub brand cite term refer coin nickname".split())
 
 
 def _is_full_quote(text: str, s: _Seg) -> bool:
@@ -880,6 +904,7 @@ def _window_cues(doc: Doc, text: str, segs: list[_Seg], sent_of: list[int]) -> N
         if cue is None and _is_full_quote(text, s):
             cue = _cue_in_sentence(doc, s, sent_of) or _cue_of_lead_in(doc, text, s, sent_of)
         s.cue = cue
+        s.nearby = cue is not None
 
 
 # Subjects that never speak for a quote inside their sentence.
