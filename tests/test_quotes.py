@@ -735,3 +735,18 @@ def test_a_name_the_ner_never_tags_but_that_keeps_speaking_is_a_person() -> None
 )
 def test_a_term_in_marks_is_not_a_quote(text: str, kept: list[str]) -> None:
     assert [q.text for q in extract_quotes(text, "a")] == kept
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("Police moved in, with a spokesperson for the camp describing the scene as \"chaos all "
+         "around.\"\n", [("describing", "chaos all around.")]),
+        ("Outside the legislature, protesters chanted “Trudeau must go!” for an hour.\n",
+         [("chanted", "Trudeau must go!")]),
+        # a verb of naming gives a name, not a quote
+        ("The firm sells a tracking tool called “Screenwise Meter” to households.\n", []),
+    ],
+)
+def test_words_in_marks_right_after_a_verb_of_saying(text: str, kept: list[tuple[str, str]]) -> None:
+    assert [(q.verb, q.text) for q in extract_quotes(text, "a")] == kept

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v13"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v13+attributions.clf.v1"
+COMPONENT = "quotes.rules.v14"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v14+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -472,6 +472,8 @@ def _term(doc: Doc, text: str, s: _Seg) -> bool:
 
 
 _NAMING_VERBS = frozenset("call label dub brand cite term refer coin nickname".split())
+# Verbs whose object in marks is what was said ("expressed 'deep concern'").
+_VOICING_VERBS = frozenset({"express", "chant"})
 
 
 def _is_full_quote(text: str, s: _Seg) -> bool:
@@ -903,8 +905,26 @@ def _window_cues(doc: Doc, text: str, segs: list[_Seg], sent_of: list[int]) -> N
             cue = _cue_before(before, sent_of)
         if cue is None and _is_full_quote(text, s):
             cue = _cue_in_sentence(doc, s, sent_of) or _cue_of_lead_in(doc, text, s, sent_of)
+        if cue is None:
+            cue = _cue_of_object(doc, text, s, sent_of)
         s.cue = cue
         s.nearby = cue is not None
+
+
+def _cue_of_object(doc: Doc, text: str, s: _Seg, sent_of: list[int]) -> _Cue | None:
+    """Words in marks right after a verb of saying are what was said ('described the
+    scene as "chaos all around."', 'expressed "deep concern"', 'chanted "Trudeau must
+    go!"'); not after one of naming ('a tool called "Screenwise Meter"' is a name)."""
+    lead = _tokens_between(doc, text.rfind("\n", 0, s.open) + 1, s.open)
+    # "as" allows the thing described between ("described the scene as")
+    allowed = ("DET", "ADP", "PRON", "PUNCT", "AUX") + (
+        ("NOUN", "PROPN", "ADJ") if lead and lead[-1].lower_ == "as" else ())
+    for gap, t in enumerate(reversed(lead)):
+        if t.pos_ == "VERB" and t.lemma_.lower() in SPEECH_VERBS | _VOICING_VERBS:
+            return _Cue(t.text, t.idx, sent_of[t.i], _subject(t))
+        if t.pos_ not in allowed or gap >= 4:
+            return None  # "it a", "what he", "the scene as"
+    return None
 
 
 # Subjects that never speak for a quote inside their sentence.
