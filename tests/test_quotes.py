@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,6 +12,9 @@ from hypothesis import strategies as st
 
 from newsdesk.quotes import COMPONENT, extract_quotes
 from newsdesk.records import Quote
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -671,11 +675,21 @@ def test_a_source_is_never_inside_quotation_marks() -> None:
     assert {q.speaker for q in quotes if "Purdy" in text[: q.start]} == {"Doug Purdy"}
 
 
-def test_a_parse_that_makes_quoted_words_the_source_is_overruled() -> None:
+def hand_parsed(rows: list[tuple[str, bool, str, str, str, int, str]], ents: list[str]) -> Doc:
+    """A Doc with the parse given (word, space after, pos, tag, lemma, head, dep): to
+    test what the rules do with a parse the model gives only on some texts."""
     from spacy.tokens import Doc
 
     from newsdesk import nlp
 
+    cols = list(zip(*rows, strict=True))
+    return Doc(nlp.load().vocab, words=list(cols[0]), spaces=list(cols[1]), pos=list(cols[2]),
+               tags=list(cols[3]), lemmas=list(cols[4]), heads=list(cols[5]), deps=list(cols[6]),
+               ents=ents + ["O"] * (len(rows) - len(ents)),
+               sent_starts=[True] + [False] * (len(rows) - 1))
+
+
+def test_a_parse_that_makes_quoted_words_the_source_is_overruled() -> None:
     rows = [  # word, space after, pos, tag, lemma, head, dep: "loops" made the subject
         ("Doug", True, "PROPN", "NNP", "Doug", 1, "compound"),
         ("Purdy", False, "PROPN", "NNP", "Purdy", 12, "dep"),
@@ -697,11 +711,7 @@ def test_a_parse_that_makes_quoted_words_the_source_is_overruled() -> None:
         ("life", False, "NOUN", "NN", "life", 15, "dobj"),
         (".", False, "PUNCT", ".", ".", 12, "punct"),
     ]
-    cols = list(zip(*rows, strict=True))
-    doc = Doc(nlp.load().vocab, words=list(cols[0]), spaces=list(cols[1]), pos=list(cols[2]),
-              tags=list(cols[3]), lemmas=list(cols[4]), heads=list(cols[5]), deps=list(cols[6]),
-              ents=["B-PERSON", "I-PERSON"] + ["O"] * (len(rows) - 2),
-              sent_starts=[True] + [False] * (len(rows) - 1))
+    doc = hand_parsed(rows, ["B-PERSON", "I-PERSON"])
     quotes = extract_quotes(doc.text, "a", doc=doc)
     assert [(q.text, q.speaker) for q in quotes] == [
         ("and two belt loops", "Doug Purdy"), ("the program changed his life", "Doug Purdy")]
@@ -750,3 +760,20 @@ def test_a_term_in_marks_is_not_a_quote(text: str, kept: list[str]) -> None:
 )
 def test_words_in_marks_right_after_a_verb_of_saying(text: str, kept: list[tuple[str, str]]) -> None:
     assert [(q.verb, q.text) for q in extract_quotes(text, "a")] == kept
+
+
+@pytest.mark.parametrize("det, speaker", [(False, "King"), (True, "The King")])
+def test_an_untagged_surname_that_is_also_a_title(det: bool, speaker: str | None) -> None:
+    rows = [("King", True, "PROPN", "NNP", "King", 1, "nsubj"),
+            ("says", True, "VERB", "VBZ", "say", 1, "ROOT"),
+            ("the", True, "DET", "DT", "the", 3, "det"),
+            ("plan", True, "NOUN", "NN", "plan", 5, "nsubj"),
+            ("will", True, "AUX", "MD", "will", 5, "aux"),
+            ("work", False, "VERB", "VB", "work", 1, "ccomp"),
+            (".", False, "PUNCT", ".", ".", 1, "punct")]
+    if det:  # "The King says ...": a title, kept as written
+        rows = [("The", True, "DET", "DT", "the", 1, "det")] + [
+            (w, sp, pos, tag, lem, head + 1, dep) for w, sp, pos, tag, lem, head, dep in rows]
+    doc = hand_parsed(rows, [])
+    (q,) = extract_quotes(doc.text, "a", doc=doc)
+    assert q.text == "the plan will work" and q.speaker == speaker

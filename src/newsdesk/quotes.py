@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v14"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v14+attributions.clf.v1"
+COMPONENT = "quotes.rules.v15"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v15+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -1481,6 +1481,11 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     if tok.pos_ == "PROPN":
         w = _name_words(written)
         name = _fullest(res, w, "PERSON", a) if w else None
+        if not w and tok.text[:1].isupper():
+            # "King says": a surname that is also a title word, alone (with "the"
+            # before it, "The King", the words stay as written); the NER left it
+            # untagged.
+            name = tok.text
         return _Speaker(name, written, a, b)
     lemma = tok.lemma_.lower()
     if lemma in _DOC_NOUNS:
