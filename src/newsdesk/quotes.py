@@ -466,14 +466,19 @@ def _term(doc: Doc, text: str, s: _Seg) -> bool:
         return False
     # ... unless a verb of naming or saying comes just before it: "called Trump a
     # 'blowhard'", "calling it a 'global takeover.'", "shouted, 'Cruz,'".
-    lead = _tokens_between(doc, text.rfind("\n", 0, s.open) + 1, s.open)[-8:]
-    return not any(t.pos_ == "VERB" and t.lemma_.lower() in SPEECH_VERBS | _NAMING_VERBS
-                   for t in lead)
+    return not any(t.pos_ == "VERB" and t.lemma_.lower() in _SAYING_OR_NAMING
+                   for t in _line_before(doc, text, s)[-8:])
+
+
+def _line_before(doc: Doc, text: str, s: _Seg) -> list[Token]:
+    """The tokens of the segment's line before its opening mark."""
+    return _tokens_between(doc, text.rfind("\n", 0, s.open) + 1, s.open)
 
 
 _NAMING_VERBS = frozenset("call label dub brand cite term refer coin nickname".split())
+_SAYING_OR_NAMING = SPEECH_VERBS | _NAMING_VERBS
 # Verbs whose object in marks is what was said ("expressed 'deep concern'").
-_VOICING_VERBS = frozenset({"express", "chant"})
+_VOICING = SPEECH_VERBS | frozenset({"express", "chant"})
 
 
 def _is_full_quote(text: str, s: _Seg) -> bool:
@@ -865,7 +870,7 @@ def _subject(verb: Token) -> Token | None:
                 objs = [g for a in agent for g in a.children if g.dep_ == "pobj"]
                 return objs[0] if objs else None
             return subj[0]
-        if v is verb and verb.tag_ in ("VBD", "VBZ", "VBP") and verb.i > 0:
+        if v.i == verb.i and verb.tag_ in ("VBD", "VBZ", "VBP") and verb.i > 0:
             # "tenants advocate Josh Matlow told ...": the parse made the name an
             # object of the noun before it, leaving the verb without a subject.
             prev = verb.doc[verb.i - 1]
@@ -915,12 +920,12 @@ def _cue_of_object(doc: Doc, text: str, s: _Seg, sent_of: list[int]) -> _Cue | N
     """Words in marks right after a verb of saying are what was said ('described the
     scene as "chaos all around."', 'expressed "deep concern"', 'chanted "Trudeau must
     go!"'); not after one of naming ('a tool called "Screenwise Meter"' is a name)."""
-    lead = _tokens_between(doc, text.rfind("\n", 0, s.open) + 1, s.open)
+    lead = _line_before(doc, text, s)
     # "as" allows the thing described between ("described the scene as")
     allowed = ("DET", "ADP", "PRON", "PUNCT", "AUX") + (
         ("NOUN", "PROPN", "ADJ") if lead and lead[-1].lower_ == "as" else ())
     for gap, t in enumerate(reversed(lead)):
-        if t.pos_ == "VERB" and t.lemma_.lower() in SPEECH_VERBS | _VOICING_VERBS:
+        if t.pos_ == "VERB" and t.lemma_.lower() in _VOICING:
             return _Cue(t.text, t.idx, sent_of[t.i], _subject(t))
         if t.pos_ not in allowed or gap >= 4:
             return None  # "it a", "what he", "the scene as"
