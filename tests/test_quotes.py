@@ -777,3 +777,92 @@ def test_an_untagged_surname_that_is_also_a_title(det: bool, speaker: str | None
     doc = hand_parsed(rows, [])
     (q,) = extract_quotes(doc.text, "a", doc=doc)
     assert q.text == "the plan will work" and q.speaker == speaker
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a participle of saying after a comma is the reporter's, with its own quote
+        ("Liberal leader John Smith said on Monday that he'll be stepping down as Liberal leader "
+         "earlier than planned, saying the party needs to move on.\n",
+         [("John Smith", "that he'll be stepping down as Liberal leader earlier than planned"),
+          ("John Smith", "the party needs to move on")]),
+        # ... and it is the first speaker's, though the parse hangs it on the clause
+        ("The minister said the province will stick with its original commitment to spend "
+         "$10 million, insisting his government won't spend another penny.\n",
+         [("minister", "the province will stick with its original commitment to spend $10 million"),
+          ("minister", "his government won't spend another penny")]),
+        # a new speech act joined to the reported clause
+        ("The union said that the target is being met in 90 per cent of cases but Chapman says "
+         "that's not what the union is seeing.\n",
+         [("union", "that the target is being met in 90 per cent of cases"),
+          ("Chapman", "that's not what the union is seeing")]),
+        # ... as is a verb in the speech verb's tense, not the clause's
+        ("Smith said the plan will work and added that it would cost less.\n",
+         [("Smith", "the plan will work"), ("Smith", "that it would cost less")]),
+        # the conjunction before the next cue is not part of the clause
+        ("But he told reporters that he agrees Trump is a “total opportunist” and said “the "
+         "record is quite clear that he lies just a whole lot of the time.”\n",
+         [(None, "that he agrees Trump is a “total opportunist”"),
+          (None, "Trump is a “total opportunist”"),
+          (None, "the record is quite clear that he lies just a whole lot of the time.")]),
+        # a second reported clause is not a new speech act
+        ("Peter Hoekstra said that a swap involved trade-offs but that he should have insisted "
+         "on a better deal.\n",
+         [("Peter Hoekstra", "that a swap involved trade-offs but that he should have insisted "
+           "on a better deal")]),
+        # the verb inside a relative clause: the content stays inside it
+        ("Pyongyang, which only publicly acknowledged that it had dispatched soldiers to near the "
+         "Russia-Ukraine border in April, has also pledged to send construction workers.\n",
+         [("Pyongyang", "that it had dispatched soldiers to near the Russia-Ukraine border in "
+           "April")]),
+        # words the parse hangs on the speech verb still belong to the clause
+        ("Purdy says he has lost 16 lbs. since he signed up for the program in March.\n",
+         [("Purdy", "he has lost 16 lbs. since he signed up for the program in March")]),
+    ],
+)
+def test_a_reported_clause_ends_where_the_reporter_resumes(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    quotes = extract_quotes(text, "a")
+    assert [(q.speaker, q.text) for q in quotes] == expected
+    assert_offsets(text, quotes)
+
+
+def test_according_to_keeps_to_its_line() -> None:
+    # The parse runs the sentence on past the line break; the content must not
+    # run across the "according to" phrase to the end of the next line.
+    text = ("In 2017, the retail sector in Ontario employed 226,000 youth, according to the study.\n"
+            " .\n Article Continued Below\n")
+    quotes = extract_quotes(text, "a")
+    assert [(q.verb, q.text) for q in quotes] == [
+        ("according to", "In 2017, the retail sector in Ontario employed 226,000 youth")]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('The company said it is "in the process of getting our internal apps up and running."\n',
+         ("mixed", 'it is "in the process of getting our internal apps up and running."')),
+        ('Kim said Russian-North Korean bilateral relations had been "advancing across all '
+         'areas."\n',
+         ("mixed", 'Russian-North Korean bilateral relations had been "advancing across all '
+          'areas."')),
+        # after a colon the words in marks are a statement of their own
+        ('Trudeau said: "we will fight for these jobs every single day of the week."\n',
+         ("direct", "we will fight for these jobs every single day of the week.")),
+    ],
+)
+def test_quoted_words_that_carry_on_the_reported_clause(
+    text: str, expected: tuple[str, str]
+) -> None:
+    (q,) = extract_quotes(text, "a")
+    assert (q.kind, q.text) == expected
+
+
+def test_a_verb_of_saying_before_the_marks_keeps_a_lower_case_quote_direct() -> None:
+    text = ("He said the mayor was a “total fraud” and warned “the city will pay for this mistake "
+            "for many years to come.”\n")
+    quotes = extract_quotes(text, "a")
+    assert ("direct", "the city will pay for this mistake for many years to come.") in [
+        (q.kind, q.text) for q in quotes]

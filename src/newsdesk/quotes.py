@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v15"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v15+attributions.clf.v1"
+COMPONENT = "quotes.rules.v16"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v16+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -278,15 +278,24 @@ def _extract_doc(
             short = all(len(text[segs[k].start : segs[k].end].split()) < 8
                         and not text[max(0, segs[k].open - 4) : segs[k].open].rstrip().endswith(":")
                         for k in inside)
+            # A long quote that starts in lower case after the reporter's words
+            # continues the reported clause ('she has "every confidence in ..."'):
+            # one mixed quote, not a statement of its own.
+            full = [k for k in inside if _is_full_quote(text, segs[k]) and not (
+                text[segs[k].start : segs[k].start + 1].islower()
+                and _outside_words(text, c_start, segs[k].open, []) >= 2
+                and doc[_token_before(doc, segs[k].open)].lemma_.lower() not in _VOICING)]
             if all(segs[k].cue is None or segs[k].used for k in inside) and (
-                not any(_is_full_quote(text, segs[k]) for k in inside)
-                or short and outside >= _MIXED_MIN_OUTSIDE
+                not full or short and outside >= _MIXED_MIN_OUTSIDE
             ):
                 for k in inside:
                     segs[k].used = True
+                    if segs[k].closed and c_start <= segs[k].open and segs[k].start < c_end <= segs[k].close:
+                        # the quoted words end the clause: so does their closing mark
+                        c_end = segs[k].close + _mark_width(text, segs[k].close)
                 found.append((c_start, c_end, "mixed", cue))
                 continue
-            if any(_is_full_quote(text, segs[k]) for k in inside):
+            if full:
                 for k in inside:
                     if segs[k].cue is None and _is_full_quote(text, segs[k]):
                         segs[k].cue = cue
@@ -706,6 +715,8 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
             # "did not say why ...", "asked whether ...", but not a condition or
             # time inside the reported clause ("said if he won, he would ...")
             return
+        while len(sub) > 1 and sub[-1].dep_ == "cc":  # "... X and" said "Y": the cue's
+            sub = sub[:-1]
         if len(sub) < 3 or not any(x.pos_ in ("VERB", "AUX") for x in sub):
             return
         spk = _subject(t)
@@ -720,10 +731,18 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
             last = _last_word(t.sent)
             if later:  # up to that sentence
                 last = _last_word(doc[sub[-1].i : later[0]])
+            # ... but not out of a relative clause the verb is in ("Pyongyang,
+            # which acknowledged that ..., has also pledged ...").
+            rel = next((x for x in [t, *t.ancestors] if x.dep_ in ("relcl", "acl")), None)
+            if rel is not None and last is not None and last.i > rel.right_edge.i:
+                last = _last_word(doc[sub[-1].i : rel.right_edge.i + 1])
             if last is not None and not any(
                 x.text in _MARK_TOKENS for x in doc[sub[-1].i + 1 : last.i + 1]
             ):
                 b = max(b, last.idx + len(last))
+            end = _reporter_resumes(t, sub[0].i, _token_before(doc, b))
+            if end is not None:
+                b = end
         yield _Cue(t.text, t.idx, sent_of[t.i], spk), a, b
     elif t.lower_ == "according" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "to":
         to = doc[t.i + 1]
@@ -736,8 +755,14 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
         p0, p1 = phrase[0].i, phrase[-1].i + 1
         # The sentence without the phrase: "X, according to Y, is Z" / "According
         # to Y, X" / "X, according to Y."
-        left = [x for x in doc[sent.start : p0] if not x.is_punct]
-        right = [x for x in doc[p1 : sent.end] if not x.is_punct]
+        # (within the phrase's line: a sentence the parse runs on past a line
+        # break would carry the content across the phrase)
+        text = doc.text
+        lo = text.rfind("\n", 0, t.idx) + 1
+        hi = text.find("\n", t.idx)
+        hi = len(text) if hi < 0 else hi
+        left = [x for x in doc[sent.start : p0] if not x.is_punct and x.idx >= lo]
+        right = [x for x in doc[p1 : sent.end] if not x.is_punct and x.idx < hi]
         if len(left) + len(right) < 3:
             return
         first = left[0] if left else right[0]
@@ -748,6 +773,73 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
         yield from _learned(doc, t, sent_of)
 
 
+
+
+_SET_OFF = frozenset({",", "—", "–", "-", "--", ";", "("})
+
+
+def _token_before(doc: Doc, pos: int) -> int:
+    """Index of the last token that starts before character ``pos``."""
+    lo, hi = 0, len(doc) - 1
+    while lo < hi:  # binary search on token offsets
+        mid = (lo + hi + 1) // 2
+        if doc[mid].idx < pos:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _continues_outer_speech(v: Token) -> bool:
+    """A speech verb the parse hung on a reported clause that is the reporter's:
+    a participle after a comma ("said X will stick, insisting ...") or a verb in
+    the speech verb's tense, not the clause's ("said the plan will work and added
+    ...")."""
+    head = v.head
+    if head.dep_ != "ccomp" or head.head.lemma_.lower() not in SPEECH_VERBS:
+        return False
+    if v.dep_ == "advcl":
+        return v.tag_ == "VBG" and v.i > 0 and v.doc[v.i - 1].text == ","
+    return (v.dep_ == "conj" and not _has_subject(v) and v.tag_ == head.head.tag_
+            and v.tag_ != head.tag_)
+
+
+def _reporter_resumes(verb: Token, first: int, last: int) -> int | None:
+    """End offset of a reported clause that stops before the reporter's own words
+    resume inside tokens first..last, or None when they do not. They resume, set
+    off by a comma, at a participle joined to the speech verb (", citing ..."), at
+    a new speech act ("... but Chapman says ...", "..., insisting ...", "and
+    added ..."; not "... but that he should have insisted", a second reported
+    clause), and at "according to" (another source). (Not at any clause joined
+    to the speech verb: the parse hangs the reported clause's own second half there
+    too, "said X is emerging, but it is complex".)"""
+    doc = verb.doc
+    for x in doc[first + 1 : last + 1]:
+        head_is_verb = x.head.i == verb.i
+        resumes = (
+            head_is_verb and x.i > verb.i and x.dep_ == "advcl" and x.tag_ == "VBG"
+            and x.i == x.left_edge.i
+            or x.dep_ == "conj" and x.lemma_.lower() in SPEECH_VERBS
+            and not any(c.dep_ == "mark" for c in x.children)
+            and (head_is_verb and x.tag_ == verb.tag_ or _has_subject(x)
+                 or _continues_outer_speech(x))
+            or x.dep_ == "advcl" and x.tag_ == "VBG" and x.lemma_.lower() in SPEECH_VERBS
+            and doc[x.i - 1].text == ","
+            or x.lower_ == "according" and x.i + 1 < len(doc) and doc[x.i + 1].lower_ == "to"
+        )
+        if not resumes:
+            continue
+        j = x.left_edge.i if x.lower_ != "according" else x.i
+        while j > first and (doc[j - 1].dep_ == "cc" or doc[j - 1].is_punct):
+            j -= 1
+        set_off = any(y.text in _SET_OFF for y in doc[j : x.left_edge.i + (x.lower_ == "according")])
+        if not set_off and x.lower_ == "according":
+            continue
+        if j - first < 3:
+            return None  # too little left: not a clause of its own
+        end = doc[j - 1]
+        return end.idx + len(end)
+    return None
 
 
 def _that_clause_of_object(verb: Token) -> list[Token]:
@@ -876,7 +968,12 @@ def _subject(verb: Token) -> Token | None:
             prev = verb.doc[verb.i - 1]
             if prev.pos_ == "PROPN" and prev.ent_type_ in ("PERSON", "ORG") and not prev.is_sent_start:
                 return prev
-        if v.dep_ in ("conj", "xcomp", "advcl", "ccomp") and v.head.i != v.i:
+        if v.i == verb.i and _continues_outer_speech(v):
+            # "said the province will stick with it, insisting ...", "said the
+            # plan will work and added ...": the first speaker's, though the parse
+            # hung it on the reported clause.
+            v = v.head.head
+        elif v.dep_ in ("conj", "xcomp", "advcl", "ccomp") and v.head.i != v.i:
             v = v.head
         else:
             return None
