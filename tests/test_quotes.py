@@ -811,6 +811,10 @@ def test_an_untagged_surname_that_is_also_a_title(det: bool, speaker: str | None
          "on a better deal.\n",
          [("Peter Hoekstra", "that a swap involved trade-offs but that he should have insisted "
            "on a better deal")]),
+        # an adverb set off before the clause is the clause's, a connective is not
+        ("Guest said too often, the ER department becomes a safety net for other programs.\n",
+         [("Guest", "too often, the ER department becomes a safety net for other programs")]),
+        ("Smith said however, the plan will work.\n", [("Smith", "the plan will work")]),
         # the verb inside a relative clause: the content stays inside it
         ("Pyongyang, which only publicly acknowledged that it had dispatched soldiers to near the "
          "Russia-Ukraine border in April, has also pledged to send construction workers.\n",
@@ -866,3 +870,39 @@ def test_a_verb_of_saying_before_the_marks_keeps_a_lower_case_quote_direct() -> 
     quotes = extract_quotes(text, "a")
     assert ("direct", "the city will pay for this mistake for many years to come.") in [
         (q.kind, q.text) for q in quotes]
+
+
+@pytest.mark.parametrize(
+    "text, parts",
+    [
+        # inside the sentence: the two parts as written
+        ("Shelter residents, according to the preliminary findings, are fearful about losing "
+         "their beds.\n", ["Shelter residents", "are fearful about losing their beds"]),
+        ("The project will replace the arena, which has two rinks, according to the city, and "
+         "that rink is slated to close soon.\n",
+         ["The project will replace the arena, which has two rinks",
+          "that rink is slated to close soon"]),
+        # a phrase before the subject is not a part of its own
+        ("At the heart of the trouble, according to Ross, is a lack of trust.\n",
+         ["At the heart of the trouble, according to Ross, is a lack of trust"]),
+        ("In 2017, according to the study, the retail sector in Ontario employed 226,000 youth.\n",
+         ["In 2017, according to the study, the retail sector in Ontario employed 226,000 youth"]),
+        # ... nor an adverb alone after it
+        ("The retail sector employed 226,000 youth, according to the study, in 2017.\n",
+         ["The retail sector employed 226,000 youth, according to the study, in 2017"]),
+        ("The sector employed 226,000 youth, according to the study.\n",
+         ["The sector employed 226,000 youth"]),
+    ],
+)
+def test_according_to_inside_a_sentence(text: str, parts: list[str]) -> None:
+    quotes = extract_quotes(text, "a")
+    assert [q.text for q in quotes] == parts
+    assert {q.verb for q in quotes} == {"according to"}
+    assert_offsets(text, quotes)
+
+
+def test_according_to_inside_another_cues_clause_is_not_cut_in_two() -> None:
+    text = ("The AP reported that, according to an analysis of her calendar, 85 of the 154 meetings "
+            "were with donors.\n")
+    parts = [q.text for q in extract_quotes(text, "a") if q.verb == "according to"]
+    assert "The AP reported that" not in parts and len(parts) == 1

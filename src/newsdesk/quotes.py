@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v16"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v16+attributions.clf.v1"
+COMPONENT = "quotes.rules.v17"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v17+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -724,6 +724,13 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
             return
         a = sub[0].idx
         b = sub[-1].idx + len(sub[-1])
+        if comp.i > t.i and sub[0].text == ",":
+            # "said too often, the ER becomes ...": an adverb set off before the
+            # clause is the clause's, though the parse hangs it on the verb.
+            adv = [c for c in t.children if c.dep_ == "advmod" and t.i < c.i < sub[0].i
+                   and c.right_edge.i == sub[0].i - 1 and c.lower_ not in _CONNECTIVES]
+            if adv:
+                a = adv[0].left_edge.idx
         if comp.i > t.i:
             # A reported clause after its verb runs to the end of the sentence
             # ("he has lost 16 lbs. since he signed up ..."), which the parse
@@ -765,16 +772,38 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
         right = [x for x in doc[p1 : sent.end] if not x.is_punct and x.idx < hi]
         if len(left) + len(right) < 3:
             return
+        cue = _Cue("according to", t.idx, sent_of[t.i], src)
+        # the heads of the part before the phrase: a subject whose verb comes
+        # after it, or a clause of its own
+        heads = [x for x in left if not left[0].i <= x.head.i <= left[-1].i or x.head.i == x.i]
+        if (left and right and any(x.pos_ in ("VERB", "AUX") for x in right)
+                and any(x.dep_ in ("nsubj", "nsubjpass") and x.head.i > p0
+                        or x.pos_ in ("VERB", "AUX") for x in heads)
+                and not any(x.lemma_.lower() in SPEECH_VERBS for x in left)):
+            # The phrase inside the sentence ("Shelter residents, according to the
+            # findings, are fearful ..."): the two parts as written, as for a
+            # parenthetical "he says"; not a phrase before the subject ("In 2017,",
+            # "At the heart of the trouble,"), nor inside another cue's clause
+            # ("The AP reported that, according to ...").
+            while len(right) > 1 and right[0].dep_ == "cc":  # ", and that rink ..."
+                right = right[1:]
+            yield cue, left[0].idx, _tok_end(left[-1])
+            yield cue, right[0].idx, _tok_end(right[-1])
+            return
         first = left[0] if left else right[0]
         last = right[-1] if right else left[-1]
-        a, b = first.idx, last.idx + len(last)
-        yield _Cue("according to", t.idx, sent_of[t.i], src), a, b
+        yield cue, first.idx, _tok_end(last)
     elif t.pos_ == "VERB":
         yield from _learned(doc, t, sent_of)
 
 
 
 
+# Adverbs that link the reporter's sentences, not part of what was said.
+_CONNECTIVES = frozenset({
+    "however", "also", "though", "meanwhile", "instead", "moreover", "furthermore",
+    "therefore", "then", "still", "nevertheless", "nonetheless", "later", "earlier",
+    "previously", "again", "too", "further"})
 _SET_OFF = frozenset({",", "—", "–", "-", "--", ";", "("})
 
 
