@@ -906,3 +906,22 @@ def test_according_to_inside_another_cues_clause_is_not_cut_in_two() -> None:
             "were with donors.\n")
     parts = [q.text for q in extract_quotes(text, "a") if q.verb == "according to"]
     assert "The AP reported that" not in parts and len(parts) == 1
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Trudeau urged people to send a message to the Ford government.\n",
+         [("Trudeau", "urged", "to send a message to the Ford government")]),
+        ("The company also told workers to install the public versions of its apps.\n",
+         [("company", "told", "to install the public versions of its apps")]),
+        # not a verb of saying
+        ("Trudeau wanted people to send a message to the Ford government.\n", []),
+        # with no hearer: what the subject wants for itself, not what anyone was told
+        ("The minister asked to speak at the meeting on Friday.\n", []),
+    ],
+)
+def test_a_request_or_order_is_reported_speech(
+    text: str, expected: list[tuple[str, str, str]]
+) -> None:
+    assert [(q.speaker, q.verb, q.text) for q in extract_quotes(text, "a")] == expected

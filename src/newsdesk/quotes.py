@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v17"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v17+attributions.clf.v1"
+COMPONENT = "quotes.rules.v18"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v18+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -689,6 +689,8 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
         if not comps:
             if t.dep_ == "parataxis":
                 yield from _parenthetical(doc, t, sent_of)
+            elif (directive := _directive(t)) is not None:
+                yield _Cue(t.text, t.idx, sent_of[t.i], _subject(t)), *directive
             else:
                 yield from _learned(doc, t, sent_of)
             return
@@ -868,6 +870,23 @@ def _reporter_resumes(verb: Token, first: int, last: int) -> int | None:
             return None  # too little left: not a clause of its own
         end = doc[j - 1]
         return end.idx + len(end)
+    return None
+
+
+def _directive(verb: Token) -> tuple[int, int] | None:
+    """(start, end) of what a verb of saying asked or told a hearer to do: "urged
+    police to investigate", "told workers to install ..."; None when it has no
+    hearer and no to-infinitive after it ("asked to speak" is the subject's own
+    wish), or no subject to say it."""
+    if _subject(verb) is None:
+        return None
+    objs = [c for c in verb.children if c.dep_ in ("dobj", "dative") and c.i > verb.i]
+    for c in verb.children:
+        if (c.dep_ == "xcomp" and objs and c.i > objs[0].i
+                and any(a.lower_ == "to" and a.dep_ == "aux" for a in c.children)):
+            sub = list(c.subtree)
+            if len(sub) >= 2:
+                return sub[0].idx, _tok_end(sub[-1])
     return None
 
 
