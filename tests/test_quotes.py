@@ -925,3 +925,20 @@ def test_a_request_or_order_is_reported_speech(
     text: str, expected: list[tuple[str, str, str]]
 ) -> None:
     assert [(q.speaker, q.verb, q.text) for q in extract_quotes(text, "a")] == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Critics called the plan reckless.\n", [("Critics", "called", "reckless")]),
+        ("The Fraser Institute called the program one of the biggest commitments in Canadian "
+         "history.\n",
+         [("The Fraser Institute", "called", "one of the biggest commitments in Canadian history")]),
+        # a name, not a verdict
+        ("His parents called him Jonathan Alexander.\n", []),
+        # another verb of naming
+        ("Fans dubbed the striker the king of the north.\n", []),
+    ],
+)
+def test_what_someone_called_something(text: str, expected: list[tuple[str, str, str]]) -> None:
+    assert [(q.speaker, q.verb, q.text) for q in extract_quotes(text, "a")] == expected

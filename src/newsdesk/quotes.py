@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v18"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v18+attributions.clf.v1"
+COMPONENT = "quotes.rules.v19"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v19+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -795,6 +795,8 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
         first = left[0] if left else right[0]
         last = right[-1] if right else left[-1]
         yield cue, first.idx, _tok_end(last)
+    elif t.pos_ == "VERB" and (verdict := _verdict(t)) is not None:
+        yield _Cue(t.text, t.idx, sent_of[t.i], _subject(t)), *verdict
     elif t.pos_ == "VERB":
         yield from _learned(doc, t, sent_of)
 
@@ -887,6 +889,24 @@ def _directive(verb: Token) -> tuple[int, int] | None:
             sub = list(c.subtree)
             if len(sub) >= 2:
                 return sub[0].idx, _tok_end(sub[-1])
+    return None
+
+
+def _verdict(verb: Token) -> tuple[int, int] | None:
+    """(start, end) of what someone called something: "critics called the plan
+    reckless", "called it a bandage solution that won't ..."; not a name ("called
+    him Jonathan"), nor a call for something, nor a term in quotation marks (the
+    product a "game changer")."""
+    if verb.lemma_.lower() != "call" or not any(c.dep_ == "nsubj" for c in verb.children):
+        return None
+    if not any(c.dep_ == "dobj" for c in verb.children):
+        return None
+    for c in verb.children:
+        if c.dep_ == "oprd" and c.pos_ != "PROPN" and c.i > verb.i:
+            sub = list(c.subtree)
+            if any(x.text in _MARK_TOKENS for x in sub):
+                return None  # words in marks: the rules for quoted terms decide
+            return sub[0].idx, _tok_end(sub[-1])
     return None
 
 
