@@ -942,3 +942,10 @@ def test_a_request_or_order_is_reported_speech(
 )
 def test_what_someone_called_something(text: str, expected: list[tuple[str, str, str]]) -> None:
     assert [(q.speaker, q.verb, q.text) for q in extract_quotes(text, "a")] == expected
+
+
+def test_the_subject_of_a_relative_clause_is_not_the_person_it_is_about() -> None:
+    text = ("Caddie John Smith said he was excited. He was looping for Tom Jones, who he calls a "
+            "good ball-striker and a great kid.\n")
+    q = find(extract_quotes(text, "a"), "good ball-striker")
+    assert q.speaker == "John Smith"

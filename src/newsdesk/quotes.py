@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v19"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v19+attributions.clf.v1"
+COMPONENT = "quotes.rules.v20"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v20+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -1780,21 +1780,29 @@ def _pronoun(res: _Resolver, tok: Token) -> str | None:
     if low in _PLURAL:
         return _best(res, tok, "ORG", None, reach=2)
     gender = "m" if low in _MALE else "f"
+    # "Schniederjans, who he calls a good ball-striker": the subject of a relative
+    # clause is not the person the clause is about.
+    about = None
+    if tok.head.dep_ == "relcl" and tok.dep_ in ("nsubj", "nsubjpass"):
+        e = _ent_of(res, tok.head.head)
+        if e is not None:
+            about = res.canon.get((e.start_char, e.end_char)) or " ".join(_name_words(e.text))
     # Nobody fits in the last sentences: the most salient person of the article.
-    return _best(res, tok, "PERSON", gender) or _best(res, tok, "PERSON", gender, reach=10**6)
+    return (_best(res, tok, "PERSON", gender, exclude=about)
+            or _best(res, tok, "PERSON", gender, reach=10**6, exclude=about))
 
 
 def _best(
     res: _Resolver, tok: Token, label: str, gender: str | None, reach: int = 8,
-    subjects: bool = False,
+    subjects: bool = False, exclude: str | None = None,
 ) -> str | None:
-    """Salience of the names before ``tok``: recent sentences, grammatical
-    subjects and sources of speech verbs weigh most; a known gender must
-    agree."""
+    """Salience of the names before ``tok``, but ``exclude``: recent sentences,
+    grammatical subjects and sources of speech verbs weigh most; a known gender
+    must agree."""
     si = res.sent_of[tok.i]
     score: dict[str, float] = {}
     for m in res.mentions:
-        if m.label != label or m.start >= tok.idx:
+        if m.label != label or m.start >= tok.idx or m.name == exclude:
             continue
         dist = si - m.sent
         if dist > reach or subjects and not m.subject:
