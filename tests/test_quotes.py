@@ -949,3 +949,9 @@ def test_the_subject_of_a_relative_clause_is_not_the_person_it_is_about() -> Non
             "good ball-striker and a great kid.\n")
     q = find(extract_quotes(text, "a"), "good ball-striker")
     assert q.speaker == "John Smith"
+
+
+def test_according_to_not_set_off_is_part_of_the_clause() -> None:
+    text = "Smith said the fees will vary according to the size of each firm.\n"
+    said = [q.text for q in extract_quotes(text, "a") if q.verb == "said"]
+    assert said == ["the fees will vary according to the size of each firm"]

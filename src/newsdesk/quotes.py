@@ -812,15 +812,8 @@ _SET_OFF = frozenset({",", "—", "–", "-", "--", ";", "("})
 
 
 def _token_before(doc: Doc, pos: int) -> int:
-    """Index of the last token that starts before character ``pos``."""
-    lo, hi = 0, len(doc) - 1
-    while lo < hi:  # binary search on token offsets
-        mid = (lo + hi + 1) // 2
-        if doc[mid].idx < pos:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    """Index of the last token that starts before character ``pos`` (0 if none)."""
+    return max(0, bisect.bisect_left(doc, pos, key=lambda t: t.idx) - 1)
 
 
 def _continues_outer_speech(v: Token) -> bool:
@@ -839,40 +832,41 @@ def _continues_outer_speech(v: Token) -> bool:
 
 def _reporter_resumes(verb: Token, first: int, last: int) -> int | None:
     """End offset of a reported clause that stops before the reporter's own words
-    resume inside tokens first..last, or None when they do not. They resume, set
-    off by a comma, at a participle joined to the speech verb (", citing ..."), at
-    a new speech act ("... but Chapman says ...", "..., insisting ...", "and
-    added ..."; not "... but that he should have insisted", a second reported
-    clause), and at "according to" (another source). (Not at any clause joined
-    to the speech verb: the parse hangs the reported clause's own second half there
-    too, "said X is emerging, but it is complex".)"""
+    resume inside tokens first..last, or None when they do not. They resume at a
+    participle joined to the speech verb ("..., citing ..."), at a new speech act
+    ("... but Chapman says ...", "..., insisting ...", "and added ..."; not "...
+    but that he should have insisted", a second reported clause), and at
+    "according to" set off by a comma or dash (another source). (Not at any clause
+    joined to the speech verb: the parse hangs the reported clause's own second
+    half there too, "said X is emerging, but it is complex".)"""
     doc = verb.doc
     for x in doc[first + 1 : last + 1]:
-        head_is_verb = x.head.i == verb.i
-        resumes = (
-            head_is_verb and x.i > verb.i and x.dep_ == "advcl" and x.tag_ == "VBG"
-            and x.i == x.left_edge.i
-            or x.dep_ == "conj" and x.lemma_.lower() in SPEECH_VERBS
-            and not any(c.dep_ == "mark" for c in x.children)
-            and (head_is_verb and x.tag_ == verb.tag_ or _has_subject(x)
-                 or _continues_outer_speech(x))
-            or x.dep_ == "advcl" and x.tag_ == "VBG" and x.lemma_.lower() in SPEECH_VERBS
-            and doc[x.i - 1].text == ","
-            or x.lower_ == "according" and x.i + 1 < len(doc) and doc[x.i + 1].lower_ == "to"
-        )
-        if not resumes:
+        according = x.lower_ == "according" and x.i + 1 < len(doc) and doc[x.i + 1].lower_ == "to"
+        if not (according or _new_speech(verb, x)):
             continue
-        j = x.left_edge.i if x.lower_ != "according" else x.i
+        # back over the conjunction and punctuation that join it to the clause
+        j = x.i if according else x.left_edge.i
         while j > first and (doc[j - 1].dep_ == "cc" or doc[j - 1].is_punct):
             j -= 1
-        set_off = any(y.text in _SET_OFF for y in doc[j : x.left_edge.i + (x.lower_ == "according")])
-        if not set_off and x.lower_ == "according":
-            continue
+        if according and not any(y.text in _SET_OFF for y in doc[j : x.i]):
+            continue  # "according to" inside the clause's own wording
         if j - first < 3:
             return None  # too little left: not a clause of its own
-        end = doc[j - 1]
-        return end.idx + len(end)
+        return _tok_end(doc[j - 1])
     return None
+
+
+def _new_speech(verb: Token, x: Token) -> bool:
+    """Is ``x``, inside or after the clause ``verb`` reports, the reporter's: a
+    participle of the speech verb, or a speech act of its own?"""
+    head_is_verb = x.head.i == verb.i
+    if x.dep_ == "advcl" and x.tag_ == "VBG":
+        return (head_is_verb and x.i > verb.i and x.i == x.left_edge.i
+                or x.lemma_.lower() in SPEECH_VERBS and x.doc[x.i - 1].text == ",")
+    return (x.dep_ == "conj" and x.lemma_.lower() in SPEECH_VERBS
+            and not any(c.dep_ == "mark" for c in x.children)
+            and (head_is_verb and x.tag_ == verb.tag_ or _has_subject(x)
+                 or _continues_outer_speech(x)))
 
 
 def _directive(verb: Token) -> tuple[int, int] | None:
