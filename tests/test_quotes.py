@@ -301,7 +301,8 @@ def test_unresolved_pronoun_is_none_never_the_pronoun() -> None:
 
 
 def test_scare_quotes_are_not_quotes() -> None:
-    text = 'The company called the product a "game changer" in its brochure.\n'
+    # The reporter's own distance from a word: no one is quoted.
+    text = 'The so-called "game changer" sold poorly in its first year.\n'
     assert extract_quotes(text) == []
 
 
@@ -738,9 +739,10 @@ def test_a_name_the_ner_never_tags_but_that_keeps_speaking_is_a_person() -> None
          "for years.\n", ["it could tie Britain to the European Union for years"]),
         ("Four band members were killed, lead singer Riefian “Ifan” Fajarsyah told followers in a "
          "video.\n", ["Four band members were killed"]),
-        # a verb of naming just before the marks keeps the words a quote
+        # a verb of naming before the marks keeps the words a quote (with what was so
+        # called: see test_what_someone_called_something)
         ("The senator spoke on Monday. Sanders called the suspension “arbitrary,” and his aides "
-         "agreed.\n", ["arbitrary"]),
+         "agreed.\n", ["the suspension “arbitrary,”"]),
     ],
 )
 def test_a_term_in_marks_is_not_a_quote(text: str, kept: list[str]) -> None:
@@ -938,6 +940,22 @@ def test_a_request_or_order_is_reported_speech(
         ("His parents called him Jonathan Alexander.\n", []),
         # another verb of naming
         ("Fans dubbed the striker the king of the north.\n", []),
+        # words in marks are the speaker's, with what was so called (PolNeAR counts it)
+        ('On Twitter, Jeb Bush called Trump "unhinged."\n',
+         [("Jeb Bush", "called", 'Trump "unhinged."')]),
+        # ... but not a pronoun object; a participle speaks for the sentence's subject
+        ('Donald Trump went after Bush, calling him "a total stiff."\n',
+         [("Donald Trump", "calling", "a total stiff.")]),
+        ('Mayor John Tory wept in what he called "the loneliest moment of my life."\n',
+         [("John Tory", "called", "the loneliest moment of my life.")]),
+        # "it" stands for the clause after it
+        ("Senator John Schickel called it “completely unfair” for the students “to be dragged "
+         "through the mud.”\n",
+         [("John Schickel", "called",
+           "“completely unfair” for the students “to be dragged through the mud.”")]),
+        # ... not for a clause of time or reason
+        ("Critics called it reckless when the plan was announced.\n",
+         [("Critics", "called", "reckless")]),
     ],
 )
 def test_what_someone_called_something(text: str, expected: list[tuple[str, str, str]]) -> None:

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v20"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v20+attributions.clf.v1"
+COMPONENT = "quotes.rules.v21"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v21+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -888,18 +888,33 @@ def _directive(verb: Token) -> tuple[int, int] | None:
 
 def _verdict(verb: Token) -> tuple[int, int] | None:
     """(start, end) of what someone called something: "critics called the plan
-    reckless", "called it a bandage solution that won't ..."; not a name ("called
-    him Jonathan"), nor a call for something, nor a term in quotation marks (the
-    product a "game changer")."""
-    if verb.lemma_.lower() != "call" or not any(c.dep_ == "nsubj" for c in verb.children):
+    reckless", "called it a bandage solution that won't ...", "calling him a 'total
+    stiff'", "in what he called 'the loneliest moment of my life'"; not a name
+    ("called him Jonathan"), nor a call for something."""
+    if verb.lemma_.lower() != "call":
         return None
-    if not any(c.dep_ == "dobj" for c in verb.children):
+    # a participle ("..., calling him a 'loser'") speaks for the sentence's subject
+    if not any(c.dep_ == "nsubj" for c in verb.children) and not (
+        verb.tag_ == "VBG" and verb.dep_ in ("advcl", "conj") and _subject(verb) is not None
+    ):
+        return None
+    objs = [c for c in verb.children if c.dep_ == "dobj"]
+    if not objs:
         return None
     for c in verb.children:
         if c.dep_ == "oprd" and c.pos_ != "PROPN" and c.i > verb.i:
             sub = list(c.subtree)
-            if any(x.text in _MARK_TOKENS for x in sub):
-                return None  # words in marks: the rules for quoted terms decide
+            # Words in marks are the speaker's own, and with them what was so
+            # called is part of the quote (PolNeAR: 'called undocumented immigrants
+            # from Mexico "rapists"'); a pronoun ("it", "him", "what") adds nothing.
+            if any(x.text in _MARK_TOKENS for x in sub) and objs[0].pos_ != "PRON" \
+                    and verb.i < objs[0].i < c.i:
+                sub = list(objs[0].subtree) + sub
+            if objs[0].lower_ == "it":
+                # "called it unfair for the students to ...", "... that ...": the
+                # clause "it" stands for is part of the verdict
+                sub += [x for k in verb.children if k.dep_ in ("advcl", "ccomp") and k.i > c.i
+                        and k.left_edge.lower_ in ("for", "that", "to") for x in k.subtree]
             return sub[0].idx, _tok_end(sub[-1])
     return None
 
