@@ -973,3 +973,24 @@ def test_according_to_not_set_off_is_part_of_the_clause() -> None:
     text = "Smith said the fees will vary according to the size of each firm.\n"
     said = [q.text for q in extract_quotes(text, "a") if q.verb == "said"]
     assert said == ["the fees will vary according to the size of each firm"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("A reporter asked Senator Bernie Sanders how he was feeling on caucus day.\n",
+         [("asked", "how he was feeling on caucus day")]),
+        # the parse hangs "if ..." on the verb as a condition
+        ("Governor Ann Lee shook hands and asked workers if they planned to attend.\n",
+         [("asked", "if they planned to attend")]),
+        # passive: the subject was asked, the asker is unnamed
+        ("Governor Ann Lee said she would, when asked whether she would close the border.\n",
+         [("said", "she would, when asked whether she would close the border")]),
+        ("Asked what he would tell the mayor, Dennis Brooks says the city should listen.\n",
+         [("says", "the city should listen")]),
+        # not asking: what was not said is no quote
+        ("Mayor Tom Jones did not say why the plant closed.\n", []),
+    ],
+)
+def test_a_question_put_is_reported_speech(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(q.verb, q.text) for q in extract_quotes(text, "a")] == expected

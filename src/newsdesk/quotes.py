@@ -685,7 +685,7 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
     lemma = t.lemma_.lower()
     if t.pos_ == "VERB" and lemma in SPEECH_VERBS:
         comps = ([c for c in t.children if c.dep_ == "ccomp"] or _that_clause_of_object(t)
-                 or _bare_clause_after_object(t))
+                 or _bare_clause_after_object(t) or _question_asked(t))
         if not comps:
             if t.dep_ == "parataxis":
                 yield from _parenthetical(doc, t, sent_of)
@@ -713,9 +713,10 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
             sub[0].lower_ in ("if", "when") and sub[0].dep_ == "mark"
             and sub[0].head.dep_ == "advcl" and sub[0].head.head.i == comp.i
             and lemma not in _QUESTION_VERBS
-        ):
-            # "did not say why ...", "asked whether ...", but not a condition or
-            # time inside the reported clause ("said if he won, he would ...")
+        ) and not _asks(t):
+            # "did not say why ...", "wondered whether ...", but not a condition or
+            # time inside the reported clause ("said if he won, he would ..."), nor
+            # a question someone put ("asked Sanders how he was feeling")
             return
         while len(sub) > 1 and sub[-1].dep_ == "cc":  # "... X and" said "Y": the cue's
             sub = sub[:-1]
@@ -917,6 +918,27 @@ def _verdict(verb: Token) -> tuple[int, int] | None:
                         and k.left_edge.lower_ in ("for", "that", "to") for x in k.subtree]
             return sub[0].idx, _tok_end(sub[-1])
     return None
+
+
+def _asks(verb: Token) -> bool:
+    """A verb of asking in the active voice: its wh-clause is the question put, a
+    speech act ("asked Sanders how he was feeling"); in the passive ("when asked
+    whether ...", "Asked what he would tell the mayor, Brooks says") the subject is
+    the one asked and the asker is unnamed."""
+    opens = all(x.is_punct or x.is_space for x in verb.doc[verb.sent.start : verb.i])
+    return verb.lemma_.lower() in _ASKING and verb.tag_ != "VBN" and not opens
+
+
+def _question_asked(verb: Token) -> list[Token]:
+    """"asked workers if they planned to ...": the parse hangs the question on the
+    verb as a condition."""
+    if not _asks(verb):
+        return []
+    return [c for c in verb.children if c.dep_ == "advcl" and c.i > verb.i and any(
+        m.dep_ == "mark" and m.lower_ in ("if", "whether") for m in c.children)]
+
+
+_ASKING = frozenset({"ask", "question", "inquire", "query"})
 
 
 def _that_clause_of_object(verb: Token) -> list[Token]:
