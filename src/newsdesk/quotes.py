@@ -685,7 +685,8 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
     lemma = t.lemma_.lower()
     if t.pos_ == "VERB" and lemma in SPEECH_VERBS:
         comps = ([c for c in t.children if c.dep_ == "ccomp"] or _that_clause_of_object(t)
-                 or _bare_clause_after_object(t) or _question_asked(t))
+                 or _bare_clause_after_object(t) or _question_asked(t)
+                 or _gerund_subject(t))
         if not comps:
             if t.dep_ == "parataxis":
                 yield from _parenthetical(doc, t, sent_of)
@@ -710,9 +711,11 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
             if objs and not (len(objs) == 1 and lemma in _HEARER_VERBS and _hearer(objs[0])):
                 sub = list(doc[objs[-1].left_edge.i : sub[-1].i + 1])
         if sub[0].lower_ in _WH and not (
+            # "if" marking a part of the clause, not the clause itself (the parse
+            # may hang it on a word other than the clause's own advcl: "said if
+            # elected president he could ...")
             sub[0].lower_ in ("if", "when") and sub[0].dep_ == "mark"
-            and sub[0].head.dep_ == "advcl" and sub[0].head.head.i == comp.i
-            and lemma not in _QUESTION_VERBS
+            and sub[0].head.i != comp.i and lemma not in _QUESTION_VERBS
         ) and not _asks(t):
             # "did not say why ...", "wondered whether ...", but not a condition or
             # time inside the reported clause ("said if he won, he would ..."), nor
@@ -939,6 +942,14 @@ def _question_asked(verb: Token) -> list[Token]:
 
 
 _ASKING = frozenset({"ask", "question", "inquire", "query"})
+
+
+def _gerund_subject(verb: Token) -> list[Token]:
+    """"said legalizing it could put thousands to work": the parse made the gerund
+    that is the clause's subject a complement of the verb, with the clause's verb
+    hung under it."""
+    return [c for c in verb.children if c.dep_ == "xcomp" and c.tag_ == "VBG"
+            and c.i == verb.i + 1 and any(g.dep_ == "ccomp" and g.i > c.i for g in c.children)]
 
 
 def _that_clause_of_object(verb: Token) -> list[Token]:
