@@ -1015,3 +1015,18 @@ def test_a_question_put_is_reported_speech(text: str, expected: list[tuple[str, 
 )
 def test_reported_clauses_the_parse_splits(text: str, expected: list[str]) -> None:
     assert [q.text for q in extract_quotes(text, "a")] == expected
+
+
+def test_it_said_is_the_organisation_just_named() -> None:
+    text = ("The Senate Banking Committee released its report on Monday. It said current "
+            "officials have concealed information from Congress.\n")
+    qs = extract_quotes(text, "a")
+    assert [(q.speaker, q.speaker_text, q.text) for q in qs] == [
+        ("The Senate Banking Committee", "It",
+         "current officials have concealed information from Congress")]
+
+
+def test_it_without_an_organisation_names_no_one() -> None:
+    text = ("Mayor Tom Jones spoke on Monday. It said current officials have concealed "
+            "information from Congress.\n")
+    assert [q.speaker for q in extract_quotes(text, "a")] == [None]

@@ -726,7 +726,7 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
         if len(sub) < 3 or not any(x.pos_ in ("VERB", "AUX") for x in sub):
             return
         spk = _subject(t)
-        if spk is None or spk.lower_ == "it" and not spk.ent_type_:
+        if spk is None or spk.lower_ == "it" and not spk.ent_type_ and not _has_subject(comp):
             return
         a = sub[0].idx
         b = sub[-1].idx + len(sub[-1])
@@ -1685,7 +1685,8 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     low = tok.lower_
     if low in PRONOUNS:
         name = res.resolved.get(tok.i)
-        if name is None and tok.dep_ not in ("nsubj", "nsubjpass") and not res.in_quote[tok.i]:
+        if name is None and (tok.dep_ not in ("nsubj", "nsubjpass") or low == "it") \
+                and not res.in_quote[tok.i]:
             name = _pronoun(res, tok)
         return _Speaker(name, tok.text, tok.idx, tok.idx + len(tok))
     a, b = _noun_phrase(tok)
@@ -1817,6 +1818,9 @@ _BUSINESS_NOUNS = frozenset(
 
 def _pronoun(res: _Resolver, tok: Token) -> str | None:
     low = tok.lower_
+    if low == "it":
+        # "It said current officials have ...": the organisation just named
+        return _best(res, tok, "ORG", None, reach=2)
     if low not in _MALE | _FEMALE | _PLURAL:
         return None
     if low in _PLURAL:
