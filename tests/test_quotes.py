@@ -1030,3 +1030,26 @@ def test_it_without_an_organisation_names_no_one() -> None:
     text = ("Mayor Tom Jones spoke on Monday. It said current officials have concealed "
             "information from Congress.\n")
     assert [q.speaker for q in extract_quotes(text, "a")] == [None]
+
+
+@pytest.mark.parametrize(
+    "text, speaker",
+    [
+        # the name the description itself gives, wherever the parse hangs "named"
+        ("A disaster agency official in Banten province named Jhony told reporters most "
+         "victims were holidaymakers.\n", "Jhony"),
+        ("A spokesperson identified as John Smith said the plant would close.\n", "John Smith"),
+        # a description that brings someone in, then the name the next sentence brings in
+        ("A Superior Court judge chastised the station on Friday, saying it had been playing "
+         "games. Justice Sean Dunphy directed the station to hand over its lists.\n",
+         "Sean Dunphy"),
+        # ... not someone the article named before: a new person is not an old one
+        ("Mayor Tom Jones spoke first. A witness said the car was red. Jones said he saw "
+         "nothing.\n", "witness"),
+        # ... nor a person brought in two sentences later
+        ("A witness said the car was red. The street was empty. Mayor Tom Jones said he saw "
+         "nothing.\n", "witness"),
+    ],
+)
+def test_a_description_named_in_the_text(text: str, speaker: str) -> None:
+    assert extract_quotes(text, "a")[0].speaker == speaker
