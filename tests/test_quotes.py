@@ -1053,3 +1053,26 @@ def test_it_without_an_organisation_names_no_one() -> None:
 )
 def test_a_description_named_in_the_text(text: str, speaker: str) -> None:
     assert extract_quotes(text, "a")[0].speaker == speaker
+
+
+def test_a_first_names_gender_counts_for_a_pronoun_but_less_than_the_texts() -> None:
+    from newsdesk.nlp import parse
+    from newsdesk.quotes import _best, _Mention, _Resolver
+
+    doc = parse("One thing. Another thing. A third thing. Then he spoke.")
+    sent_of = [i for i, s in enumerate(doc.sents) for _ in s]
+    he = next(t for t in doc if t.lower_ == "he")
+
+    def pick(klisch_sent: int, klisch_gender: str) -> str | None:
+        res = _Resolver(doc, sent_of, [False] * len(doc))
+        # Garthwaite two sentences back, "he" by the text's own pronouns; Klisch by
+        # his first name only
+        res.mentions = [_Mention(0, 3, 1, "Mark Garthwaite", "PERSON", True, True),
+                        _Mention(12, 15, klisch_sent, "Russ Klisch", "PERSON", True, True)]
+        res.gender["Mark Garthwaite"] = "m"
+        res.name_gender["Russ Klisch"] = klisch_gender
+        return _best(res, he, "PERSON", "m")
+
+    assert pick(2, "m") == "Russ Klisch"  # nearer, and his first name agrees
+    assert pick(1, "m") == "Mark Garthwaite"  # as near: the text's evidence is stronger
+    assert pick(2, "f") == "Mark Garthwaite"  # a first name that disagrees rules him out
