@@ -1076,3 +1076,35 @@ def test_a_first_names_gender_counts_for_a_pronoun_but_less_than_the_texts() -> 
     assert pick(2, "m") == "Russ Klisch"  # nearer, and his first name agrees
     assert pick(1, "m") == "Mark Garthwaite"  # as near: the text's evidence is stronger
     assert pick(2, "f") == "Mark Garthwaite"  # a first name that disagrees rules him out
+
+
+def test_a_school_called_by_the_start_of_its_name_is_no_person() -> None:
+    from spacy.tokens import Span
+
+    from newsdesk import nlp
+
+    text = ("Sarah Buckley went to Covington Catholic High School. Covington Catholic played "
+            "well. “It was wrong,” she said.\n")
+    doc = nlp.parse(text)
+    # As the small model tagged it in a ggt article: the school's short name as a person.
+    spans = [(0, 2, "PERSON"), (4, 8, "ORG"), (9, 11, "PERSON")]
+    doc.ents = [Span(doc, a, b, label=lab) for a, b, lab in spans]
+    assert [e.text for e in doc.ents] == [
+        "Sarah Buckley", "Covington Catholic High School", "Covington Catholic"]
+    assert find(extract_quotes(text, doc=doc), "It was wrong").speaker == "Sarah Buckley"
+
+
+def test_a_short_form_of_a_schools_name_is_no_person() -> None:
+    from spacy.tokens import Span
+
+    from newsdesk import nlp
+
+    text = ("Sarah Buckley went to Covington Catholic High School. Covington Catholic played "
+            "well. Catholic fans cheered. “It was wrong,” she said.\n")
+    doc = nlp.parse(text)
+    # "Catholic" alone is short for "Covington Catholic", itself the start of the
+    # school's name
+    spans = [(0, 2, "PERSON"), (4, 8, "ORG"), (9, 11, "PERSON"), (14, 15, "PERSON")]
+    doc.ents = [Span(doc, a, b, label=lab) for a, b, lab in spans]
+    assert doc.ents[-1].text == "Catholic"
+    assert find(extract_quotes(text, doc=doc), "It was wrong").speaker == "Sarah Buckley"

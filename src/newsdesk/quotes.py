@@ -1426,8 +1426,13 @@ def _build_resolver(doc: Doc, sent_of: list[int], in_quote: list[bool]) -> _Reso
             subj = any(t.dep_ in ("nsubj", "nsubjpass") for t in e)
             spk = any(t.dep_ == "nsubj" and t.head.lemma_.lower() in SPEECH_VERBS for t in e)
             label = e.label_
-            if label == "PERSON" and w[-1].lower() in _ORG_LAST_WORDS:
-                label = "ORG"  # "Riverside High School", "Jane Doe / CBC News"
+            nw = tuple(name.split())
+            if label == "PERSON" and any(n[-1].lower() in _ORG_LAST_WORDS for n in [w, nw] + [
+                n for n in res.names if len(n) > len(nw) and n[: len(nw)] == nw
+            ]):
+                # "Riverside High School", "Jane Doe / CBC News"; "Covington Catholic"
+                # in an article about "Covington Catholic High School"
+                label = "ORG"
             res.mentions.append(
                 _Mention(e.start_char, e.end_char, sent_of[e.start], name, label, subj, spk)
             )
