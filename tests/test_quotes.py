@@ -1108,3 +1108,22 @@ def test_a_short_form_of_a_schools_name_is_no_person() -> None:
     doc.ents = [Span(doc, a, b, label=lab) for a, b, lab in spans]
     assert doc.ents[-1].text == "Catholic"
     assert find(extract_quotes(text, doc=doc), "It was wrong").speaker == "Sarah Buckley"
+
+
+@pytest.mark.parametrize(
+    "text, speaker",
+    [
+        ('Robert Strang says the drugs are overused.\nDr. Dave Martell, the addictions doctor, '
+         'is more blunt: "With this new monitoring, they are going to uncover things."\n',
+         "Dave Martell"),
+        # the parse hangs the verb before the colon on the quote's
+        ('Gov. Ann Lee had a different view: "We will not back down from this fight."\n',
+         "Ann Lee"),
+        # a thing is no speaker
+        ('Gov. Ann Lee spoke last. The message was clear: "We will not back down from this '
+         'fight."\n', None),
+    ],
+)
+def test_a_quote_after_a_colon_is_the_subjects(text: str, speaker: str | None) -> None:
+    q = [q for q in extract_quotes(text, "a") if q.kind == "direct"]
+    assert [x.speaker for x in q] == [speaker]

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v21"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v21+attributions.clf.v1"
+COMPONENT = "quotes.rules.v22"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v22+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -1114,7 +1114,7 @@ def _window_cues(doc: Doc, text: str, segs: list[_Seg], sent_of: list[int]) -> N
             para_start = text.rfind("\n", 0, s.open) + 1
             lo = max(prev_close, para_start)
             before = _tokens_between(doc, lo, s.open)
-            cue = _cue_before(before, sent_of)
+            cue = _cue_before(before, sent_of) or _cue_of_colon(before, sent_of)
         if cue is None and _is_full_quote(text, s):
             cue = _cue_in_sentence(doc, s, sent_of) or _cue_of_lead_in(doc, text, s, sent_of)
         if cue is None:
@@ -1262,6 +1262,27 @@ def _cue_before(toks: list[Token], sent_of: list[int]) -> _Cue | None:
             spk = _subject(t)
             if spk is not None:
                 return _Cue(t.text, t.idx, sent_of[t.i], spk)
+    return None
+
+
+def _cue_of_colon(toks: list[Token], sent_of: list[int]) -> _Cue | None:
+    """A quote after a colon that ends a sentence about someone, with no verb of
+    saying ("Martell, the addictions doctor, is more blunt: '...'", "Lee had a
+    different view: '...'"): the sentence's subject, when it is a name or he/she."""
+    while toks and toks[-1].is_space:
+        toks = toks[:-1]
+    if not toks or toks[-1].text != ":":
+        return None
+    cut = max((i + 1 for i, t in enumerate(toks[:-1]) if t.text in (".", "!", "?", ";")), default=0)
+    window = toks[cut:]
+    # the verb heading the words before the colon (the parse may hang it on the quote)
+    heads = [t for t in window if t.pos_ in ("VERB", "AUX")
+             and not (window[0].i <= t.head.i <= window[-1].i and t.head.i != t.i)]
+    for verb in heads:
+        subj = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+        if subj is not None and (subj.ent_type_ in ("PERSON", "ORG") or subj.pos_ == "PROPN"
+                                 or subj.lower_ in _MALE | _FEMALE):
+            return _Cue(verb.text, verb.idx, sent_of[verb.i], subj)
     return None
 
 
