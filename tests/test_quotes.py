@@ -1127,3 +1127,23 @@ def test_a_short_form_of_a_schools_name_is_no_person() -> None:
 def test_a_quote_after_a_colon_is_the_subjects(text: str, speaker: str | None) -> None:
     q = [q for q in extract_quotes(text, "a") if q.kind == "direct"]
     assert [x.speaker for x in q] == [speaker]
+
+
+def test_a_that_clause_after_the_verb_is_what_was_said() -> None:
+    # the parse also hangs the long concessive clause before the verb on it
+    text = ("Even though Greenspan has co-authored books with renowned French chefs, she "
+            "maintains that she has always been more of a home cook.\n")
+    assert [q.text for q in extract_quotes(text, "a")] == [
+        "that she has always been more of a home cook"]
+
+
+def test_the_person_in_apposition_is_the_speaker() -> None:
+    text = ("One red-state Democrat, Montana Sen. Jon Tester, said Sunday that the president "
+            "campaigned on having Mexico pay for the wall.\n")
+    assert [q.speaker for q in extract_quotes(text, "a")] == ["Jon Tester"]
+
+
+def test_a_named_speaker_keeps_the_name_before_a_title_in_apposition() -> None:
+    # the small model tags "Yellowhead MP" as a person too
+    text = "Jim Eglinski, Yellowhead MP, said he drove around with signs on his vehicle.\n"
+    assert [q.speaker for q in extract_quotes(text, "a")] == ["Jim Eglinski"]

@@ -701,7 +701,12 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
         after = [c for c in comps if c.i > t.i]
         later = [c.left_edge.i for c in after[1:] if _has_subject(c) and any(
             x.text in (":", ";") for x in doc[after[0].right_edge.i + 1 : c.left_edge.i])]
-        comp = after[0] if later else max(comps, key=lambda c: len(list(c.subtree)))
+        # A that-clause after the verb is what was said, however long a clause the
+        # parse also hung on the verb before it ("Even though she co-authored books
+        # ..., she maintains that ...").
+        that = [c for c in after if any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)]
+        comp = after[0] if later else that[0] if that else max(
+            comps, key=lambda c: len(list(c.subtree)))
         sub = list(comp.subtree)
         if comp.i > t.i and not _has_subject(comp):
             # "said smaller brewers who ... are likely to suffer": the parse took
@@ -1693,6 +1698,13 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     if tok.lower_ in _RELATIVE and tok.head.dep_ == "relcl" and tok.head.head.i != tok.i:
         tok = tok.head.head  # "officials who say ..." -> officials
     e = _ent_of(res, tok)
+    if e is None or e.label_ != "PERSON":
+        # "One red-state Democrat, Montana Sen. Jon Tester, said": the person in
+        # apposition
+        person = next((c for c in tok.children if c.dep_ == "appos"
+                       and (x := _ent_of(res, c)) is not None and x.label_ == "PERSON"), None)
+        if person is not None:
+            return _resolve(res, person)
     if e is not None and e.label_ == "NORP" and tok.tag_ in ("NN", "NNP") and any(
         c.lower_ == "the" for c in tok.lefts
     ):
