@@ -1147,3 +1147,37 @@ def test_a_named_speaker_keeps_the_name_before_a_title_in_apposition() -> None:
     # the small model tags "Yellowhead MP" as a person too
     text = "Jim Eglinski, Yellowhead MP, said he drove around with signs on his vehicle.\n"
     assert [q.speaker for q in extract_quotes(text, "a")] == ["Jim Eglinski"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # the parse made the reporting words a complement of the clause they report
+        ("Fire chief Ann Chapman admits in this instance, there were fatalities.\n",
+         [("admits", "there were fatalities")]),
+        # the clause's own verb of saying comes later: no inverted cue
+        ("Costa Rica agreed to take the migrants in, officials said Tuesday.\n",
+         [("said", "Costa Rica agreed to take the migrants in")]),
+        # what follows is the reporter's: "so ..." goes on with the story
+        ("Mayor Doug McCallum didn't respond to interview requests on these topics through "
+         "city staff, so CTV News caught up with him at the council meeting.\n", []),
+        # an idiom with no one speaking
+        ("Truth be told, the plan never worked.\n", []),
+        # the later verb is the cue of the whole
+        ("The mayor conceded, officials said Tuesday.\n", [("said", "The mayor conceded")]),
+        ("The mayor did not comment, so reporters waited outside the hall.\n", []),
+    ],
+)
+def test_reporting_words_the_parse_made_a_complement(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert [(q.verb, q.text) for q in extract_quotes(text, "a")] == expected
+
+
+def test_reporting_words_with_their_own_complement_are_not_inverted() -> None:
+    # what the residents reported is "not seeing ...", not the clause the parse hung
+    # their words on
+    text = ("Many coastal residents reported not seeing or feeling any warning signs, such as "
+            "an earthquake, on Saturday night before waves of 2-3 meters (6-10 feet) washed "
+            "ashore.\n")
+    assert not [q for q in extract_quotes(text, "a") if "washed ashore" in q.text]

@@ -692,6 +692,8 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
                 yield from _parenthetical(doc, t, sent_of)
             elif (directive := _directive(t)) is not None:
                 yield _Cue(t.text, t.idx, sent_of[t.i], _subject(t)), *directive
+            elif (inverted := _clause_after_cue(t)) is not None:
+                yield _Cue(t.text, t.idx, sent_of[t.i], _subject(t)), *inverted
             else:
                 yield from _learned(doc, t, sent_of)
             return
@@ -876,6 +878,27 @@ def _new_speech(verb: Token, x: Token) -> bool:
             and not any(c.dep_ == "mark" for c in x.children)
             and (head_is_verb and x.tag_ == verb.tag_ or _has_subject(x)
                  or _continues_outer_speech(x)))
+
+
+def _clause_after_cue(verb: Token) -> tuple[int, int] | None:
+    """(start, end) of the clause after "Chapman admits in this instance, there were
+    fatalities": the parse made the reporting words a complement of the clause
+    they report."""
+    head = verb.head
+    subj = [c for c in verb.children if c.dep_ == "nsubj" and c.i < verb.i]
+    if verb.dep_ != "ccomp" or head.i <= verb.i or not subj or head.pos_ not in ("VERB", "AUX"):
+        return None
+    if head.lemma_.lower() in SPEECH_VERBS:
+        return None  # "X agreed to ..., officials said": the clause's own cue is later
+    if any(c.dep_ in ("dobj", "xcomp", "ccomp", "attr", "oprd") for c in verb.children):
+        return None  # "reported not seeing any signs, ... before waves washed ashore"
+    rest = [x for x in head.subtree
+            if x.i > verb.right_edge.i and not (x.is_punct or x.is_space)]
+    if not rest or rest[0].dep_ in ("cc", "mark") or (
+        rest[0].lower_ in _CONNECTIVES | {"so"}
+    ):
+        return None  # not "..., so CTV News caught up with him"
+    return rest[0].idx, _tok_end(rest[-1])
 
 
 def _directive(verb: Token) -> tuple[int, int] | None:
