@@ -979,6 +979,7 @@ def test_according_to_not_set_off_is_part_of_the_clause() -> None:
 @pytest.mark.parametrize(
     "text, expected",
     [
+        # a question put is reported speech
         ("A reporter asked Senator Bernie Sanders how he was feeling on caucus day.\n",
          [("asked", "how he was feeling on caucus day")]),
         # the parse hangs "if ..." on the verb as a condition
@@ -991,9 +992,24 @@ def test_according_to_not_set_off_is_part_of_the_clause() -> None:
          [("says", "the city should listen")]),
         # not asking: what was not said is no quote
         ("Mayor Tom Jones did not say why the plant closed.\n", []),
+        # questions put, above; below, reporting words the parse made a complement
+        # of the clause they report
+        ("Fire chief Ann Chapman admits in this instance, there were fatalities.\n",
+         [("admits", "there were fatalities")]),
+        # the clause's own verb of saying comes later: no inverted cue
+        ("Costa Rica agreed to take the migrants in, officials said Tuesday.\n",
+         [("said", "Costa Rica agreed to take the migrants in")]),
+        # what follows is the reporter's: "so ..." goes on with the story
+        ("Mayor Doug McCallum didn't respond to interview requests on these topics through "
+         "city staff, so CTV News caught up with him at the council meeting.\n", []),
+        # an idiom with no one speaking
+        ("Truth be told, the plan never worked.\n", []),
+        # the later verb is the cue of the whole
+        ("The mayor conceded, officials said Tuesday.\n", [("said", "The mayor conceded")]),
+        ("The mayor did not comment, so reporters waited outside the hall.\n", []),
     ],
 )
-def test_a_question_put_is_reported_speech(text: str, expected: list[tuple[str, str]]) -> None:
+def test_the_verb_and_clause_of_a_report(text: str, expected: list[tuple[str, str]]) -> None:
     assert [(q.verb, q.text) for q in extract_quotes(text, "a")] == expected
 
 
@@ -1148,30 +1164,6 @@ def test_a_named_speaker_keeps_the_name_before_a_title_in_apposition() -> None:
     text = "Jim Eglinski, Yellowhead MP, said he drove around with signs on his vehicle.\n"
     assert [q.speaker for q in extract_quotes(text, "a")] == ["Jim Eglinski"]
 
-
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        # the parse made the reporting words a complement of the clause they report
-        ("Fire chief Ann Chapman admits in this instance, there were fatalities.\n",
-         [("admits", "there were fatalities")]),
-        # the clause's own verb of saying comes later: no inverted cue
-        ("Costa Rica agreed to take the migrants in, officials said Tuesday.\n",
-         [("said", "Costa Rica agreed to take the migrants in")]),
-        # what follows is the reporter's: "so ..." goes on with the story
-        ("Mayor Doug McCallum didn't respond to interview requests on these topics through "
-         "city staff, so CTV News caught up with him at the council meeting.\n", []),
-        # an idiom with no one speaking
-        ("Truth be told, the plan never worked.\n", []),
-        # the later verb is the cue of the whole
-        ("The mayor conceded, officials said Tuesday.\n", [("said", "The mayor conceded")]),
-        ("The mayor did not comment, so reporters waited outside the hall.\n", []),
-    ],
-)
-def test_reporting_words_the_parse_made_a_complement(
-    text: str, expected: list[tuple[str, str]]
-) -> None:
-    assert [(q.verb, q.text) for q in extract_quotes(text, "a")] == expected
 
 
 def test_reporting_words_with_their_own_complement_are_not_inverted() -> None:
