@@ -1173,3 +1173,18 @@ def test_reporting_words_with_their_own_complement_are_not_inverted() -> None:
             "an earthquake, on Saturday night before waves of 2-3 meters (6-10 feet) washed "
             "ashore.\n")
     assert not [q for q in extract_quotes(text, "a") if "washed ashore" in q.text]
+
+
+def test_a_surname_the_ner_missed_as_a_subject_is_the_person() -> None:
+    from spacy.tokens import Span
+
+    from newsdesk import nlp
+
+    text = ("Eric Stubbs leads the police in the north. Chief Na'moks spoke to the crowd. "
+            "Stubbs then met the chiefs. He said the police would stay.\n")
+    doc = nlp.parse(text)
+    # As the small model tagged a ggt article: the name in full, not the surname alone
+    # later (tokens 0-1 "Eric Stubbs", 10 "Na'moks", 16 "Stubbs").
+    doc.ents = [Span(doc, 0, 2, label="PERSON"), Span(doc, 10, 11, label="PERSON")]
+    assert [doc[i].text for i in (1, 10, 16)] == ["Stubbs", "Na'moks", "Stubbs"]
+    assert find(extract_quotes(text, doc=doc), "police would stay").speaker == "Eric Stubbs"

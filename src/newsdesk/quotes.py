@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v22"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v22+attributions.clf.v1"
+COMPONENT = "quotes.rules.v23"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v23+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -1395,6 +1395,14 @@ def _consistent_ents(doc: Doc) -> list[Span]:
     for word, n in speaking.items():
         if n >= 2 and not any(word in k for k in known):
             known[(word,)] = "PERSON"
+    # A surname of a person the NER found, alone as a subject where the NER missed
+    # it ("Green himself was excited": Damon Green, though "green" is a word too).
+    for t in doc:
+        if (not taken[t.i] and t.pos_ == "PROPN" and t.dep_ in ("nsubj", "nsubjpass")
+                and t.text in surnames and (t.i + 1 >= len(doc) or doc[t.i + 1].pos_ != "PROPN")
+                and (t.i == 0 or doc[t.i - 1].pos_ != "PROPN")):
+            out.append(Span(doc, t.i, t.i + 1, label="PERSON"))
+            taken[t.i] = True
     longest = max((len(k) for k in known), default=0)
     i = 0
     while i < len(doc):
