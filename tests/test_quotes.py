@@ -1188,3 +1188,18 @@ def test_a_surname_the_ner_missed_as_a_subject_is_the_person() -> None:
     doc.ents = [Span(doc, 0, 2, label="PERSON"), Span(doc, 10, 11, label="PERSON")]
     assert [doc[i].text for i in (1, 10, 16)] == ["Stubbs", "Na'moks", "Stubbs"]
     assert find(extract_quotes(text, doc=doc), "police would stay").speaker == "Eric Stubbs"
+
+
+def test_a_name_described_as_a_person_is_a_person() -> None:
+    text = ("President Joko Widodo visited the coast on Monday. Yuni, a resident of Lampung in "
+            "Sumatra, was watching television at home when she heard the water coming. "
+            "“I heard a rumbling sound,” she said.\n")
+    assert find(extract_quotes(text, "a"), "rumbling sound").speaker == "Yuni"
+
+
+def test_a_name_described_as_a_place_is_no_person() -> None:
+    from newsdesk import nlp
+    from newsdesk.quotes import _consistent_ents
+
+    doc = nlp.parse("Carita, a village on the coast, was hit hardest by the waves.\n")
+    assert not [e for e in _consistent_ents(doc) if e.label_ == "PERSON"]

@@ -1395,6 +1395,19 @@ def _consistent_ents(doc: Doc) -> list[Span]:
     for word, n in speaking.items():
         if n >= 2 and not any(word in k for k in known):
             known[(word,)] = "PERSON"
+    # A name described as a person the NER missed ("Yuni, a resident of Lampung, was
+    # watching television when she heard ...").
+    for t in doc:
+        if (not taken[t.i] and t.pos_ == "PROPN" and t.dep_ in ("nsubj", "nsubjpass")
+                and t.text[:1].isupper() and any(
+                    c.dep_ == "appos" and c.lemma_.lower() in _PERSON_NOUNS for c in t.children)):
+            first = t
+            while first.i > 0 and doc[first.i - 1].dep_ == "compound" \
+                    and doc[first.i - 1].pos_ == "PROPN" and not taken[first.i - 1]:
+                first = doc[first.i - 1]
+            out.append(Span(doc, first.i, t.i + 1, label="PERSON"))
+            for i in range(first.i, t.i + 1):
+                taken[i] = True
     # A surname of a person the NER found, alone as a subject where the NER missed
     # it ("Green himself was excited": Damon Green, though "green" is a word too).
     for t in doc:
@@ -1419,6 +1432,16 @@ def _consistent_ents(doc: Doc) -> list[Span]:
     return out
 
 
+# Nouns that describe a person in apposition to a name ("Yuni, a resident of ...").
+_PERSON_NOUNS = frozenset(
+    """
+    resident man woman boy girl mother father son daughter wife husband sister brother
+    student teacher worker owner farmer spokesperson spokesman spokeswoman doctor nurse
+    lawyer survivor witness victim volunteer driver neighbour neighbor friend fan
+    professor researcher analyst expert activist founder employee veteran grandmother
+    grandfather parent player coach artist author writer singer actor chef
+    """.split()
+)
 # Titles that the small NER swallows into an organisation with the name after
 # them ("Wet'suwet'en Hereditary Chief Na'moks" as one ORG).
 _PERSON_TITLES = frozenset(
