@@ -1203,3 +1203,34 @@ def test_a_name_described_as_a_place_is_no_person() -> None:
 
     doc = nlp.parse("Carita, a village on the coast, was hit hardest by the waves.\n")
     assert not [e for e in _consistent_ents(doc) if e.label_ == "PERSON"]
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        # a title in marks is a book, film or show, not something said
+        ("It is a film about fantasy and outcasts. “The Kid Who Would Be King” reclaims the "
+         "fantasy genre for the kids of today.\n", []),
+        # ... but title-cased words that a verb of saying reports are a statement
+        ('"We Will Not Back Down," Mayor Ann Lee said.\n', ["We Will Not Back Down"]),
+        ('"Gone with the wind," Mayor Ann Lee said of the budget.\n', ["Gone with the wind"]),
+        # a link's label in capitals is no reported clause
+        ("The group cheered.\n\nREAD MORE: Alberta proposes 8 new Rocky Mountain parks for land "
+         "protection and recreation\n\nThe minister said the plan would work.\n",
+         ["the plan would work"]),
+    ],
+)
+def test_titles_and_labels_are_not_quotes(text: str, kept: list[str]) -> None:
+    assert [q.text for q in extract_quotes(text, "a")] == kept
+
+
+@pytest.mark.parametrize(
+    "content, title",
+    [("The Kid Who Would Be King", True), ("Gone with the Wind", True),
+     ("We Will Not Back Down.", False), ("Stop, Think, Vote", False),
+     ("We will not back down", False), ("Yes We Can", True), ("Go Home", False)],
+)
+def test_what_reads_as_a_title(content: str, title: bool) -> None:
+    from newsdesk.quotes import _title
+
+    assert _title(content) is title

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v23"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v23+attributions.clf.v1"
+COMPONENT = "quotes.rules.v24"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v24+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -300,6 +300,8 @@ def _extract_doc(
                     if segs[k].cue is None and _is_full_quote(text, segs[k]):
                         segs[k].cue = cue
                 continue
+        if _capitals(text[c_start:c_end]):
+            continue  # a link's label the parse took for the clause ("READ MORE: Alberta proposes")
         found.append((c_start, c_end, "indirect", cue))
 
     _window_cues(doc, text, segs, sent_of)
@@ -314,6 +316,8 @@ def _extract_doc(
             continue  # scare quotes, titles, nicknames
         if seg.nearby and _term(doc, text, seg):
             continue
+        if _title(text[seg.start : seg.end]) and not _said(doc, seg.cue):
+            continue  # a book, film or show ('reclaims "The Kid Who Would Be King"')
         items.append((seg.start, seg.end, "direct", seg.cue))
     items.sort(key=lambda it: (it[0], it[1]))
 
@@ -361,6 +365,11 @@ def _extract_doc(
 
 
 # ----------------------------------------------------------------- marks
+def _capitals(s: str) -> bool:
+    letters = [c for c in s if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
 def _paragraph_starts(text: str) -> list[int]:
     return [0] + [m.end() for m in re.finditer("\n", text)]
 
@@ -477,6 +486,25 @@ def _term(doc: Doc, text: str, s: _Seg) -> bool:
     # 'blowhard'", "calling it a 'global takeover.'", "shouted, 'Cruz,'".
     return not any(t.pos_ == "VERB" and t.lemma_.lower() in _SAYING_OR_NAMING
                    for t in _line_before(doc, text, s)[-8:])
+
+
+# Words a title leaves in lower case ("The Kid Who Would Be King", "Gone with the Wind").
+_TITLE_SMALL = frozenset("a an the and or nor but of in on at to for by from with as".split())
+
+
+def _said(doc: Doc, cue: _Cue | None) -> bool:
+    """The cue is a verb of saying ('"We Will Not Back Down," Lee said')."""
+    i = None if cue is None else _token_at(doc, cue.verb_start)
+    return i is not None and doc[i].lemma_.lower() in SPEECH_VERBS
+
+
+def _title(content: str) -> bool:
+    """Words in marks written as a title ("The Kid Who Would Be King"): every word
+    capitalised but the small ones, and no sentence punctuation."""
+    words = re.findall(r"[^\W\d_][\w'’-]*", content)
+    if len(words) < 3 or re.search(r"[.!?,;:]", content.strip().rstrip("\"”’'")):
+        return False
+    return all(w[0].isupper() or w.lower() in _TITLE_SMALL for w in words)
 
 
 def _line_before(doc: Doc, text: str, s: _Seg) -> list[Token]:
