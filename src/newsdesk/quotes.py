@@ -488,14 +488,14 @@ def _term(doc: Doc, text: str, s: _Seg) -> bool:
                    for t in _line_before(doc, text, s)[-8:])
 
 
-# Words a title leaves in lower case ("The Kid Who Would Be King", "Gone with the Wind").
-_TITLE_SMALL = frozenset("a an the and or nor but of in on at to for by from with as".split())
-
-
 def _said(doc: Doc, cue: _Cue | None) -> bool:
     """The cue is a verb of saying ('"We Will Not Back Down," Lee said')."""
     i = None if cue is None else _token_at(doc, cue.verb_start)
     return i is not None and doc[i].lemma_.lower() in SPEECH_VERBS
+
+
+# Words a title leaves in lower case ("The Kid Who Would Be King", "Gone with the Wind").
+_TITLE_SMALL = frozenset("a an the and or nor but of in on at to for by from with as".split())
 
 
 def _title(content: str) -> bool:
