@@ -1153,17 +1153,19 @@ def test_a_that_clause_after_the_verb_is_what_was_said() -> None:
         "that she has always been more of a home cook"]
 
 
-def test_the_person_in_apposition_is_the_speaker() -> None:
-    text = ("One red-state Democrat, Montana Sen. Jon Tester, said Sunday that the president "
-            "campaigned on having Mexico pay for the wall.\n")
-    assert [q.speaker for q in extract_quotes(text, "a")] == ["Jon Tester"]
-
-
-def test_a_named_speaker_keeps_the_name_before_a_title_in_apposition() -> None:
-    # the small model tags "Yellowhead MP" as a person too
-    text = "Jim Eglinski, Yellowhead MP, said he drove around with signs on his vehicle.\n"
-    assert [q.speaker for q in extract_quotes(text, "a")] == ["Jim Eglinski"]
-
+@pytest.mark.parametrize(
+    "text, speaker",
+    [
+        ("One red-state Democrat, Montana Sen. Jon Tester, said Sunday that the president "
+         "campaigned on having Mexico pay for the wall.\n", "Jon Tester"),
+        # a named speaker keeps the name before a title in apposition (the small model
+        # tags "Yellowhead MP" as a person too)
+        ("Jim Eglinski, Yellowhead MP, said he drove around with signs on his vehicle.\n",
+         "Jim Eglinski"),
+    ],
+)
+def test_the_person_in_apposition_is_the_speaker(text: str, speaker: str) -> None:
+    assert [q.speaker for q in extract_quotes(text, "a")] == [speaker]
 
 
 def test_reporting_words_with_their_own_complement_are_not_inverted() -> None:
