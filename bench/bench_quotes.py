@@ -226,7 +226,8 @@ def show_errors(
                 print(f"FALSE {p.kind} [{p.speaker_text}|{p.verb}] [[{p.text[:160]!r}]]")
                 shown += 1
         for gi, pi in pairs:
-            canon = gold[gi].get("speaker_canonical")
+            # the same rule as evaluate(), so PolNeAR's named sources are listed too
+            canon = gold[gi].get("speaker_canonical") or named_source(gold[gi].get("speaker"))
             if canon and not speaker_right(pred[pi].speaker, canon):
                 print(f"SPEAKER gold={canon!r} pred={pred[pi].speaker!r} "
                       f"written={pred[pi].speaker_text!r} [[{pred[pi].text[:80]!r}]]")

@@ -957,6 +957,18 @@ def test_a_request_or_order_is_reported_speech(
         # ... not for a clause of time or reason
         ("Critics called it reckless when the plan was announced.\n",
          [("Critics", "called", "reckless")]),
+        # "described X as '...'": with words in marks, what was so described with them
+        ("Ben Carson described the field of Republican candidates as “all very good”.\n",
+         [("Ben Carson", "described", "the field of Republican candidates as “all very good”")]),
+        ("Campaign chair Paul Manafort dismissed the whole kerfuffle as “absurd.”\n",
+         [("Paul Manafort", "dismissed", "the whole kerfuffle as “absurd.”")]),
+        # ... without marks the words are the reporter's; in the passive no one speaks
+        ("She described the plan as a good start.\n", []),
+        ("Porters were smiling, courteous and unfailingly polite; for the better part of the "
+         "last century, they were also Black, male, and sometimes referred to condescendingly "
+         "as “George’s boys” — or, simply, “George.”\n", []),
+        # "self-described" is an adjective, not a verb that reports
+        ("The group became “a new kind of threat” for the self-described caliphate.\n", []),
     ],
 )
 def test_what_someone_called_something(text: str, expected: list[tuple[str, str, str]]) -> None:
@@ -1236,3 +1248,36 @@ def test_what_reads_as_a_title(content: str, title: bool) -> None:
     from newsdesk.quotes import _title
 
     assert _title(content) is title
+
+
+@pytest.mark.parametrize(
+    "text, speakers",
+    [
+        # a dateline the parse made a second subject
+        ("LONDON (Reuters) - Donald Trump said he was unlikely to have a good relationship "
+         "with David Cameron.\n", ["Donald Trump"]),
+        # the name after the verb, not its title
+        ('"Several of us were arguing we have to wait for the moment," recalled Mr. Rhodes. '
+         "He left.\n", ["Rhodes"]),
+        # the name after "told" is who heard it
+        ("“We were tremendously wrong to not have confronted him from the beginning,” Ramos, "
+         "58, told AFP in an interview in Mexico City on Monday.\n", ["Ramos"]),
+        ("“We will win,” the 58-year-old, told AFP.\n", [None]),
+        # a headline's verb is not part of the name before it
+        ("Trump Says He Never Suggested A Database.\n\nDonald Trump said on Friday that he "
+         "never suggested it.\n", ["Donald Trump", "Donald Trump"]),
+        ("Trump May Not Have Suggested A Database.\n\nHe said on Friday that he never "
+         "suggested it.\n", ["Trump"]),
+        # a vice-president is not the president named before
+        ("President Joko Widodo visited the site.\n\nVice-president says death toll likely "
+         "to increase\n", ["Vice-president"]),
+        ("Vice-President Jusuf Kalla visited the site on Monday. The vice-president said the "
+         "toll would rise.\n", ["Jusuf Kalla"]),
+        ("Fact-checkers said that Clinton may have been referring to a hypothetical "
+         "situation.\n", ["Fact-checkers"]),
+    ],
+)
+def test_the_speaker_where_the_parse_goes_astray(text: str, speakers: list[str | None]) -> None:
+    quotes = extract_quotes(text, "a")
+    assert_offsets(text, quotes)
+    assert [q.speaker for q in quotes] == speakers

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v24"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v24+attributions.clf.v1"
+COMPONENT = "quotes.rules.v25"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v25+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -586,6 +586,15 @@ def _parse_cues(
             yield _Cue(t.text, t.idx, sent_of[t.i], src), doc[a].idx, _tok_end(doc[b - 1])
 
 
+def _hyphenated(t: Token) -> bool:
+    """The second part of a compound word ("self-described", "much-quoted"): an
+    adjective, never a verb that reports."""
+    if t.i < 2:
+        return False
+    h, w = t.doc[t.i - 1], t.doc[t.i - 2]
+    return h.text in ("-", "\u2010") and not h.whitespace_ and not w.whitespace_ and w.is_alpha
+
+
 def _tok_end(t: Token) -> int:
     return t.idx + len(t)
 
@@ -722,6 +731,8 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
                 yield _Cue(t.text, t.idx, sent_of[t.i], _subject(t)), *directive
             elif (inverted := _clause_after_cue(t)) is not None:
                 yield _Cue(t.text, t.idx, sent_of[t.i], _subject(t)), *inverted
+            elif (verdict := _verdict(t)) is not None:
+                yield _Cue(t.text, t.idx, sent_of[t.i], _subject(t)), *verdict
             else:
                 yield from _learned(doc, t, sent_of)
             return
@@ -951,7 +962,10 @@ def _verdict(verb: Token) -> tuple[int, int] | None:
     reckless", "called it a bandage solution that won't ...", "calling him a 'total
     stiff'", "in what he called 'the loneliest moment of my life'"; not a name
     ("called him Jonathan"), nor a call for something."""
-    if verb.lemma_.lower() != "call":
+    lemma = verb.lemma_.lower()
+    if lemma in _AS_VERDICT:
+        return _verdict_as(verb)
+    if lemma != "call":
         return None
     # a participle ("..., calling him a 'loser'") speaks for the sentence's subject
     if not any(c.dep_ == "nsubj" for c in verb.children) and not (
@@ -977,6 +991,38 @@ def _verdict(verb: Token) -> tuple[int, int] | None:
                         and k.left_edge.lower_ in ("for", "that", "to") for x in k.subtree]
             return sub[0].idx, _tok_end(sub[-1])
     return None
+
+
+# Verbs that give someone's verdict on something with "as": "described the field
+# as 'all very good'", "referred to Obama as 'the founder'".
+_AS_VERDICT = frozenset({"describe", "refer", "characterize", "characterise", "label",
+                         "brand", "portray", "depict", "dismiss", "hail", "tout"})
+
+
+def _verdict_as(verb: Token) -> tuple[int, int] | None:
+    """(start, end) of "X as '...'" after a verb of ``_AS_VERDICT``: only with words
+    in marks, the speaker's own (without them, "described the plan as a start" is
+    the reporter's summary), and what was so described with them (PolNeAR's mixed
+    attributions)."""
+    if not any(c.dep_ == "nsubj" for c in verb.children) and not (
+        verb.dep_ in ("advcl", "conj") and _subject(verb) is not None
+    ):
+        return None
+    as_ = next((c for c in verb.children if c.dep_ == "prep" and c.lower_ == "as" and c.i > verb.i), None)
+    if as_ is None:
+        return None
+    sub = list(as_.subtree)
+    if not any(x.text in _MARK_TOKENS for x in sub):
+        return None
+    what = next((c for c in verb.children if verb.i < c.i < as_.i and (
+        c.dep_ == "dobj" or c.dep_ == "prep" and c.lower_ == "to")), None)
+    if what is not None and what.dep_ == "prep":
+        what = next((g for g in what.children if g.dep_ == "pobj"), None)
+    if what is None:
+        return None  # "were sometimes referred to as 'George's boys'": the passive
+    if what.pos_ != "PRON":
+        sub = list(what.subtree) + sub
+    return sub[0].idx, _tok_end(sub[-1])
 
 
 def _asks(verb: Token) -> bool:
@@ -1115,13 +1161,21 @@ def _learned_frames() -> dict[str, float]:
 _LEARNED_MIN_RATE, _LEARNED_MIN_COUNT, _LEARNED_MIN_TOKENS = 0.8, 8, 2
 
 
+def _subjects(v: Token) -> list[Token]:
+    """The subjects of ``v``, the one nearest before it first: a dateline the parse
+    made a second subject ("LONDON (Reuters) - Donald Trump said") is farther."""
+    subj = [c for c in v.children if c.dep_ in ("nsubj", "nsubjpass")]
+    before = [c for c in subj if c.i < v.i]
+    return sorted(before, key=lambda c: -c.i) + [c for c in subj if c.i > v.i] if len(subj) > 1 else subj
+
+
 def _subject(verb: Token) -> Token | None:
     """The source of a speech verb, climbing through "went on to say", "adding"."""
     v: Token | None = verb
     for _ in range(4):
         if v is None:
             return None
-        subj = [c for c in v.children if c.dep_ in ("nsubj", "nsubjpass")]
+        subj = _subjects(v)
         if subj:
             if subj[0].dep_ == "nsubjpass":
                 agent = [c for c in v.children if c.dep_ == "agent"]
@@ -1277,16 +1331,24 @@ def _cue_after(toks: list[Token], sent_of: list[int], strict: bool) -> _Cue | No
                 and window[k - 1].pos_ == "PROPN" and k + 1 == len(window):
             # '"...," Conway notes.': the tagger may read the verb as a plural noun
             return _Cue(t.text, t.idx, sent_of[t.i], window[k - 1])
-        if t.pos_ != "VERB":
+        if t.pos_ != "VERB" or _hyphenated(t):
             continue
-        subj = [c for c in t.children if c.dep_ in ("nsubj", "nsubjpass")]
+        subj = _subjects(t)
         spk: Token | None = subj[0] if subj else None
         if spk is None and k > 0 and window[k - 1].pos_ == "PROPN":
             spk = window[k - 1]  # or as a verb whose subject is parsed as a compound
+        if spk is None and lemma in _HEARER_VERBS:
+            # '"...," Ramos, 58, told AFP': the name before the verb; the one after
+            # it is who heard it.
+            spk = next((x for x in reversed(window[:k]) if x.pos_ == "PROPN"), None)
+            if spk is None:
+                continue
         if spk is None:
             # "said Putin": the name after the verb.
             for x in window[k + 1 :]:
                 if x.pos_ in ("PROPN", "NOUN", "PRON"):
+                    while x.dep_ == "compound" and x.head.i > x.i and x.head.pos_ in ("PROPN", "NOUN"):
+                        x = x.head  # "recalled Mr. Rhodes": the name, not its title
                     spk = x
                     break
                 if x.pos_ not in ("DET", "ADJ", "PUNCT"):
@@ -1378,7 +1440,7 @@ def _consistent_ents(doc: Doc) -> list[Span]:
     untouched: the spans are new."""
     from spacy.tokens import Span
 
-    ents = [_person_after_title(e) for e in doc.ents]
+    ents = [_person_before_verb(_person_after_title(e)) for e in doc.ents]
     votes: dict[str, dict[str, int]] = {}
     for e in ents:
         if e.label_ in _NAME_LABELS:
@@ -1477,6 +1539,24 @@ _PERSON_TITLES = frozenset(
     "pope judge justice chief secretary chairman chairwoman ceo director spokesman "
     "spokeswoman spokesperson sen. rep. gov. dr. mr. mrs. ms.".split()
 )
+
+
+_MODALS = frozenset("may might will would can could should must shall".split())
+
+
+def _person_before_verb(e: Span) -> Span:
+    """A person span that runs on into a headline's verb ("Trump Says He Never
+    Suggested ...", "Trump May Not Have ..."): the name before it, or ``e``."""
+    from spacy.tokens import Span
+
+    if e.label_ != "PERSON":
+        return e
+    k = next((k for k in range(1, len(e)) if e[k].pos_ in ("VERB", "AUX", "PRON", "PART", "ADV")), None)
+    if k is None:
+        return e
+    if k > 1 and e[k - 1].lower_ in _MODALS:
+        k -= 1
+    return Span(e.doc, e.start, e.start + k, label="PERSON")
 
 
 def _person_after_title(e: Span) -> Span:
@@ -1696,7 +1776,8 @@ def _left_title(doc: Doc, e: Span) -> list[str]:
         ):
             if t.pos_ in ("NOUN", "PROPN") and t.is_alpha and not t.ent_type_:
                 if t.lower_ not in ("mr", "mrs", "ms", "dr"):
-                    roles.append(t.lower_)
+                    # "Vice-President X" is the vice-president, not the president
+                    roles.append(f"{doc[i - 2].lower_}-{t.lower_}" if _hyphenated(t) else t.lower_)
             i -= 1
         else:
             break
@@ -1733,6 +1814,8 @@ def _noun_phrase(tok: Token) -> tuple[int, int]:
     while hi + 1 in idx:
         hi += 1
     doc = tok.doc
+    while lo >= 2 and _hyphenated(doc[lo]):
+        lo -= 2  # "Fact-checkers", "Vice-president": the tokenizer split the word
     return doc[lo].idx, doc[hi].idx + len(doc[hi])
 
 
@@ -1820,7 +1903,9 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
             # untagged.
             name = tok.text
         return _Speaker(name, written, a, b)
-    lemma = tok.lemma_.lower()
+    lemma, lower = tok.lemma_.lower(), tok.lower_
+    if _hyphenated(tok):  # a vice-president is not the president
+        lemma, lower = (f"{doc[tok.i - 2].lower_}-{w}" for w in (lemma, lower))
     named = _named_in(tok)
     if named is not None:
         # "A disaster agency official named Jhony told reporters": the name given
@@ -1837,7 +1922,7 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
             author = earlier[-1] if earlier else None
         if author is not None:
             return _Speaker(author, written, a, b)
-    cands = res.roles.get(lemma) or res.roles.get(tok.lower_)
+    cands = res.roles.get(lemma) or res.roles.get(lower)
     if cands:
         before = [n for p, n in cands if p < tok.idx]
         name = before[-1] if before else cands[0][1]
