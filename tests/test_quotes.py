@@ -1281,3 +1281,38 @@ def test_the_speaker_where_the_parse_goes_astray(text: str, speakers: list[str |
     quotes = extract_quotes(text, "a")
     assert_offsets(text, quotes)
     assert [q.speaker for q in quotes] == speakers
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # an aside about the speaker after "he said" is the reporter's
+        ("There are people trying to create fear about immigration across Canada, he said, "
+         "though he did not name any individuals or groups.\n",
+         ["There are people trying to create fear about immigration across Canada"]),
+        ("Too often, he says, they get it wrong.\n", ["Too often", "they get it wrong"]),
+        # a clause before a colon is not what a verb after it reports
+        ("OTTAWA — The Liberal Party announced a policy that diverged sharply from those of "
+         "its opponents: party leader Justin Trudeau promised a hefty rise in infrastructure "
+         "spending over the next decade.\n", []),
+        # (the parse hangs the colon on the clause before it here)
+        ("OTTAWA — In the last week of August 2015, with a federal election campaign underway "
+         "regardless of whether Canadians were willing to interrupt their summer plans to pay "
+         "attention, the Liberal Party — in third place in most polls and eager to set itself "
+         "apart — announced a policy that diverged sharply from those of its opponents: party "
+         "leader Justin Trudeau promised a hefty rise in infrastructure spending over the next "
+         "decade, aimed at jolting the faltering Canadian economy.\n", []),
+        # a verb with its own object in brackets is no "he says" aside ...
+        ("He gets Augusta as usual, Bethpage for the PGA (we explained his history at that "
+         "layout above) and Pebble Beach for the U.S. Open.\n", []),
+        # ... but the object of "told" is who heard it
+        ("The economy, Trudeau told reporters, is strong.\n", ["The economy", "is strong"]),
+        # "It ..." after a quote that ended its sentence starts the reporter's next one
+        ("“We will win this fight, and we will win it in the courts.” It means the case "
+         "goes on.\n", ["We will win this fight, and we will win it in the courts."]),
+    ],
+)
+def test_the_reporters_own_words_are_not_reported(text: str, expected: list[str]) -> None:
+    quotes = extract_quotes(text, "a")
+    assert [q.text for q in quotes] == expected
+    assert all(q.verb is None for q in quotes if q.text.startswith("We will"))

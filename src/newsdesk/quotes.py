@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v25"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v25+attributions.clf.v1"
+COMPONENT = "quotes.rules.v26"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v26+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -721,7 +721,8 @@ _HEARER_VERBS = frozenset(
 def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int, int]]:
     lemma = t.lemma_.lower()
     if t.pos_ == "VERB" and lemma in SPEECH_VERBS:
-        comps = ([c for c in t.children if c.dep_ == "ccomp"] or _that_clause_of_object(t)
+        comps = ([c for c in t.children if c.dep_ == "ccomp" and not _before_colon(c, t)]
+                 or _that_clause_of_object(t)
                  or _bare_clause_after_object(t) or _question_asked(t)
                  or _gerund_subject(t))
         if not comps:
@@ -1089,12 +1090,21 @@ def _last_word(sent: Span) -> Token | None:
     return None
 
 
+def _before_colon(c: Token, t: Token) -> bool:
+    """A clause before a colon is never what a verb after it reports ("the party
+    announced a policy ...: leader Justin Trudeau promised ...")."""
+    # (the parse may hang the colon on the clause itself)
+    return c.i < t.i and any(x.text == ":" for x in t.doc[c.right_edge.i : t.i])
+
+
 def _parenthetical(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int, int]]:
     """"Too often, he says, they get it": the sentence around the cue, in two
     parts as written."""
     subj = [c for c in t.children if c.dep_ == "nsubj"]
     if not subj:
         return
+    if t.lemma_.lower() not in _HEARER_VERBS and any(c.dep_ == "dobj" for c in t.children):
+        return  # "(we explained his history at that layout above)": an aside with its own object
     core = {t.i} | {x.i for x in subj[0].subtree}
     core |= {c.i for c in t.children if c.dep_ in ("punct", "advmod", "prep", "npadvmod")
              and c.i <= t.i + 4}
@@ -1109,6 +1119,11 @@ def _parenthetical(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cu
         yield cue, left[0].idx, left[-1].idx + len(left[-1])
     if sent.end - hi >= 2:
         right = doc[hi : sent.end]
+        first = next((x for x in right if not x.is_punct), right[0])
+        if first.lower_ in ("though", "although") and first.dep_ == "mark" and any(
+            c.dep_ == "nsubj" and c.lower_ == subj[0].lower_ for c in first.head.children
+        ):
+            return  # "..., he said, though he did not name anyone": the reporter's aside
         yield cue, right[0].idx, right[-1].idx + len(right[-1])
 
 
@@ -1119,7 +1134,7 @@ def _frames(t: Token) -> Iterable[tuple[str, Token]]:
     """(frame, head of the content) of a verb: "ccomp", "xcomp", "dobj" or
     "prep_about" ("warned about X"), as the learned cue list keys them."""
     for c in t.children:
-        if c.dep_ in ("ccomp", "xcomp", "dobj"):
+        if c.dep_ in ("ccomp", "xcomp", "dobj") and not _before_colon(c, t):
             yield c.dep_, c
         elif c.dep_ == "prep" and c.lower_ in _FRAME_PREPS:
             objs = [g for g in c.children if g.dep_ in ("pobj", "pcomp")]
@@ -1213,9 +1228,9 @@ def _window_cues(doc: Doc, text: str, segs: list[_Seg], sent_of: list[int]) -> N
         full = _is_full_quote(text, s) or text[s.close - 1 : s.close] in (",", "!", "?")
         words = [t for t in after if not (t.is_punct or t.is_space)]
         if text[s.close - 1 : s.close] == "." and words and words[0].is_title \
-                and words[0].pos_ not in ("PROPN", "PRON"):
-            # '"... was delicious." The cake can be found ...': a new sentence of
-            # the reporter's, not a cue ('"...." Smith said' still is one).
+                and (words[0].pos_ not in ("PROPN", "PRON") or words[0].lower_ in _NOT_SOURCES):
+            # '"... was delicious." The cake can be found ...', '"...." It means ...': a
+            # new sentence of the reporter's, not a cue ('"...." Smith said' still is one).
             cue = None
         else:
             cue = _cue_after(after, sent_of, strict=not full)
