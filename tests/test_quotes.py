@@ -1019,6 +1019,27 @@ def test_according_to_not_set_off_is_part_of_the_clause() -> None:
         # the later verb is the cue of the whole
         ("The mayor conceded, officials said Tuesday.\n", [("said", "The mayor conceded")]),
         ("The mayor did not comment, so reporters waited outside the hall.\n", []),
+        # a reported clause before the verb that the quote in marks belongs to
+        ("On his tax returns, he says he would release his information for 2014 on Friday, "
+         "calling them “very boring tax returns” because “I remain one of the poor members of "
+         "the United States Senate.”\n",
+         [("says", "he would release his information for 2014 on Friday"),
+          ("calling", "very boring tax returns"),
+          ("says", "I remain one of the poor members of the United States Senate.")]),
+        # ... not a clause with no verb of its own, nor one that the quote continues
+        ("She said the plan, which she called “a very long and expensive mess that nobody "
+         "wants,” would fail.\n",
+         [("said", "the plan, which she called “a very long and expensive mess that nobody "
+                   "wants,” would fail")]),
+        ("He said that “we will fight this all the way to the Supreme Court if we must.”\n",
+         [("said", "we will fight this all the way to the Supreme Court if we must.")]),
+        ("He adds that American Muslims have two choices:\u00a0“You either leave or you "
+         "fight.”\n", [("adds", "You either leave or you fight.")]),
+        ("Paul Begala said that the former president's greatest strength now is as "
+         "''Hillary's authenticator, in part because he's actually had the job that his wife "
+         "is seeking.''\n",
+         [("said", "Hillary's authenticator, in part because he's actually had the job that "
+                   "his wife is seeking.")]),
     ],
 )
 def test_the_verb_and_clause_of_a_report(text: str, expected: list[tuple[str, str]]) -> None:
@@ -1275,6 +1296,10 @@ def test_what_reads_as_a_title(content: str, title: bool) -> None:
          "toll would rise.\n", ["Jusuf Kalla"]),
         ("Fact-checkers said that Clinton may have been referring to a hypothetical "
          "situation.\n", ["Fact-checkers"]),
+        # the parse took the name for a preposition ("Out of ..."), leaving the verb
+        # without a subject
+        ("Out of the Cold program users report they prefer the faith-based organizations to "
+         "shelters.\n", ["Cold program users"]),
     ],
 )
 def test_the_speaker_where_the_parse_goes_astray(text: str, speakers: list[str | None]) -> None:

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v26"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v26+attributions.clf.v1"
+COMPONENT = "quotes.rules.v27"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v27+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -299,6 +299,11 @@ def _extract_doc(
                 for k in inside:
                     if segs[k].cue is None and _is_full_quote(text, segs[k]):
                         segs[k].cue = cue
+                # "said he saw no need to change anything, telling X that '...'": the
+                # reported clause before the one the quote belongs to is a quote too
+                lead = _lead_clause_end(doc, c_start, min(segs[k].open for k in inside))
+                if lead is not None:
+                    found.append((c_start, lead, "indirect", cue))
                 continue
         if _capitals(text[c_start:c_end]):
             continue  # a link's label the parse took for the clause ("READ MORE: Alberta proposes")
@@ -365,6 +370,25 @@ def _extract_doc(
 
 
 # ----------------------------------------------------------------- marks
+def _lead_clause_end(doc: Doc, a: int, mark: int) -> int | None:
+    """End of a clause of its own that a reported clause starting at ``a`` makes
+    before the verb or clause holding the quotation mark at ``mark``, or None."""
+    t = doc[_token_before(doc, mark + 1)]
+    top = t
+    for anc in t.ancestors:
+        if anc.left_edge.idx <= a:
+            break
+        top = anc
+    if top.pos_ != "VERB" or top.idx > mark:
+        return None  # "that '...'", "have two choices: '...'" (the quote goes on with the clause)
+    end = top.left_edge.i - 1
+    while end >= 0 and (doc[end].is_punct or doc[end].dep_ == "cc"):
+        end -= 1
+    if end < 0 or doc[end].idx < a:
+        return None
+    return _tok_end(doc[end])
+
+
 def _capitals(s: str) -> bool:
     letters = [c for c in s if c.isalpha()]
     return len(letters) >= 2 and all(c.isupper() for c in letters)
@@ -1202,6 +1226,13 @@ def _subject(verb: Token) -> Token | None:
             # object of the noun before it, leaving the verb without a subject.
             prev = verb.doc[verb.i - 1]
             if prev.pos_ == "PROPN" and prev.ent_type_ in ("PERSON", "ORG") and not prev.is_sent_start:
+                return prev
+            # "Out of the Cold program users report they ...": the parse took the
+            # name for a preposition and left the verb without a subject; the noun
+            # before the verb, if it agrees with it
+            if prev.pos_ == "NOUN" and prev.dep_ == "pobj" and (
+                verb.tag_ == "VBP" and prev.tag_ == "NNS" or verb.tag_ == "VBZ" and prev.tag_ == "NN"
+            ):
                 return prev
         if v.i == verb.i and _continues_outer_speech(v):
             # "said the province will stick with it, insisting ...", "said the
