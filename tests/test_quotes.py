@@ -957,6 +957,10 @@ def test_a_request_or_order_is_reported_speech(
         # ... not for a clause of time or reason
         ("Critics called it reckless when the plan was announced.\n",
          [("Critics", "called", "reckless")]),
+        # a verb joined to the subject's first
+        ("Ben Carson took the stage in Baltimore and called the political system “rotten to "
+         "the core.”\n", [("Ben Carson", "called", "rotten to the core.")]),
+        ("Mayor Ann Lee smiled and called him Jonathan.\n", []),
         # "described X as '...'": with words in marks, what was so described with them
         ("Ben Carson described the field of Republican candidates as “all very good”.\n",
          [("Ben Carson", "described", "the field of Republican candidates as “all very good”")]),

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v27"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v27+attributions.clf.v1"
+COMPONENT = "quotes.rules.v28"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v28+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -993,8 +993,11 @@ def _verdict(verb: Token) -> tuple[int, int] | None:
     if lemma != "call":
         return None
     # a participle ("..., calling him a 'loser'") speaks for the sentence's subject
+    # (and a verb joined to the subject's first: "took the stage and called the
+    # political system 'rotten to the core'")
     if not any(c.dep_ == "nsubj" for c in verb.children) and not (
-        verb.tag_ == "VBG" and verb.dep_ in ("advcl", "conj") and _subject(verb) is not None
+        (verb.tag_ == "VBG" and verb.dep_ == "advcl" or verb.dep_ == "conj")
+        and _subject(verb) is not None
     ):
         return None
     objs = [c for c in verb.children if c.dep_ == "dobj"]
