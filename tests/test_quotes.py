@@ -1039,6 +1039,15 @@ def test_according_to_not_set_off_is_part_of_the_clause() -> None:
          [("said", "we will fight this all the way to the Supreme Court if we must.")]),
         ("He adds that American Muslims have two choices:\u00a0“You either leave or you "
          "fight.”\n", [("adds", "You either leave or you fight.")]),
+        # praise, blame and promises with the subject's own words in marks
+        ("Clinton decried the GOP for “turning its back” on working families.\n",
+         [("decried", "the GOP for “turning its back” on working families")]),
+        ("Bernie Sanders is pledging to “win many hundreds of delegates” on Super Tuesday.\n",
+         [("pledging", "to “win many hundreds of delegates” on Super Tuesday")]),
+        ("The mayor thanked the volunteers for their work.\n", []),
+        # ... not with no one to say them, nor marks before the verb
+        ("The plan, hailed as “a triumph of common sense,” passed on Monday.\n", []),
+        ("In its “final report,” the panel praised the police for their work.\n", []),
         ("Paul Begala said that the former president's greatest strength now is as "
          "''Hillary's authenticator, in part because he's actually had the job that his wife "
          "is seeking.''\n",

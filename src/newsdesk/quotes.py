@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v28"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v28+attributions.clf.v1"
+COMPONENT = "quotes.rules.v29"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v29+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -758,6 +758,8 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
                 yield _Cue(t.text, t.idx, sent_of[t.i], _subject(t)), *inverted
             elif (verdict := _verdict(t)) is not None:
                 yield _Cue(t.text, t.idx, sent_of[t.i], _subject(t)), *verdict
+            elif (marked := _marked_content(t)) is not None:
+                yield _Cue(t.text, t.idx, sent_of[t.i], _subject(t)), *marked
             else:
                 yield from _learned(doc, t, sent_of)
             return
@@ -872,6 +874,8 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
         yield cue, first.idx, _tok_end(last)
     elif t.pos_ == "VERB" and (verdict := _verdict(t)) is not None:
         yield _Cue(t.text, t.idx, sent_of[t.i], _subject(t)), *verdict
+    elif t.pos_ == "VERB" and (marked := _marked_content(t)) is not None:
+        yield _Cue(t.text, t.idx, sent_of[t.i], _subject(t)), *marked
     elif t.pos_ == "VERB":
         yield from _learned(doc, t, sent_of)
 
@@ -1050,6 +1054,32 @@ def _verdict_as(verb: Token) -> tuple[int, int] | None:
         return None  # "were sometimes referred to as 'George's boys'": the passive
     if what.pos_ != "PRON":
         sub = list(what.subtree) + sub
+    return sub[0].idx, _tok_end(sub[-1])
+
+
+# Verbs of praise, blame and promise whose object holds the subject's own words
+# when they are in marks ("decried the GOP for 'turning its back'", "pledged to
+# 'win many hundreds of delegates'"); without marks they are the reporter's summary.
+_STANCE_VERBS = frozenset(
+    "decry mock accuse praise pledge vow promise bemoan blast slam criticize criticise "
+    "condemn blame hail thank laud deride denounce tout".split()
+)
+_MARKED_DEPS = frozenset({"dobj", "xcomp", "prep"})
+
+
+def _marked_content(verb: Token) -> tuple[int, int] | None:
+    """(start, end) of the object of a ``_STANCE_VERBS`` verb when words in marks
+    are in it; whether the whole is a mixed quote or the marks a direct one is decided
+    with the marks, as for any reported clause."""
+    if verb.lemma_.lower() not in _STANCE_VERBS or _subject(verb) is None:
+        return None
+    kids = [c for c in verb.children if c.dep_ in _MARKED_DEPS and c.i > verb.i]
+    if not kids:
+        return None
+    sub = [x for c in kids for x in c.subtree]
+    if not any(x.text in _MARK_TOKENS for x in sub):
+        return None
+    sub.sort(key=lambda x: x.i)
     return sub[0].idx, _tok_end(sub[-1])
 
 
