@@ -45,6 +45,7 @@ from itertools import combinations
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))  # this checkout's code
 from common import REPO, data_dir  # noqa: E402
 
 from newsdesk.account import analyse_article, build_account  # noqa: E402

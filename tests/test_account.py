@@ -220,6 +220,16 @@ def test_alignment_flags_a_different_speaker() -> None:
     assert attr.status == "contradicted" and "John Roe" in attr.text and "Jane Doe" in attr.text
 
 
+@pytest.mark.parametrize("kinds, groups", [(("direct", "direct"), 1), (("mixed", "indirect"), 2)])
+def test_a_quote_broken_by_its_attribution_is_one_statement(kinds: tuple[str, str], groups: int) -> None:
+    # '"We will rebuild every school," she said, "and we will do it this year"' is one
+    # statement; a reported clause split by its own cue ("praised their 'resolve' and
+    # said that ...") is two
+    qs = [_q("a", "We will rebuild every school", "Jane Doe", start=0, kind=kinds[0]),
+          _q("a", "and we will do it this year", "Jane Doe", start=40, kind=kinds[1])]
+    assert len(alignment.align_quotes(qs, outlet_of={}, voice_of={"a": "a"})) == groups
+
+
 def test_word_diff() -> None:
     d = alignment.word_diff("we will never forget the sacrifices", "We will not forget the sacrifices")
     assert d == (("=", "We will"), ("-", "never"), ("+", "not"), ("=", "forget the sacrifices"))

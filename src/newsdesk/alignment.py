@@ -31,7 +31,7 @@ from .records import Quote
 
 __all__ = ["COMPONENT", "AlignedQuote", "Wording", "align_quotes", "word_diff"]
 
-COMPONENT = "alignment.v1"
+COMPONENT = "alignment.v2"
 
 Relation = Literal["verbatim", "truncated", "paraphrased"]
 # Containment of content words above which two wordings are one statement.
@@ -201,13 +201,17 @@ def align_quotes(
             if how:
                 link[i, j] = link[j, i] = True
 
-    # Fragments of one quote broken by its attribution, within an article, start as one.
+    # Fragments of one quote broken by its attribution ('"A," she said, "b"'), within
+    # an article, start as one: two direct quotes, since a reported clause is split by
+    # its own cue ("praised their 'trust and friendship' and said that ...": two
+    # statements).
     clusters: list[list[int]] = []
     order = sorted(range(n), key=lambda i: (quotes[i].article, quotes[i].start))
     for k, i in enumerate(order):
         prev = order[k - 1] if k else None
         if (prev is not None and quotes[prev].article == quotes[i].article
                 and speakers[i] is not None and speakers[prev] == speakers[i]
+                and quotes[prev].kind == quotes[i].kind == "direct"
                 and 0 <= quotes[i].start - quotes[prev].end <= FRAGMENT_GAP
                 and (not FRAGMENT_LOWER or quotes[i].text[:1].islower())):
             clusters[-1].append(i)
