@@ -380,6 +380,17 @@ def test_sample_000_raw_scrape_putin_quote() -> None:
     assert q.speaker == "Vladimir Putin"
 
 
+@pytest.mark.parametrize("text", [
+    "The senator declined to comment on the report.\n",
+    "Google declined to say why it lost the certificate.\n",
+    "The appeal courts refused to hear the case.\n",
+])
+def test_a_refusal_is_no_quote_but_an_attribution(text: str) -> None:
+    # nothing was said; PolNeAR counts the refusal as an attribution
+    assert extract_quotes(text) == []
+    assert [q.verb for q in extract_quotes(text, attributions=True)][:1] in (["declined"], ["refused"])
+
+
 def test_attributions_mode_adds_stances_quotes_mode_does_not() -> None:
     text = (
         "Senator Alma Reyes criticized the new pipeline plan on Monday.\n"
