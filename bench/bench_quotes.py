@@ -131,7 +131,8 @@ def span_counts(text: str, chars: set[int], p: Quote) -> tuple[int, int, int]:
 
 
 def name_words(s: str | None) -> list[str]:
-    words = [w for w in re.findall(r"[\w'’-]+", (s or "").lower())]
+    # one apostrophe: "O’Malley" as written is the "O'Malley" a name is given as
+    words = [w for w in re.findall(r"[\w'-]+", (s or "").lower().replace("’", "'"))]
     return [w for w in words if w.strip(".") not in TITLES]
 
 
