@@ -611,8 +611,9 @@ def _parse_cues(
 
 
 def _hyphenated(t: Token) -> bool:
-    """The second part of a compound word ("self-described", "much-quoted"): an
-    adjective, never a verb that reports."""
+    """The second part of a word the tokenizer split at its hyphen ("self-described",
+    "Vice-president"): never a verb that reports, and part of one noun with the word
+    before it."""
     if t.i < 2:
         return False
     h, w = t.doc[t.i - 1], t.doc[t.i - 2]
@@ -1209,12 +1210,12 @@ _REFUSALS = frozenset({"decline"})
 def _learned(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int, int]]:
     """Frames the speech-verb list misses, from the list learnt on PolNeAR train
     ("vowed to ...", "accused X of ...")."""
+    if t.lemma_.lower() in _REFUSALS:
+        return  # "declined to say why", "declined to hear the appeal": nothing said
     table = _learned_frames()
     for frame, head in _frames(t):
         if table.get(f"{t.lemma_.lower()}/{frame}", 0.0) < _LEARNED_MIN_RATE:
             continue
-        if t.lemma_.lower() in _REFUSALS:
-            continue  # "declined to say why", "declined to hear the appeal": nothing said
         sub = list(head.subtree)
         if len(sub) < _LEARNED_MIN_TOKENS:
             continue
@@ -1246,8 +1247,7 @@ def _subjects(v: Token) -> list[Token]:
     """The subjects of ``v``, the one nearest before it first: a dateline the parse
     made a second subject ("LONDON (Reuters) - Donald Trump said") is farther."""
     subj = [c for c in v.children if c.dep_ in ("nsubj", "nsubjpass")]
-    before = [c for c in subj if c.i < v.i]
-    return sorted(before, key=lambda c: -c.i) + [c for c in subj if c.i > v.i] if len(subj) > 1 else subj
+    return sorted((c for c in subj if c.i < v.i), key=lambda c: -c.i) + [c for c in subj if c.i > v.i]
 
 
 def _subject(verb: Token) -> Token | None:
