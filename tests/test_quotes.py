@@ -1202,6 +1202,36 @@ def test_a_quote_after_a_colon_is_the_subjects(text: str, speaker: str | None) -
     assert [x.speaker for x in q] == [speaker]
 
 
+@pytest.mark.parametrize(
+    "text, speaker",
+    [
+        # a digest of what others wrote: a heading, a dash, the name, a colon
+        ("The demographic interplay has been important for Republican contests - Philip "
+         "Bump: \u201cTwo weeks ago, "
+         "his strongest territory had been the South. Now, it is the Northeast.\u201d\n",
+         "Philip Bump"),
+        ("VOTERS CARE ABOUT INSPIRATION - Frank Newport and Jim Harter: \u201cWe found that "
+         "the leadership strengths most correlated with the vote were inspiring.\u201d\n",
+         "Frank Newport"),
+        # a transcript's speaker label
+        ('Chris Matthews: "Seriously, seriously about this. Bernie says he is going to pay '
+         'for it."\n', "Chris Matthews"),
+        # a name with a verb before the colon is not a label
+        ('The plan was drafted by Philip Bump: "Two weeks ago, his strongest territory had '
+         'been the South."\n', None),
+        # nor is a rubric
+        ('WATCH: "Two weeks ago, his strongest territory had been the South and the '
+         'West."\n', None),
+        # nor is a place
+        ('WASHINGTON: "Two weeks ago, his strongest territory had been the South and the '
+         'West."\n', None),
+    ],
+)
+def test_a_name_alone_before_a_colon_labels_the_quote(text: str, speaker: str | None) -> None:
+    q = [q for q in extract_quotes(text, "a") if q.kind == "direct"]
+    assert [(x.speaker, x.verb) for x in q] == [(speaker, None)]
+
+
 def test_a_that_clause_after_the_verb_is_what_was_said() -> None:
     # the parse also hangs the long concessive clause before the verb on it
     text = ("Even though Greenspan has co-authored books with renowned French chefs, she "

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v30"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v30+attributions.clf.v1"
+COMPONENT = "quotes.rules.v31"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v31+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -128,7 +128,7 @@ class _Seg:
 
 @dataclass(slots=True)
 class _Cue:
-    verb_text: str
+    verb_text: str | None  # None: a name set before a colon as the quote's label
     verb_start: int
     sentence: int
     speaker: Token | None  # head token of the source
@@ -1481,6 +1481,9 @@ def _cue_of_colon(toks: list[Token], sent_of: list[int]) -> _Cue | None:
         return None
     cut = max((i + 1 for i, t in enumerate(toks[:-1]) if t.text in (".", "!", "?", ";")), default=0)
     window = toks[cut:]
+    label = _label_before_colon(window, sent_of)
+    if label is not None:
+        return label
     # the verb heading the words before the colon (the parse may hang it on the quote)
     heads = [t for t in window if t.pos_ in ("VERB", "AUX")
              and not (window[0].i <= t.head.i <= window[-1].i and t.head.i != t.i)]
@@ -1490,6 +1493,34 @@ def _cue_of_colon(toks: list[Token], sent_of: list[int]) -> _Cue | None:
                                  or subj.lower_ in _MALE | _FEMALE):
             return _Cue(verb.text, verb.idx, sent_of[verb.i], subj)
     return None
+
+
+# What may stand between a heading and a name that labels the quote after it.
+_LABEL_BREAKS = frozenset({"-", "–", "—", "|"})
+
+
+def _label_before_colon(window: list[Token], sent_of: list[int]) -> _Cue | None:
+    """A name alone before the colon, as in a transcript or a digest of what others
+    wrote ("Philip Bump: '...'", "... contests - Frank Newport and Jim Harter: '...'"):
+    the name is the speaker; there is no verb."""
+    name = window[:-1]
+    for i in range(len(name) - 1, -1, -1):
+        if name[i].text in _LABEL_BREAKS:
+            name = name[i + 1 :]
+            break
+    # nothing but names and their "and" ("Frank Newport and Jim Harter"); the model
+    # leaves many names untagged, so two proper nouns make a name too ("Philip Bump")
+    names = [t for t in name if t.ent_type_ in ("PERSON", "ORG")
+             or t.pos_ == "PROPN" and not t.ent_type_]
+    if not names or len(names) + sum(t.lower_ in ("and", "&", ",") for t in name) < len(name):
+        return None
+    # one untagged proper noun is more often a rubric ("WATCH:", "ICYMI:")
+    if not any(t.ent_type_ for t in names) and len(names) < 2:
+        return None
+    head = names[0]  # the last word of the first name: "Bump" of "Philip Bump"
+    while head.i < name[-1].i and head.doc[head.i + 1] in names:
+        head = head.doc[head.i + 1]
+    return _Cue(None, name[0].idx, sent_of[head.i], head)
 
 
 def _chain_cues(segs: list[_Seg]) -> None:
