@@ -1232,6 +1232,37 @@ def test_a_name_alone_before_a_colon_labels_the_quote(text: str, speaker: str | 
     assert [(x.speaker, x.verb) for x in q] == [(speaker, None)]
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # the parse hangs the words in marks on the object as an apposition
+        ("Gabby Giffords sent her thanks. She called his executive actions \u201ca crucial "
+         "step forward on gun violence.\u201d\n",
+         [("mixed", "his executive actions \u201ca crucial step forward on gun violence."
+           "\u201d", "Gabby Giffords")]),
+        ("Former Arkansas Gov. Mike Huckabee, for his part, is labeling Obama\u2019s actions "
+         "\u201ca blatant, belligerent abuse of power.\u201d\n",
+         [("mixed", "Obama\u2019s actions \u201ca blatant, belligerent abuse of power."
+           "\u201d", "Mike Huckabee")]),
+        # a pronoun adds nothing to the words in marks
+        ("The senator called it \u201ca firm with a long history of fraud.\u201d\n",
+         [("direct", "a firm with a long history of fraud.", "senator")]),
+        # without marks an apposition is no verdict
+        ("He called his friend, a lawyer, to ask for help.\n", []),
+        # nor without anyone who called it so
+        ("Label his executive actions \u201ca crucial step forward on gun violence.\u201d\n",
+         []),
+        # nor after a verb that names nothing
+        ("The senator visited his old company, \u201ca firm with a long history,\u201d on "
+         "Monday.\n", []),
+    ],
+)
+def test_what_someone_called_something_in_marks_after_its_object(
+    text: str, expected: list[tuple[str, str, str]]
+) -> None:
+    assert [(q.kind, q.text, q.speaker) for q in extract_quotes(text, "a")] == expected
+
+
 def test_a_that_clause_after_the_verb_is_what_was_said() -> None:
     # the parse also hangs the long concessive clause before the verb on it
     text = ("Even though Greenspan has co-authored books with renowned French chefs, she "

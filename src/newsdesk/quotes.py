@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v31"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v31+attributions.clf.v1"
+COMPONENT = "quotes.rules.v32"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v32+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -994,7 +994,7 @@ def _verdict(verb: Token) -> tuple[int, int] | None:
     ("called him Jonathan"), nor a call for something."""
     lemma = verb.lemma_.lower()
     if lemma in _AS_VERDICT:
-        return _verdict_as(verb)
+        return _verdict_as(verb) or _verdict_appos(verb)
     if lemma != "call":
         return None
     # a participle ("..., calling him a 'loser'") speaks for the sentence's subject
@@ -1023,6 +1023,25 @@ def _verdict(verb: Token) -> tuple[int, int] | None:
                 sub += [x for k in verb.children if k.dep_ in ("advcl", "ccomp") and k.i > c.i
                         and k.left_edge.lower_ in ("for", "that", "to") for x in k.subtree]
             return sub[0].idx, _tok_end(sub[-1])
+    return _verdict_appos(verb)
+
+
+def _verdict_appos(verb: Token) -> tuple[int, int] | None:
+    """(start, end) of 'called his actions "a crucial step forward"' when the parse
+    hangs the words in marks on the object as an apposition rather than as its
+    complement (for "call" and the verbs of ``_AS_VERDICT``): only with the marks, and
+    only when the verb has its speaker (its subject, or the sentence's for a
+    participle)."""
+    if _subject(verb) is None:
+        return None
+    obj = next((c for c in verb.children if c.dep_ == "dobj" and c.i > verb.i), None)
+    if obj is None:
+        return None
+    doc = verb.doc
+    for c in obj.children:
+        if c.dep_ == "appos" and c.left_edge.i > 0 \
+                and doc[c.left_edge.i - 1].text in _MARK_TOKENS:
+            return obj.left_edge.idx, _tok_end(c.right_edge)
     return None
 
 
