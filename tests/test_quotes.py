@@ -1213,6 +1213,9 @@ def test_a_quote_after_a_colon_is_the_subjects(text: str, speaker: str | None) -
         ("VOTERS CARE ABOUT INSPIRATION - Frank Newport and Jim Harter: \u201cWe found that "
          "the leadership strengths most correlated with the vote were inspiring.\u201d\n",
          "Frank Newport"),
+        ("But polls did predict the Democratic caucus - HuffPollster: \u201cWhile the Iowa "
+         "caucuses provided a polling upset, most pollsters got the Democrats right.\u201d\n",
+         "HuffPollster"),
         # a transcript's speaker label
         ('Chris Matthews: "Seriously, seriously about this. Bernie says he is going to pay '
          'for it."\n', "Chris Matthews"),
@@ -1221,6 +1224,8 @@ def test_a_quote_after_a_colon_is_the_subjects(text: str, speaker: str | None) -
          'been the South."\n', None),
         # nor is a rubric
         ('WATCH: "Two weeks ago, his strongest territory had been the South and the '
+         'West."\n', None),
+        ('EDITOR NOTE: "Two weeks ago, his strongest territory had been the South and the '
          'West."\n', None),
         # nor is a place
         ('WASHINGTON: "Two weeks ago, his strongest territory had been the South and the '

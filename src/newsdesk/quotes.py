@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v32"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v32+attributions.clf.v1"
+COMPONENT = "quotes.rules.v33"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v33+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -1309,9 +1309,16 @@ def _subject(verb: Token) -> Token | None:
 
 def _window_cues(doc: Doc, text: str, segs: list[_Seg], sent_of: list[int]) -> None:
     """Cues next to the marks, for direct quotes the parse did not attach:
-    '"...," X said', '"...," said X' and 'X said: "..."'."""
+    '"...," X said', '"...," said X' and 'X said: "..."'; and a name set before the
+    marks as their label ('... - Philip Bump: "..."'), over any cue the parse gave."""
     for k, s in enumerate(segs):
-        if s.cue is not None or s.used:
+        if s.used:
+            continue
+        label = _label_before_colon(_line_before(doc, text, s), sent_of)
+        if label is not None:
+            s.cue, s.nearby = label, True
+            continue
+        if s.cue is not None:
             continue
         nxt_open = segs[k + 1].open if k + 1 < len(segs) else len(text)
         para_end = text.find("\n", s.close)
@@ -1494,15 +1501,9 @@ def _cue_of_colon(toks: list[Token], sent_of: list[int]) -> _Cue | None:
     """A quote after a colon that ends a sentence about someone, with no verb of
     saying ("Martell, the addictions doctor, is more blunt: '...'", "Lee had a
     different view: '...'"): the sentence's subject, when it is a name or he/she."""
-    while toks and toks[-1].is_space:
-        toks = toks[:-1]
-    if not toks or toks[-1].text != ":":
+    window = _colon_window(toks)
+    if window is None:
         return None
-    cut = max((i + 1 for i, t in enumerate(toks[:-1]) if t.text in (".", "!", "?", ";")), default=0)
-    window = toks[cut:]
-    label = _label_before_colon(window, sent_of)
-    if label is not None:
-        return label
     # the verb heading the words before the colon (the parse may hang it on the quote)
     heads = [t for t in window if t.pos_ in ("VERB", "AUX")
              and not (window[0].i <= t.head.i <= window[-1].i and t.head.i != t.i)]
@@ -1518,10 +1519,24 @@ def _cue_of_colon(toks: list[Token], sent_of: list[int]) -> _Cue | None:
 _LABEL_BREAKS = frozenset({"-", "–", "—", "|"})
 
 
-def _label_before_colon(window: list[Token], sent_of: list[int]) -> _Cue | None:
-    """A name alone before the colon, as in a transcript or a digest of what others
-    wrote ("Philip Bump: '...'", "... contests - Frank Newport and Jim Harter: '...'"):
-    the name is the speaker; there is no verb."""
+def _colon_window(toks: list[Token]) -> list[Token] | None:
+    """The words of the sentence that ``toks`` end with a colon, the colon included."""
+    while toks and toks[-1].is_space:
+        toks = toks[:-1]
+    if not toks or toks[-1].text != ":":
+        return None
+    cut = max((i + 1 for i, t in enumerate(toks[:-1]) if t.text in (".", "!", "?", ";")), default=0)
+    return toks[cut:]
+
+
+def _label_before_colon(toks: list[Token], sent_of: list[int]) -> _Cue | None:
+    """A name alone before the colon that ends ``toks``, as in a transcript or a
+    digest of what others wrote ("Philip Bump: '...'", "... contests - Frank Newport
+    and Jim Harter: '...'"): the name is the speaker, whatever verb the heading before
+    it has; there is no verb."""
+    window = _colon_window(toks)
+    if window is None:
+        return None
     name = window[:-1]
     for i in range(len(name) - 1, -1, -1):
         if name[i].text in _LABEL_BREAKS:
@@ -1533,8 +1548,9 @@ def _label_before_colon(window: list[Token], sent_of: list[int]) -> _Cue | None:
              or t.pos_ == "PROPN" and not t.ent_type_]
     if not names or len(names) + sum(t.lower_ in ("and", "&", ",") for t in name) < len(name):
         return None
-    # one untagged proper noun is more often a rubric ("WATCH:", "ICYMI:")
-    if not any(t.ent_type_ for t in names) and len(names) < 2:
+    # untagged proper nouns in capitals are a rubric ("WATCH:", "EDITOR NOTE:"); a
+    # name the model missed is written as a name ("HuffPollster:", "Philip Bump:")
+    if not any(t.ent_type_ for t in names) and all(t.text.isupper() for t in names):
         return None
     head = names[0]  # the last word of the first name: "Bump" of "Philip Bump"
     while head.i < name[-1].i and head.doc[head.i + 1] in names:
