@@ -1268,6 +1268,26 @@ def test_what_someone_called_something_in_marks_after_its_object(
     assert [(q.kind, q.text, q.speaker) for q in extract_quotes(text, "a")] == expected
 
 
+@pytest.mark.parametrize(
+    "text, speaker",
+    [
+        # a verb joined to one before the quote speaks for that one's subject
+        ("Clinton celebrated in Florida with supporters, declaring it \u201canother super "
+         "Tuesday for our campaign\u201d and said it was another step closer.\n", "Clinton"),
+        # not for the subject of the quote's own verb
+        ("\u201cWe will fight this to the very end of the road\u201d and said it twice.\n",
+         None),
+    ],
+)
+def test_a_verb_after_and_speaks_for_the_subject_before_the_quote(
+    text: str, speaker: str | None
+) -> None:
+    q = [q for q in extract_quotes(text, "a") if q.kind == "direct"]
+    assert [x.speaker for x in q] == [speaker]
+    # the speaker is never a word inside the quote
+    assert not any(x.speaker_start is not None and x.start <= x.speaker_start < x.end for x in q)
+
+
 def test_a_that_clause_after_the_verb_is_what_was_said() -> None:
     # the parse also hangs the long concessive clause before the verb on it
     text = ("Even though Greenspan has co-authored books with renowned French chefs, she "

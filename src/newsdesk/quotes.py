@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v33"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v33+attributions.clf.v1"
+COMPONENT = "quotes.rules.v34"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v34+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -1457,6 +1457,13 @@ def _cue_after(toks: list[Token], sent_of: list[int], strict: bool) -> _Cue | No
             spk = next((x for x in reversed(window[:k]) if x.pos_ == "PROPN"), None)
             if spk is None:
                 continue
+        if spk is None and t.dep_ == "conj" and sum(
+            x.text in _MARK_TOKENS for x in t.doc[t.head.i + 1 : window[0].i]
+        ) >= 2:
+            # 'declaring it "another super Tuesday" and said it was ...': a verb
+            # joined to one before the quote (not to the quote's own) speaks for
+            # that one's subject, not for the word after it.
+            spk = _subject(t)
         if spk is None:
             # "said Putin": the name after the verb.
             for x in window[k + 1 :]:
