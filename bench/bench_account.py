@@ -17,6 +17,10 @@ Scores:
   its characters (the quote metric of ``data/README.md``). "given extraction"
   counts only pairs whose two mentions were both found; "end to end" counts
   every gold pair (a mention the extractor missed cannot be aligned).
+* speakers: of the found mentions, the share whose speaker (the account's, after
+  names are merged across the story) is the gold group's full name, with
+  ``bench_quotes.py``'s rule (name words contain or are contained, or share the
+  last word). ``--errors`` lists the wrong ones.
 * figures: a gold figure mention is found by the predicted figure overlapping
   it most. Pairwise grouping precision/recall as for quotes. Status: for each
   gold figure group, the status of the predicted claim holding most of its
@@ -28,7 +32,7 @@ per-article analysis (spaCy parse, entities, quotes, figures, dates) and the
 account (embeddings, alignment, claims, summary) timed separately; median
 seconds per story.
 
-    python bench/bench_account.py [--stories N] [--speed-stories N]
+    python bench/bench_account.py [--stories N] [--speed-stories N] [--part even --errors]
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))  # this checkout's code
+from bench_quotes import speaker_right  # noqa: E402
 from common import REPO, data_dir  # noqa: E402
 
 from newsdesk.account import analyse_article, build_account  # noqa: E402
@@ -104,7 +109,7 @@ def _prf(tp: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def evaluate(limit: int | None, part: str = "all") -> None:
+def evaluate(limit: int | None, part: str = "all", errors: bool = False) -> None:
     base = data_dir() / "clustering" / "basil" / "articles.jsonl"
     recs = {}
     with base.open(encoding="utf-8") as fh:
@@ -122,6 +127,8 @@ def evaluate(limit: int | None, part: str = "all") -> None:
     status_pairs: list[tuple[str, str | None]] = []
     fig_found = fig_gold = fig_pred = 0
     q_found = q_gold = 0
+    spk_right = 0
+    spk_errors: list[str] = []
     relation_hits: Counter[tuple[str, str]] = Counter()
     t0 = time.perf_counter()
     for st in gold_stories:
@@ -133,10 +140,12 @@ def evaluate(limit: int | None, part: str = "all") -> None:
         # --- quotes
         pred_q = []
         pred_group = []
+        pred_speaker = []
         for gi_, aq in enumerate(data["quotes"]):
             for w in aq["wordings"]:
                 pred_q.append((w["article"], w["start"], w["end"]))
                 pred_group.append(gi_)
+                pred_speaker.append(w["speaker"])
         gold_q = []
         gold_group = []
         gold_rel = []
@@ -147,6 +156,17 @@ def evaluate(limit: int | None, part: str = "all") -> None:
                 gold_rel.append(m["relation"])
         match = _match(gold_q, pred_q, 0.30)
         q_found += len(match)
+        # the speaker of a found mention: the story's resolved name for the quote
+        # against the gold group's full name (bench_quotes.py's rule)
+        for gi, pi in match.items():
+            gold_speaker = st["quotes"][gold_group[gi]]["speaker"]
+            if speaker_right(pred_speaker[pi], gold_speaker):
+                spk_right += 1
+            elif errors:
+                a, s0, e0 = gold_q[gi]
+                text = recs[a]["text"]
+                spk_errors.append(f"SPEAKER gold={gold_speaker!r} pred={pred_speaker[pi]!r} "
+                                  f"{a} {text[s0:e0][:80]!r}")
         q_gold += len(gold_q)
         art_g = [a for a, _, _ in gold_q]
         gold_pairs = _pairs([[i for i, g in enumerate(gold_group) if g == k]
@@ -205,6 +225,8 @@ def evaluate(limit: int | None, part: str = "all") -> None:
     print(f"BASIL gold ({part}): {n} stories, {q_gold} quote mentions, {fig_gold} figure mentions "
           f"({elapsed:.0f} s)")
     print(f"quote mentions found: {q_found}/{q_gold} = {q_found / max(1, q_gold):.3f}")
+    print(f"speaker is the right full name: {spk_right}/{q_found} = "
+          f"{spk_right / max(1, q_found):.3f} of found mentions")
     p, r, f1 = _prf(q["tp"], q["pred"], q["gold_found"])
     print(f"quote alignment, given extraction: P {p:.3f} R {r:.3f} F1 {f1:.3f} "
           f"(pairs: {q['tp']} right of {q['pred']} predicted; {q['gold_found']} gold with both found)")
@@ -231,6 +253,8 @@ def evaluate(limit: int | None, part: str = "all") -> None:
         ngold = sum(1 for g, _ in status_pairs if g == s)
         p, r, f1 = _prf(tp, npred, ngold)
         print(f"  {s:14} P {p:.3f} R {r:.3f} F1 {f1:.3f} (gold {ngold}, predicted {npred})")
+    for line in spk_errors:
+        print(line)
 
 
 def _time_stories(label: str, stories: list[list[dict]]) -> None:
@@ -280,11 +304,12 @@ def main() -> None:
     ap.add_argument("--speed-stories", type=int, default=8)
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--no-eval", action="store_true", help="only the speed figures")
+    ap.add_argument("--errors", action="store_true", help="list the found quotes whose speaker is wrong")
     ap.add_argument("--part", choices=["all", "even", "odd", "each"], default="each",
                     help="gold stories to score: even (where thresholds were chosen), odd (held out)")
     args = ap.parse_args()
     for part in ([] if args.no_eval else ["all", "even", "odd"] if args.part == "each" else [args.part]):
-        evaluate(args.stories, part)
+        evaluate(args.stories, part, args.errors)
     if not args.no_speed:
         speed(args.speed_stories)
 

@@ -66,6 +66,7 @@ SETS = ("ggt-even", "ggt-odd", "ggt-all", "polnear-dev", "ggt-all+attr", "polnea
 TITLES = frozenset(
     "mr mrs ms miss dr prof sir dame lord lady rev hon sen rep gov gen".split()
 )
+SUFFIXES = frozenset("jr sr ii iii iv".split())
 COVER = 0.3
 
 
@@ -133,7 +134,11 @@ def span_counts(text: str, chars: set[int], p: Quote) -> tuple[int, int, int]:
 def name_words(s: str | None) -> list[str]:
     # one apostrophe: "O’Malley" as written is the "O'Malley" a name is given as
     words = [w for w in re.findall(r"[\w'-]+", (s or "").lower().replace("’", "'"))]
-    return [w for w in words if w.strip(".") not in TITLES]
+    words = [w for w in words if w.strip(".") not in TITLES]
+    # a suffix is not the surname: "Joseph R. Biden Jr." is "Joe Biden"
+    while len(words) > 1 and words[-1].strip(".") in SUFFIXES:
+        words = words[:-1]
+    return words
 
 
 def speaker_right(pred: str | None, canonical: str | None) -> bool:

@@ -1288,6 +1288,55 @@ def test_a_verb_after_and_speaks_for_the_subject_before_the_quote(
     assert not any(x.speaker_start is not None and x.start <= x.speaker_start < x.end for x in q)
 
 
+@pytest.mark.parametrize(
+    "text, quote, speaker",
+    [
+        # the name inside the clause a parenthetical "he said" reports is not "he"
+        ("Glenn Beck spoke at the conference on Saturday.\nSaying President Obama, he said, "
+         "was \u201ctoo simple an answer.\u201d\nThe real problem, he said, is "
+         "progressivism. \u201cThis is the disease in America,\u201d he said.\n",
+         "This is the disease in America", "Glenn Beck"),
+        ("Glenn Beck spoke at the conference on Saturday.\nSaying President Obama, he said, "
+         "was \u201ctoo simple an answer.\u201d\n", "too simple an answer", "Glenn Beck"),
+        # but the name a "he" joined to it stands for is
+        ("Donald Trump spoke first on Monday.\nSen. Ted Cruz arrived late and he said: "
+         "\u201cWe will win this state by a lot of votes.\u201d\n", "We will win", "Ted Cruz"),
+    ],
+)
+def test_a_pronoun_is_not_a_name_in_the_clause_it_reports(
+    text: str, quote: str, speaker: str
+) -> None:
+    assert find(extract_quotes(text, "a"), quote).speaker == speaker
+
+
+def test_an_outlet_owning_a_journalist_is_not_part_of_the_name() -> None:
+    # "Fox" is the former president, not "Fox News’ Megyn Kelly"
+    text = ("Former Mexican President Vicente Fox spoke out. \u201cHe tried to silence me,\u201d "
+            "the journalist told Fox News\u2019 Megyn Kelly in August.\n"
+            "\u201cHe should pay for it. He has got the money,\u201d Fox said.\n")
+    assert find(extract_quotes(text, "a"), "He should pay for it").speaker == "Vicente Fox"
+
+
+def test_a_subject_the_parse_took_for_a_clause_before_the_verb() -> None:
+    # the long relative clause makes the parse hang "the aide ... was a spokeswoman"
+    # on "wrote" as a clause, leaving the verb without a subject
+    text = ("On Friday, the aide, Elizabeth Lauten, 31, who has more than 14,000 followers "
+            "on Twitter as @DCGopGirl and at the time was a spokeswoman for a little-known "
+            "congressman from Tennessee, wrote an open letter to Sasha and Malia Obama on her "
+            "Facebook page, saying they should \u201ctry showing a little class\u201d and "
+            "\u201cdress like you deserve respect, not a spot at a bar.\u201d\n")
+    qs = extract_quotes(text, "a")
+    # the subject is not what she wrote
+    assert [(q.text[:16], q.speaker) for q in qs] == [("they should \u201ctry", "Elizabeth Lauten")]
+
+
+def test_an_honorific_keeps_a_surname_from_a_name_of_the_other_gender() -> None:
+    # "Mr. Obama" is not "Malia Obama", the only full name with that surname
+    text = ("The girls, Sasha and Malia Obama, stood by their father. \u201cYou want to pet "
+            "him?\u201d Mr. Obama asked his daughters.\n")
+    assert find(extract_quotes(text, "a"), "You want to pet him").speaker == "Obama"
+
+
 def test_a_that_clause_after_the_verb_is_what_was_said() -> None:
     # the parse also hangs the long concessive clause before the verb on it
     text = ("Even though Greenspan has co-authored books with renowned French chefs, she "

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v34"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v34+attributions.clf.v1"
+COMPONENT = "quotes.rules.v35"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v35+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -746,7 +746,10 @@ _HEARER_VERBS = frozenset(
 def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int, int]]:
     lemma = t.lemma_.lower()
     if t.pos_ == "VERB" and lemma in SPEECH_VERBS:
-        comps = ([c for c in t.children if c.dep_ == "ccomp" and not _before_colon(c, t)]
+        subj = _subject(t)
+        comps = ([c for c in t.children if c.dep_ == "ccomp" and not _before_colon(c, t)
+                  # not the subject the parse took for a clause (see _subject)
+                  and not (subj is not None and c.left_edge.i <= subj.i <= c.right_edge.i)]
                  or _that_clause_of_object(t)
                  or _bare_clause_after_object(t) or _question_asked(t)
                  or _gerund_subject(t))
@@ -1295,6 +1298,13 @@ def _subject(verb: Token) -> Token | None:
                 verb.tag_ == "VBP" and prev.tag_ == "NNS" or verb.tag_ == "VBZ" and prev.tag_ == "NN"
             ):
                 return prev
+        lead = next((c for c in v.children if c.dep_ == "ccomp" and c.i < v.i), None)
+        lead_subj = _subjects(lead) if lead is not None else []
+        if lead_subj and lead_subj[0].pos_ in ("NOUN", "PROPN"):
+            # "the aide, Elizabeth Lauten, who ... was a spokeswoman for ..., wrote an
+            # open letter ...": the parse made the subject and its long relative clause a
+            # clause before a verb left without a subject.
+            return lead_subj[0]
         if v.i == verb.i and _continues_outer_speech(v):
             # "said the province will stick with it, insisting ...", "said the
             # plan will work and added ...": the first speaker's, though the parse
@@ -1601,7 +1611,7 @@ def _consistent_ents(doc: Doc) -> list[Span]:
     untouched: the spans are new."""
     from spacy.tokens import Span
 
-    ents = [_person_before_verb(_person_after_title(e)) for e in doc.ents]
+    ents = [_person_before_verb(_person_after_owner(_person_after_title(e))) for e in doc.ents]
     votes: dict[str, dict[str, int]] = {}
     for e in ents:
         if e.label_ in _NAME_LABELS:
@@ -1720,6 +1730,24 @@ def _person_before_verb(e: Span) -> Span:
     return Span(e.doc, e.start, e.start + k, label="PERSON")
 
 
+def _person_after_owner(e: Span) -> Span:
+    """The person after a possessive inside a name span ("Fox News’ Megyn Kelly",
+    "CNN's Jake Tapper" tagged as one name): the outlet owns the journalist, it is not
+    part of their name; or ``e``."""
+    from spacy.tokens import Span
+
+    if e.label_ not in ("PERSON", "ORG"):
+        return e
+    k = next((k for k in range(1, len(e) - 1) if e[k].tag_ == "POS" or e[k].text in ("'", "’")), None)
+    if k is None:
+        return e
+    rest = e[k + 1 :]
+    if 1 <= len(rest) <= 3 and all(t.pos_ == "PROPN" and t.text[:1].isupper()
+                                   and t.lower_ not in _TITLE_WORDS for t in rest):
+        return Span(e.doc, rest.start, rest.end, label="PERSON")
+    return e
+
+
 def _person_after_title(e: Span) -> Span:
     """The person at the end of an organisation span that holds their title, or ``e``."""
     from spacy.tokens import Span
@@ -1757,10 +1785,11 @@ def _build_resolver(doc: Doc, sent_of: list[int], in_quote: list[bool]) -> _Reso
         w = _name_words(e.text)
         if not w:
             continue
-        name = _fullest(res, w, e.label_, e.start_char)
+        honorific = _HONORIFICS.get(doc[e.start - 1].lower_) if e.start > 0 else None
+        name = _fullest(res, w, e.label_, e.start_char, honorific)
         res.canon[(e.start_char, e.end_char)] = name
         if e.label_ == "PERSON":
-            g = _HONORIFICS.get(doc[e.start - 1].lower_) if e.start > 0 else None
+            g = honorific
             if g:
                 res.gender.setdefault(name, g)
             elif len(name.split()) >= 2 or len(w) == 1 and not any(
@@ -1890,8 +1919,12 @@ _NAME_RATIO = 5.0
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:(?:of|the|and|for|on)\s+)?[A-Z][\w'’-]*)+")
 
 
-def _fullest(res: _Resolver, w: tuple[str, ...], label: str, pos: int) -> str:
-    """The fullest name of the article that ``w`` is a short form of."""
+def _fullest(
+    res: _Resolver, w: tuple[str, ...], label: str, pos: int, gender: str | None = None
+) -> str:
+    """The fullest name of the article that ``w`` is a short form of; with the
+    ``gender`` an honorific gives ("Mr. Obama"), never a name whose first name says
+    otherwise ("Malia Obama")."""
     if len(w) == 1 and w[0] in res.acronyms:
         return res.acronyms[w[0]]
     if len(w) == 1 and w[0].isupper() and 2 <= len(w[0]) <= 6:
@@ -1915,6 +1948,8 @@ def _fullest(res: _Resolver, w: tuple[str, ...], label: str, pos: int) -> str:
             continue
         ok = n[-len(w) :] == w or (len(w) == 1 and n[0] == w[0]) or n[: len(w)] == w
         if not ok:
+            continue
+        if gender is not None and _first_name_gender(n[0]) not in (None, gender):
             continue
         first = res.name_first.get(" ".join(n), 0)
         # Prefer longer names, then the one introduced last before this mention.
@@ -2241,22 +2276,29 @@ def _pronoun(res: _Resolver, tok: Token) -> str | None:
         e = _ent_of(res, tok.head.head)
         if e is not None:
             about = res.canon.get((e.start_char, e.end_char)) or " ".join(_name_words(e.text))
+    # The speaker of a parenthetical "he said" is never a name inside the clause it
+    # reports ("Saying President Obama, he said, was 'too simple an answer'").
+    bound: set[int] = set()
+    if tok.dep_ == "nsubj" and tok.head.dep_ == "parataxis":
+        bound.update(y.idx for y in tok.head.head.subtree if y.i != tok.i)
     # Nobody fits in the last sentences: the most salient person of the article.
-    return (_best(res, tok, "PERSON", gender, exclude=about)
-            or _best(res, tok, "PERSON", gender, reach=10**6, exclude=about))
+    return (_best(res, tok, "PERSON", gender, exclude=about, bound=bound)
+            or _best(res, tok, "PERSON", gender, reach=10**6, exclude=about, bound=bound))
 
 
 def _best(
     res: _Resolver, tok: Token, label: str, gender: str | None, reach: int = 8,
-    subjects: bool = False, exclude: str | None = None,
+    subjects: bool = False, exclude: str | None = None, bound: set[int] | None = None,
 ) -> str | None:
-    """Salience of the names before ``tok``, but ``exclude``: recent sentences,
-    grammatical subjects and sources of speech verbs weigh most; a known gender
-    must agree."""
+    """Salience of the names before ``tok``, but ``exclude`` and the mentions that
+    start at a ``bound`` offset: recent sentences, grammatical subjects and sources of
+    speech verbs weigh most; a known gender must agree."""
     si = res.sent_of[tok.i]
     score: dict[str, float] = {}
     for m in res.mentions:
         if m.label != label or m.start >= tok.idx or m.name == exclude:
+            continue
+        if bound and m.start in bound:
             continue
         dist = si - m.sent
         if dist > reach or subjects and not m.subject:
