@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v35"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v35+attributions.clf.v1"
+COMPONENT = "quotes.rules.v36"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v36+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -746,10 +746,7 @@ _HEARER_VERBS = frozenset(
 def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int, int]]:
     lemma = t.lemma_.lower()
     if t.pos_ == "VERB" and lemma in SPEECH_VERBS:
-        subj = _subject(t)
-        comps = ([c for c in t.children if c.dep_ == "ccomp" and not _before_colon(c, t)
-                  # not the subject the parse took for a clause (see _subject)
-                  and not (subj is not None and c.left_edge.i <= subj.i <= c.right_edge.i)]
+        comps = ([c for c in t.children if c.dep_ == "ccomp" and not _before_colon(c, t)]
                  or _that_clause_of_object(t)
                  or _bare_clause_after_object(t) or _question_asked(t)
                  or _gerund_subject(t))
@@ -1298,13 +1295,6 @@ def _subject(verb: Token) -> Token | None:
                 verb.tag_ == "VBP" and prev.tag_ == "NNS" or verb.tag_ == "VBZ" and prev.tag_ == "NN"
             ):
                 return prev
-        lead = next((c for c in v.children if c.dep_ == "ccomp" and c.i < v.i), None)
-        lead_subj = _subjects(lead) if lead is not None else []
-        if lead_subj and lead_subj[0].pos_ in ("NOUN", "PROPN"):
-            # "the aide, Elizabeth Lauten, who ... was a spokeswoman for ..., wrote an
-            # open letter ...": the parse made the subject and its long relative clause a
-            # clause before a verb left without a subject.
-            return lead_subj[0]
         if v.i == verb.i and _continues_outer_speech(v):
             # "said the province will stick with it, insisting ...", "said the
             # plan will work and added ...": the first speaker's, though the parse
