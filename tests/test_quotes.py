@@ -944,39 +944,41 @@ def test_a_request_or_order_is_reported_speech(
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("Critics called the plan reckless.\n", [("Critics", "called", "reckless")]),
+        ("Critics called the plan reckless.\n", [("Critics", "called", "reckless", "indirect")]),
         ("The Fraser Institute called the program one of the biggest commitments in Canadian "
          "history.\n",
-         [("The Fraser Institute", "called", "one of the biggest commitments in Canadian history")]),
+         [("The Fraser Institute", "called", "one of the biggest commitments in Canadian history",
+          "indirect")]),
         # a name, not a verdict
         ("His parents called him Jonathan Alexander.\n", []),
         # another verb of naming
         ("Fans dubbed the striker the king of the north.\n", []),
         # words in marks are the speaker's, with what was so called (PolNeAR counts it)
         ('On Twitter, Jeb Bush called Trump "unhinged."\n',
-         [("Jeb Bush", "called", 'Trump "unhinged."')]),
+         [("Jeb Bush", "called", 'Trump "unhinged."', "mixed")]),
         # ... but not a pronoun object; a participle speaks for the sentence's subject
         ('Donald Trump went after Bush, calling him "a total stiff."\n',
-         [("Donald Trump", "calling", "a total stiff.")]),
+         [("Donald Trump", "calling", "a total stiff.", "direct")]),
         ('Mayor John Tory wept in what he called "the loneliest moment of my life."\n',
-         [("John Tory", "called", "the loneliest moment of my life.")]),
+         [("John Tory", "called", "the loneliest moment of my life.", "direct")]),
         # "it" stands for the clause after it
         ("Senator John Schickel called it “completely unfair” for the students “to be dragged "
          "through the mud.”\n",
          [("John Schickel", "called",
-           "“completely unfair” for the students “to be dragged through the mud.”")]),
+           "“completely unfair” for the students “to be dragged through the mud.”", "mixed")]),
         # ... not for a clause of time or reason
         ("Critics called it reckless when the plan was announced.\n",
-         [("Critics", "called", "reckless")]),
+         [("Critics", "called", "reckless", "indirect")]),
         # a verb joined to the subject's first
         ("Ben Carson took the stage in Baltimore and called the political system “rotten to "
-         "the core.”\n", [("Ben Carson", "called", "rotten to the core.")]),
+         "the core.”\n", [("Ben Carson", "called", "rotten to the core.", "direct")]),
         ("Mayor Ann Lee smiled and called him Jonathan.\n", []),
         # "described X as '...'": with words in marks, what was so described with them
         ("Ben Carson described the field of Republican candidates as “all very good”.\n",
-         [("Ben Carson", "described", "the field of Republican candidates as “all very good”")]),
+         [("Ben Carson", "described", "the field of Republican candidates as “all very good”",
+          "mixed")]),
         ("Campaign chair Paul Manafort dismissed the whole kerfuffle as “absurd.”\n",
-         [("Paul Manafort", "dismissed", "the whole kerfuffle as “absurd.”")]),
+         [("Paul Manafort", "dismissed", "the whole kerfuffle as “absurd.”", "mixed")]),
         # ... without marks the words are the reporter's; in the passive no one speaks
         ("She described the plan as a good start.\n", []),
         ("Porters were smiling, courteous and unfailingly polite; for the better part of the "
@@ -984,10 +986,32 @@ def test_a_request_or_order_is_reported_speech(
          "as “George’s boys” — or, simply, “George.”\n", []),
         # "self-described" is an adjective, not a verb that reports
         ("The group became “a new kind of threat” for the self-described caliphate.\n", []),
+        # the parse hangs the words in marks on the object as an apposition
+        ("Gabby Giffords sent her thanks. She called his executive actions \u201ca crucial "
+         "step forward on gun violence.\u201d\n",
+         [("Gabby Giffords", "called", "his executive actions \u201ca crucial step forward on "
+           "gun violence.\u201d", "mixed")]),
+        ("Former Arkansas Gov. Mike Huckabee, for his part, is labeling Obama\u2019s actions "
+         "\u201ca blatant, belligerent abuse of power.\u201d\n",
+         [("Mike Huckabee", "labeling", "Obama\u2019s actions \u201ca blatant, belligerent "
+           "abuse of power.\u201d", "mixed")]),
+        # a pronoun adds nothing to the words in marks
+        ("The senator called it \u201ca firm with a long history of fraud.\u201d\n",
+         [("senator", "called", "a firm with a long history of fraud.", "direct")]),
+        # without marks an apposition is no verdict
+        ("He called his friend, a lawyer, to ask for help.\n", []),
+        # nor without anyone who called it so
+        ("Label his executive actions \u201ca crucial step forward on gun violence.\u201d\n",
+         []),
+        # nor after a verb that names nothing
+        ("The senator visited his old company, \u201ca firm with a long history,\u201d on "
+         "Monday.\n", []),
     ],
 )
-def test_what_someone_called_something(text: str, expected: list[tuple[str, str, str]]) -> None:
-    assert [(q.speaker, q.verb, q.text) for q in extract_quotes(text, "a")] == expected
+def test_what_someone_called_something(
+    text: str, expected: list[tuple[str, str, str, str]]
+) -> None:
+    assert [(q.speaker, q.verb, q.text, q.kind) for q in extract_quotes(text, "a")] == expected
 
 
 def test_the_subject_of_a_relative_clause_is_not_the_person_it_is_about() -> None:
@@ -1235,37 +1259,6 @@ def test_a_quote_after_a_colon_is_the_subjects(text: str, speaker: str | None) -
 def test_a_name_alone_before_a_colon_labels_the_quote(text: str, speaker: str | None) -> None:
     q = [q for q in extract_quotes(text, "a") if q.kind == "direct"]
     assert [(x.speaker, x.verb) for x in q] == [(speaker, None)]
-
-
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        # the parse hangs the words in marks on the object as an apposition
-        ("Gabby Giffords sent her thanks. She called his executive actions \u201ca crucial "
-         "step forward on gun violence.\u201d\n",
-         [("mixed", "his executive actions \u201ca crucial step forward on gun violence."
-           "\u201d", "Gabby Giffords")]),
-        ("Former Arkansas Gov. Mike Huckabee, for his part, is labeling Obama\u2019s actions "
-         "\u201ca blatant, belligerent abuse of power.\u201d\n",
-         [("mixed", "Obama\u2019s actions \u201ca blatant, belligerent abuse of power."
-           "\u201d", "Mike Huckabee")]),
-        # a pronoun adds nothing to the words in marks
-        ("The senator called it \u201ca firm with a long history of fraud.\u201d\n",
-         [("direct", "a firm with a long history of fraud.", "senator")]),
-        # without marks an apposition is no verdict
-        ("He called his friend, a lawyer, to ask for help.\n", []),
-        # nor without anyone who called it so
-        ("Label his executive actions \u201ca crucial step forward on gun violence.\u201d\n",
-         []),
-        # nor after a verb that names nothing
-        ("The senator visited his old company, \u201ca firm with a long history,\u201d on "
-         "Monday.\n", []),
-    ],
-)
-def test_what_someone_called_something_in_marks_after_its_object(
-    text: str, expected: list[tuple[str, str, str]]
-) -> None:
-    assert [(q.kind, q.text, q.speaker) for q in extract_quotes(text, "a")] == expected
 
 
 @pytest.mark.parametrize(
