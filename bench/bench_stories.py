@@ -32,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, data_dir  # noqa: E402
 
-from newsdesk.embeddings import BACKENDS, Embedder, default_backend, embedding_text  # noqa: E402
+from newsdesk.embeddings import BACKENDS, Embedder, component_of, default_backend, embedding_text  # noqa: E402
 from newsdesk.stories import (  # noqa: E402
     DEFAULT_CONFIG,
     ArticleFeatures,
@@ -62,7 +62,10 @@ def embeddings(
 ) -> np.ndarray:
     """Embeddings of title + lead, cached in bench/out/ by set, ids, settings and backend."""
     OUT.mkdir(parents=True, exist_ok=True)
-    tag = f"{name}_l{lead_chars}t{max_tokens}" + ("" if backend == "torch" else f"_{backend}")
+    # the component names the vectors (int8 v1 was batched, v2 one text per run)
+    tag = f"{name}_l{lead_chars}t{max_tokens}"
+    if backend != "torch":
+        tag += f"_{backend}_{component_of(backend)}"
     vec_path, ids_path = OUT / f"emb_{tag}.npy", OUT / f"emb_{tag}.ids.json"
     ids = [r["id"] for r in recs]
     if vec_path.is_file() and ids_path.is_file() and json.loads(ids_path.read_text()) == ids:

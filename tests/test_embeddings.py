@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from newsdesk import embeddings
-from newsdesk.embeddings import BACKENDS, Embedder, EmbedderError, component_of, embedding_text
+from newsdesk.embeddings import (
+    BACKENDS,
+    Embedder,
+    EmbedderError,
+    component_of,
+    default_backend,
+    embedding_text,
+    sentence_backend,
+)
 
 TEXTS = [
     "Wladimir Klitschko defended his heavyweight titles in Hamburg on Saturday, "
@@ -76,13 +84,17 @@ def test_fp32_deterministic_across_batches_threads_and_loads(cache, onnx_vectors
     np.testing.assert_allclose(one, onnx_vectors["onnx"][0], atol=2e-6)
 
 
-def test_int8_depends_on_the_batch(cache, onnx_vectors):
-    # dynamic quantisation scales activations per batch: the same batch gives the
-    # same bits (any thread count, any load), another batch a slightly other vector
-    emb = Embedder(backend="onnx-int8", cache_dir=cache, threads=2)
-    np.testing.assert_array_equal(emb.encode(TEXTS), onnx_vectors["onnx-int8"])
-    (one,) = emb.encode([TEXTS[0]])
-    assert float(one @ onnx_vectors["onnx-int8"][0]) >= 0.98
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_onnx_vector_depends_on_its_text_only(cache, onnx_vectors, backend):
+    # each text runs alone: the same bits in any batch, order, thread count or load
+    # (int8 scales activations by the range of its input, which is one text only)
+    emb = Embedder(backend=backend, cache_dir=cache, threads=2)
+    order = list(reversed(range(len(TEXTS))))
+    np.testing.assert_array_equal(emb.encode([TEXTS[i] for i in order]), onnx_vectors[backend][order])
+    for i in (0, 5, 6):
+        (one,) = emb.encode([TEXTS[i]])
+        np.testing.assert_array_equal(one, onnx_vectors[backend][i])
+    np.testing.assert_array_equal(emb.encode(TEXTS[:3] + TEXTS[:3])[3:], onnx_vectors[backend][:3])
 
 
 def test_export_is_cached_and_checked(cache, onnx_vectors):
@@ -108,7 +120,12 @@ def test_backend_from_environment(monkeypatch):
     with pytest.raises(ValueError, match="NEWSDESK_EMBEDDER"):
         Embedder()
     monkeypatch.delenv("NEWSDESK_EMBEDDER")
-    assert Embedder().backend == embeddings.DEFAULT_BACKEND
+    assert Embedder().backend == embeddings.DEFAULT_BACKEND == "onnx-int8"
+    # an account's sentences keep fp32 unless the variable names a backend for both
+    assert sentence_backend() == "onnx"
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "torch")
+    assert sentence_backend() == default_backend() == "torch"
+    monkeypatch.delenv("NEWSDESK_EMBEDDER")
     with pytest.raises(ValueError, match="backend"):
         Embedder(backend="gpu")
     with pytest.raises(ValueError, match="threads"):
@@ -135,3 +152,22 @@ def test_wrong_weights_refused(tmp_path):
     with pytest.raises(EmbedderError, match="sha256"):
         Embedder(tmp_path, backend="onnx", cache_dir=tmp_path).encode(["x"])
     assert not list(tmp_path.glob("*.onnx"))  # nothing exported from the wrong weights
+
+
+def test_articles_in_int8_and_account_sentences_in_fp32(monkeypatch):
+    from newsdesk import storybook
+
+    monkeypatch.delenv("NEWSDESK_EMBEDDER", raising=False)
+    storybook.shared_embedder.cache_clear()
+    storybook.sentence_embedder.cache_clear()
+    try:
+        assert storybook.shared_embedder().backend == "onnx-int8"
+        assert storybook.sentence_embedder().backend == "onnx"
+        assert storybook.sentence_embedder() is storybook.sentence_embedder()
+        monkeypatch.setenv("NEWSDESK_EMBEDDER", "onnx")
+        storybook.shared_embedder.cache_clear()
+        storybook.sentence_embedder.cache_clear()
+        assert storybook.sentence_embedder() is storybook.shared_embedder()
+    finally:
+        storybook.shared_embedder.cache_clear()
+        storybook.sentence_embedder.cache_clear()

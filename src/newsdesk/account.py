@@ -502,9 +502,9 @@ def _best_source(c: Claim, sent_at: Mapping[tuple[str, int], Sentence]) -> Sente
 
 
 def _default_encoder() -> Encoder:
-    from .storybook import _encode, shared_embedder
+    from .storybook import _encode, sentence_embedder
 
-    emb = shared_embedder()
+    emb = sentence_embedder()
     return lambda texts: _encode(emb, list(texts))
 
 

@@ -8,20 +8,28 @@ exact vectors). Nothing is ever downloaded at run time.
 Three backends compute the same mean-pooled, L2-normalised vectors (see
 docs/embeddings.md for their speed and story quality):
 
-``onnx`` (the default)
+``onnx-int8`` (the default for articles)
+    onnxruntime on the fp32 graph below with its matrix products quantised to int8
+    per channel: vectors at cosine ~0.99 to the reference's, the same stories, and
+    about 2.2x the speed of fp32 on one thread.
+``onnx`` (the default for the sentences of an account)
     onnxruntime on an fp32 ONNX graph exported from the installed weights
-    (vectors equal to the reference's to about 1e-6, about 1.5x its speed, and no
-    torch in memory once the graph is exported).
+    (vectors equal to the reference's to about 1e-6, and no torch in memory once
+    the graph is exported). The account's cosine thresholds were tuned on these
+    vectors, and int8 ones cost its quote alignment about 0.01 F1; an account is
+    computed per story, so its embedding is not what bounds throughput.
 ``torch``
     sentence-transformers on torch: the reference.
-``onnx-int8``
-    the same graph with its matrix products quantised to int8 per channel.
+
+The ONNX backends run each text alone (no padding, and an int8 vector depends on its
+own text only) on one thread, several texts at once.
 
 The ONNX graphs are never shipped or downloaded: on first use they are exported
 from the installed weights with torch (a few seconds, deterministic) into a cache
 folder (``NEWSDESK_MODEL_CACHE``, else ``$XDG_CACHE_HOME/newsdesk/models``, else
 ``~/.cache/newsdesk/models``), and reused from there. The backend is chosen by the
-``backend`` argument or the ``NEWSDESK_EMBEDDER`` environment variable.
+``backend`` argument or the ``NEWSDESK_EMBEDDER`` environment variable (which then
+applies to articles and sentences alike).
 
 torch, sentence-transformers and onnxruntime are imported lazily, on the first
 ``encode``.
@@ -36,6 +44,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,12 +64,16 @@ __all__ = [
     "EmbedderError",
     "default_backend",
     "embedding_text",
+    "sentence_backend",
 ]
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
-# fp32 ONNX: the reference's vectors and stories (docs/embeddings.md) at ~1.5x the
-# speed, and a worker process that never imports torch after the one-time export
-DEFAULT_BACKEND = "onnx"
+# int8 ONNX for articles: the same stories as the reference at ~2.2x fp32's speed (one
+# thread), and embedding bounds ingest (docs/embeddings.md, 2026-12-06). fp32 ONNX
+# for the sentences of an account, whose cosine thresholds were tuned on its vectors.
+# Neither imports torch after the one-time export.
+DEFAULT_BACKEND = "onnx-int8"
+SENTENCE_BACKEND = "onnx"
 ENV_BACKEND = "NEWSDESK_EMBEDDER"
 ENV_CACHE = "NEWSDESK_MODEL_CACHE"
 # The label stored with each vector. torch and fp32 ONNX give the same vectors
@@ -68,7 +81,7 @@ ENV_CACHE = "NEWSDESK_MODEL_CACHE"
 _COMPONENTS = {
     "torch": "embeddings.minilm-l6-v2.v1",
     "onnx": "embeddings.minilm-l6-v2.v1",
-    "onnx-int8": "embeddings.minilm-l6-v2-int8.v1",
+    "onnx-int8": "embeddings.minilm-l6-v2-int8.v2",
 }
 DIM = 384
 MODEL_SHA256_PREFIX = "53aa5117"
@@ -90,6 +103,11 @@ def default_backend() -> str:
     if name not in BACKENDS:
         raise ValueError(f"{ENV_BACKEND}={name!r}: expected one of {', '.join(BACKENDS)}")
     return name
+
+
+def sentence_backend() -> str:
+    """The backend for the sentences of an account: ``NEWSDESK_EMBEDDER`` if set, else fp32 ONNX."""
+    return default_backend() if os.environ.get(ENV_BACKEND, "").strip() else SENTENCE_BACKEND
 
 
 def component_of(backend: str) -> str:
@@ -284,10 +302,19 @@ class _OnnxModel:
             ) from exc
         tok = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         tok.enable_truncation(max_length=max_tokens)
-        tok.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest text of each batch
+        tok.no_padding()  # tokenizer.json may ask for padding: one text needs none
         self.tokenizer = tok
+        # Each text runs alone, on one thread, and up to `workers` texts run at once.
+        # Alone: no padding, and an int8 vector depends on its own text only (dynamic
+        # quantisation scales activations by the range of the whole input, so in a
+        # batch a vector would depend on its neighbours). Several single-threaded runs
+        # at once keep 2 cores busier than one run split over threads: 148 against 99
+        # articles/s in int8, 2 cores (docs/embeddings.md).
+        self.workers = max(1, threads or os.cpu_count() or 1)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
         so = ort.SessionOptions()
-        so.intra_op_num_threads = threads or 0  # 0: onnxruntime's default (physical cores)
+        so.intra_op_num_threads = 1
         so.inter_op_num_threads = 1
         # idle worker threads sleep instead of spinning: on a shared machine spinning
         # threads steal the cores the rest of the pipeline needs
@@ -295,16 +322,24 @@ class _OnnxModel:
         so.log_severity_level = 3
         self.session = ort.InferenceSession(str(onnx_file), so, providers=["CPUExecutionProvider"])
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        enc = self.tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in enc], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-        states = self.session.run(
-            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        )[0]
-        m = mask[:, :, None].astype(np.float32)
-        pooled = (states * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
-        return np.asarray(pooled, dtype=np.float32)
+    def encode_one(self, text: str) -> np.ndarray:
+        """The mean-pooled (not yet normalised) vector of one text."""
+        ids = np.array([self.tokenizer.encode(text).ids], dtype=np.int64)
+        # onnxruntime releases the GIL while it runs, so threads really run in parallel
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        states = self.session.run(None, feed)[0]
+        return np.asarray(states[0].mean(axis=0), dtype=np.float32)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if self.workers == 1 or len(texts) == 1:
+            rows = [self.encode_one(t) for t in texts]
+        else:
+            if self._pool is None or self._pool_pid != os.getpid():
+                # a forked child inherits the pool object but none of its threads
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="newsdesk-embed")
+                self._pool_pid = os.getpid()
+            rows = list(self._pool.map(self.encode_one, texts))
+        return np.vstack(rows).astype(np.float32, copy=False)
 
 
 class Embedder:
@@ -312,12 +347,14 @@ class Embedder:
 
     ``max_tokens`` truncates each text (128 by default: the lead of a news article
     is what identifies its event, and longer inputs cost time roughly linearly).
-    ``backend``: ``onnx`` (fp32, the default), ``torch`` (sentence-transformers,
-    the reference) or ``onnx-int8``; by default ``NEWSDESK_EMBEDDER`` or
+    ``backend``: ``onnx-int8`` (the default), ``onnx`` (fp32) or ``torch``
+    (sentence-transformers, the reference); by default ``NEWSDESK_EMBEDDER`` or
     ``DEFAULT_BACKEND``.
-    ``threads``: onnxruntime's intra-op threads (default: one per core). torch has
-    no per-model setting, so for the torch backend a given ``threads`` sets torch's
-    process-wide thread count when the model loads (meant for worker processes).
+    ``threads``: for the ONNX backends, how many texts run at once, each on one
+    thread (default: one per core); torch has no per-model setting, so for the torch
+    backend a given ``threads`` sets torch's process-wide thread count when the
+    model loads (meant for worker processes). ``batch_size`` is torch's only: the
+    ONNX backends run each text alone.
     """
 
     def __init__(
@@ -403,12 +440,7 @@ class Embedder:
             return np.zeros((0, DIM), dtype=np.float32)
         model = self._load()
         if isinstance(model, _OnnxModel):
-            out = np.zeros((len(texts), DIM), dtype=np.float32)
-            # longest first, as sentence-transformers does: batches of similar length pad little
-            order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-            for start in range(0, len(order), self.batch_size):
-                rows = order[start:start + self.batch_size]
-                out[rows] = model.encode([texts[i] for i in rows])
+            out = model.encode(texts)
         else:
             vecs = model.encode(
                 list(texts),

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .copies import original_rank
-from .embeddings import Embedder, embedding_text
+from .embeddings import Embedder, embedding_text, sentence_backend
 from .records import Article
 from .store import DamagedStoryIndex, Store
 from .stories import COMPONENT as STORY_COMPONENT
@@ -57,6 +57,15 @@ def save_due(since_save: int, indexed: int) -> bool:
 def shared_embedder() -> Embedder:
     """One embedder per process: loading the model takes seconds, so every store reuses it."""
     return Embedder()
+
+
+@functools.cache
+def sentence_embedder() -> Embedder:
+    """The embedder of an account's sentences (fp32: its thresholds were tuned on it);
+    the article embedder itself when both name the same backend."""
+    backend = sentence_backend()
+    shared = shared_embedder()
+    return shared if shared.backend == backend else Embedder(backend=backend)
 
 
 def _encode(embedder: Embedder, texts: list[str]) -> np.ndarray:
