@@ -4,6 +4,7 @@ with sentence-transformers (the reference), give unit vectors, and are determini
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -171,3 +172,34 @@ def test_articles_in_int8_and_account_sentences_in_fp32(monkeypatch):
     finally:
         storybook.shared_embedder.cache_clear()
         storybook.sentence_embedder.cache_clear()
+
+
+def _encode_in_child(emb: Embedder, out) -> None:  # runs in a forked process
+    out.put(emb.encode(TEXTS[:3]))
+
+
+def test_forked_child_makes_its_own_pool(cache, onnx_vectors):
+    import multiprocessing
+
+    emb = Embedder(backend="onnx", cache_dir=cache, threads=2)
+    emb.encode(TEXTS[:3])  # the parent's pool exists before the fork
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_encode_in_child, args=(emb, out))
+    child.start()
+    try:
+        got = out.get(timeout=120)  # the parent's pool has no threads in the child: a hang
+    finally:
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
+    np.testing.assert_array_equal(got, onnx_vectors["onnx"][:3])
+
+
+def test_int8_first_use_exports_fp32_once_and_prints_no_advice(tmp_path, caplog, onnx_vectors):
+    caplog.set_level(logging.WARNING)
+    v = Embedder(backend="onnx-int8", cache_dir=tmp_path, threads=1).encode(TEXTS[:2])
+    np.testing.assert_array_equal(v, onnx_vectors["onnx-int8"][:2])
+    # int8 is quantised from the cached fp32 graph, which the account then reuses
+    assert sorted(p.name.rsplit("-", 1)[-1] for p in tmp_path.glob("*.onnx")) == ["int8.onnx", "onnx.onnx"]
+    assert not [r for r in caplog.records if "pre-processing" in r.getMessage()]
