@@ -21,6 +21,9 @@ from newsdesk.batch import (
     ShardTask,
     StageResult,
     WorkerSpec,
+    articles_from_table,
+    counts_from_table,
+    load,
     plan_shards,
     problems_of,
     run_batch,
@@ -122,6 +125,60 @@ def test_local_batch_writes_stages_and_loads_the_store_like_ingest(tmp_path: Pat
         ref = _snapshot(plain)
     assert snap["articles"] == ref["articles"]
     assert snap["copies"] == ref["copies"]
+
+
+def test_the_load_weighs_the_stages_word_counts_instead_of_counting_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The words story placement weighs are counted in the embeddings stage (in parallel);
+    the sequential load uses them and places the same stories as a load that counts them
+    itself, which it does for an output written before the stage counted them."""
+    import importlib
+    import shutil
+
+    # (the package's own ``stories`` function hides the module from ``import ... as``)
+    stories_mod = importlib.import_module("newsdesk.stories")
+
+    inputs = _corpus(tmp_path)
+    out = tmp_path / "out"
+    run_batch(inputs, out, LocalExecutor(), options=SMALL)  # the stages only
+    arts = {a.id: a for f in stage_files(out, "articles")
+            for a in articles_from_table(pq.read_table(f))[0]}
+    counts = {k: v for f in stage_files(out, "embeddings")
+              for k, v in counts_from_table(pq.read_table(f)).items()}
+    assert set(counts) == set(arts) and len(arts) > 50
+    for i, a in arts.items():
+        want = stories_mod.term_counts(a.text, a.title)
+        # equal, and in the same order: weights are summed in the order of the words
+        assert list(counts[i].terms.items()) == list(want.terms.items())
+        assert list(counts[i].names.items()) == list(want.names.items())
+
+    old = tmp_path / "old"  # as an earlier version wrote it: vectors only
+    shutil.copytree(out, old)
+    for f in stage_files(old, "embeddings"):
+        t = pq.read_table(f)
+        meta = {k: v for k, v in (t.schema.metadata or {}).items() if k != b"newsdesk.story_terms"}
+        pq.write_table(t.select(["id", "vector"]).replace_schema_metadata(meta), f)
+        assert counts_from_table(pq.read_table(f)) == {}
+
+    counted: list[str] = []
+    real = stories_mod.term_counts
+
+    def spy(text: str, title: str | None = None) -> stories_mod.TermCounts:
+        counted.append(text)
+        return real(text, title)
+
+    monkeypatch.setattr(stories_mod, "term_counts", spy)
+    snaps, calls = [], []
+    for name, folder in (("new", out), ("old", old)):
+        counted.clear()
+        with Store(tmp_path / f"{name}.db") as store:
+            report = load(store, folder)
+            snaps.append(_snapshot(store))
+        calls.append(len(counted))
+    assert snaps[0] == snaps[1] and len(snaps[0]["stories"]) == len(arts)  # type: ignore[arg-type]
+    # the old output's load counted every placed article once more (re-cuts count the same)
+    assert report.stories_placed == len(arts)
+    assert calls[1] - calls[0] == len(arts)
 
 
 def test_ray_and_local_executors_give_identical_outputs_and_stores(tmp_path: Path) -> None:

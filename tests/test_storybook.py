@@ -202,9 +202,9 @@ def test_one_article_files_are_placed_together(tmp_path: Path, monkeypatch) -> N
     calls: list[int] = []
     real = StoryBook.place
 
-    def counting(self, batch, copy_of=None):  # type: ignore[no-untyped-def]
+    def counting(self, batch, copy_of=None, **kw):  # type: ignore[no-untyped-def]
         calls.append(len(batch))
-        return real(self, batch, copy_of)
+        return real(self, batch, copy_of, **kw)
 
     monkeypatch.setattr(StoryBook, "place", counting)
     folder = tmp_path / "in"

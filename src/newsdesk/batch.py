@@ -7,7 +7,8 @@ stage's Parquet file and writes its own under the output folder:
 ``articles``   read every record (``readers.read``) and clean it (``ingest.to_article``);
                bad files and records go to ``problems/<shard>.parquet``
 ``sketches``   copy-detection sketches (word count, shingle hashes, MinHash, anchors)
-``embeddings`` all-MiniLM-L6-v2 vectors of title + lead, in the shard's order
+``embeddings`` all-MiniLM-L6-v2 vectors of title + lead, in the shard's order, and the
+               words story placement weighs (``stories.term_counts``)
 
 Where the stages run is an executor's business (``newsdesk.executors``: in
 process, a process pool, or Ray Data); this module never imports Ray. A
@@ -45,6 +46,7 @@ from .ingest import ArticleError, IngestReport, finish, outlet_line_keys, store_
 from .readers import iter_inputs, read
 from .records import Article, Format, IngestProblem, Removal
 from .store import Store
+from .stories import TERMS_VERSION, TermCounts, term_counts
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +170,13 @@ SKETCH_SCHEMA = pa.schema([
     ("id", pa.string()), ("n_words", pa.int64()), ("shingles", pa.list_(pa.uint32())),
     ("signature", pa.list_(pa.uint32())), ("anchors", pa.list_(pa.int64())),
 ])
-EMBEDDING_SCHEMA = pa.schema([("id", pa.string()), ("vector", pa.list_(pa.float32(), DIM))])
+EMBEDDING_SCHEMA = pa.schema([
+    ("id", pa.string()), ("vector", pa.list_(pa.float32(), DIM)),
+    # story placement's word counts (``stories.term_counts``), counted here in parallel
+    # rather than in the sequential load: parallel lists of words and their counts
+    ("terms", pa.list_(pa.string())), ("term_counts", pa.list_(pa.int32())),
+    ("names", pa.list_(pa.string())), ("name_counts", pa.list_(pa.int32())),
+])
 
 
 def _write_atomic(table: pa.Table, path: Path, key: str, meta: Mapping[str, str] | None = None) -> None:
@@ -221,6 +229,18 @@ def component_of_table(table: pa.Table) -> str:
     """The embedding component that computed an ``embeddings`` stage file."""
     meta = table.schema.metadata or {}
     return meta.get(b"newsdesk.component", EMBEDDING_COMPONENT.encode()).decode()
+
+
+def counts_from_table(table: pa.Table) -> dict[str, TermCounts]:
+    """The word counts of an ``embeddings`` stage file, by id; none when the file has none
+    or counted them by other rules (an output written by another version: the load
+    counts them again from the text)."""
+    meta = table.schema.metadata or {}
+    if meta.get(b"newsdesk.story_terms", b"").decode() != TERMS_VERSION:
+        return {}
+    cols = [table.column(c).to_pylist() for c in ("id", "terms", "term_counts", "names", "name_counts")]
+    return {aid: TermCounts(dict(zip(t, tc, strict=True)), dict(zip(n, nc, strict=True)))
+            for aid, t, tc, n, nc in zip(*cols, strict=True)}
 
 
 def vectors_from_table(table: pa.Table) -> dict[str, np.ndarray]:
@@ -282,22 +302,31 @@ def sketch_shard(shard: Shard, out: Path) -> StageResult:
 
 
 def embed_shard(shard: Shard, out: Path, embedder: Embedder) -> StageResult:
-    """Stage ``embeddings``: one model call over the shard's articles in order.
+    """Stage ``embeddings``: what story placement needs of each article, in order: one
+    model call over the shard's articles, and the words it weighs (``term_counts``).
 
-    The batches the model sees depend only on the shard, and the vectors were
-    checked equal bit for bit whatever torch's thread count, so every executor
-    writes the same vectors.
+    The vector of a text depends on that text alone (docs/embeddings.md), so every
+    executor writes the same vectors.
     """
     t0 = time.perf_counter()
     table = pq.read_table(out / stage_path("articles", shard.name), columns=["id", "title", "text"])
     ids = table.column("id").to_pylist()
-    texts = [embedding_text(t, x) for t, x in zip(table.column("title").to_pylist(),
-                                                  table.column("text").to_pylist(), strict=True)]
+    titles, bodies = table.column("title").to_pylist(), table.column("text").to_pylist()
+    texts = [embedding_text(t, x) for t, x in zip(titles, bodies, strict=True)]
     vecs = embedder.encode(texts)
     arr = pa.FixedSizeListArray.from_arrays(pa.array(vecs.reshape(-1), type=pa.float32()), DIM)
+    counts = [term_counts(x, t) for t, x in zip(titles, bodies, strict=True)]
+    columns = [
+        pa.array(ids, type=pa.string()), arr,
+        pa.array([list(c.terms) for c in counts], type=pa.list_(pa.string())),
+        pa.array([list(c.terms.values()) for c in counts], type=pa.list_(pa.int32())),
+        pa.array([list(c.names) for c in counts], type=pa.list_(pa.string())),
+        pa.array([list(c.names.values()) for c in counts], type=pa.list_(pa.int32())),
+    ]
     component = str(getattr(embedder, "component", EMBEDDING_COMPONENT))
-    _write_atomic(pa.Table.from_arrays([pa.array(ids, type=pa.string()), arr], schema=EMBEDDING_SCHEMA),
-                  out / stage_path("embeddings", shard.name), shard.key, {"newsdesk.component": component})
+    _write_atomic(pa.Table.from_arrays(columns, schema=EMBEDDING_SCHEMA),
+                  out / stage_path("embeddings", shard.name), shard.key,
+                  {"newsdesk.component": component, "newsdesk.story_terms": TERMS_VERSION})
     return StageResult("embeddings", shard.name, shard.key, stage_path("embeddings", shard.name),
                        len(ids), seconds=time.perf_counter() - t0)
 
@@ -574,7 +603,8 @@ class Loader:
         emb = pq.read_table(out / stage_path("embeddings", s.name))
         problems = done[f"articles/{s.name}"]["problems"]
         store_cleaned(store, articles, report, sketches=sketches, vectors=vectors_from_table(emb),
-                      outlet_lines=lines, component=component_of_table(emb))
+                      outlet_lines=lines, component=component_of_table(emb),
+                      word_counts=counts_from_table(emb))
         store.mark_input_done(digest, f"{out / s.name}", len(articles), problems)
         if self.progress:
             self.progress(s.name, len(articles))

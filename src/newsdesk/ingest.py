@@ -32,6 +32,7 @@ from .metadata import (
 from .readers import iter_inputs, read
 from .records import Article, Format, IngestProblem, RawDocument
 from .store import SqlBuckets, Store, WriteCounts
+from .stories import TermCounts
 from .storybook import StoryBook
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,8 @@ class IngestReport:
     # stored articles waiting to be embedded and placed: one article per HTML or text
     # file would otherwise mean one embedding call per file (twice as slow here)
     unplaced: list[Article] = field(default_factory=list, repr=False)
+    # their words counted already (by a batch run's stages), by id
+    unplaced_counts: dict[str, TermCounts] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -252,7 +255,7 @@ def _store_batch(store: Store, docs: list[RawDocument], report: IngestReport) ->
         _fold_copies(store, fold, changed=changed, report=report)
     if batch:
         if report.storybook is not None:
-            report.unplaced.extend(batch)
+            _queue(report, batch)
             if len(report.unplaced) >= BATCH_SIZE:
                 _place_unplaced(report)
     return ok, bad
@@ -267,6 +270,7 @@ def store_cleaned(
     vectors: Mapping[str, np.ndarray] | None = None,
     outlet_lines: Mapping[str, Sequence[str]] | None = None,
     component: str = EMBEDDING_COMPONENT,
+    word_counts: Mapping[str, TermCounts] | None = None,
 ) -> None:
     """Store articles cleaned elsewhere (a batch run) as ``ingest`` stores its own.
 
@@ -275,7 +279,8 @@ def store_cleaned(
     embeddings (``vectors``, which story placement then reuses) and queued for
     story placement when ``report.storybook`` is set. ``outlet_lines``: the
     short-line keys of each plain-text input, counted into the outlet memory;
-    ``component``: the embedding component that computed ``vectors``.
+    ``component``: the embedding component that computed ``vectors``; ``word_counts``:
+    precomputed ``stories.term_counts`` of the articles, which placement then reuses.
     """
     known = store.raw_hashes(a.id for a in batch)
     todo: list[Article] = []
@@ -300,7 +305,7 @@ def store_cleaned(
     if vectors:
         store.save_embeddings(component, {a.id: vectors[a.id] for a in todo if a.id in vectors})
     if report.storybook is not None:
-        report.unplaced.extend(todo)
+        _queue(report, todo, word_counts)
         if len(report.unplaced) >= BATCH_SIZE:
             _place_unplaced(report)
 
@@ -312,14 +317,29 @@ def finish(report: IngestReport, *, save: bool = True) -> None:
         report.storybook.save()
 
 
+def _queue(report: IngestReport, articles: Iterable[Article],
+           word_counts: Mapping[str, TermCounts] | None = None) -> None:
+    """Queue stored articles for placement, with their word counts where known (an id
+    queued again without them loses the old ones: they were of its earlier text)."""
+    for a in articles:
+        report.unplaced.append(a)
+        c = word_counts.get(a.id) if word_counts else None
+        if c is not None:
+            report.unplaced_counts[a.id] = c
+        else:
+            report.unplaced_counts.pop(a.id, None)
+
+
 def _place_unplaced(report: IngestReport) -> None:
     # A crash before this point loses nothing: the next ingest's catch-up places
     # stored articles that the story index has not seen.
     if report.storybook is not None and report.unplaced:
         # once each (caught up after a crash and changed again by this run: the latest)
         batch = list({a.id: a for a in report.unplaced}.values())
-        report.stories_placed += len(report.storybook.place(batch))
+        placed = report.storybook.place(batch, word_counts=report.unplaced_counts)
+        report.stories_placed += len(placed)
     report.unplaced = []
+    report.unplaced_counts = {}
 
 
 # Line page-frequencies mean something once an outlet has this many stored pages.
@@ -408,7 +428,7 @@ def ingest(
             # died would have (story ids are their founding article's, so order matters).
             missing = report.storybook.missing()
             for i in range(0, len(missing), BATCH_SIZE):
-                report.unplaced.extend(store.get_articles(missing[i:i + BATCH_SIZE]).values())
+                _queue(report, store.get_articles(missing[i:i + BATCH_SIZE]).values())
                 if len(report.unplaced) >= BATCH_SIZE:
                     _place_unplaced(report)
             report.storybook.caught_up = True

@@ -66,10 +66,14 @@ __all__ = [
     "NumpyIndex",
     "StoryConfig",
     "StoryIndex",
+    "TermCounts",
+    "TERMS_VERSION",
     "VectorIndex",
     "article_features",
+    "features_from_counts",
     "features_from_text",
     "story_id_for",
+    "term_counts",
     "with_embedding",
 ]
 
@@ -198,23 +202,28 @@ def _tokens(text: str) -> list[str]:
     ]
 
 
-def features_from_text(
-    id: str,
-    text: str,
-    embedding: np.ndarray,
-    *,
-    title: str | None = None,
-    published: datetime | None = None,
-    source: str | None = None,
-) -> ArticleFeatures:
-    """Features of one article given its text and its embedding (see ``embeddings.Embedder``)."""
-    vec = _unit(id, embedding)
+@dataclass(frozen=True, slots=True)
+class TermCounts:
+    """How often each word story placement weighs occurs in one article: content words
+    (the title counted twice) and names and numbers. Pure text work, so a batch run
+    counts them in its parallel stages and the sequential load only weighs them."""
+
+    terms: dict[str, int]
+    names: dict[str, int]
+
+
+# Names the counting rules (``_tokens``, ``_STOP``, ``_MAX_CHARS``, the name rule below):
+# counts saved under another version are counted again from the text.
+TERMS_VERSION = "story-terms.v1"
+
+
+def term_counts(text: str, title: str | None = None) -> TermCounts:
+    """The word counts ``features_from_counts`` weighs (see ``TermCounts``)."""
     body = text[:_MAX_CHARS]
     counts: dict[str, int] = {}
     # the title counts twice: it names the event in few words
     for tok in _tokens(body) + (_tokens(title) * 2 if title else []):
         counts[tok] = counts.get(tok, 0) + 1
-    terms = {t: 1.0 + math.log(c) for t, c in counts.items()}
     name_counts: dict[str, int] = {}
     for line in _SENT_SPLIT.split(body):
         for i, w in enumerate(_WORD_RE.findall(line)):
@@ -224,9 +233,24 @@ def features_from_text(
                 lw = w.lower()
                 if lw not in _STOP:
                     name_counts[lw] = name_counts.get(lw, 0) + 1
+    return TermCounts(counts, name_counts)
+
+
+def features_from_counts(
+    id: str,
+    counts: TermCounts,
+    embedding: np.ndarray,
+    *,
+    title: str | None = None,
+    published: datetime | None = None,
+    source: str | None = None,
+) -> ArticleFeatures:
+    """Features of one article given its word counts (``term_counts``) and its embedding."""
+    vec = _unit(id, embedding)
+    terms = {t: 1.0 + math.log(c) for t, c in counts.terms.items()}
     names = {
         t: (1.0 + math.log(c)) * (_YEAR_WEIGHT if _YEAR_RE.fullmatch(t) else 1.0)
-        for t, c in name_counts.items()
+        for t, c in counts.names.items()
     }
     if published is not None and published.tzinfo is None:
         published = published.replace(tzinfo=UTC)
@@ -239,6 +263,20 @@ def features_from_text(
         published=published,
         source=source,
     )
+
+
+def features_from_text(
+    id: str,
+    text: str,
+    embedding: np.ndarray,
+    *,
+    title: str | None = None,
+    published: datetime | None = None,
+    source: str | None = None,
+) -> ArticleFeatures:
+    """Features of one article given its text and its embedding (see ``embeddings.Embedder``)."""
+    return features_from_counts(id, term_counts(text, title), embedding,
+                                title=title, published=published, source=source)
 
 
 def _unit(id: str, embedding: np.ndarray) -> np.ndarray:
@@ -257,11 +295,13 @@ def with_embedding(features: ArticleFeatures, embedding: np.ndarray) -> ArticleF
     return replace(features, embedding=_unit(features.id, embedding).astype(np.float32, copy=False))
 
 
-def article_features(article: Article, embedding: np.ndarray) -> ArticleFeatures:
-    """Features of a stored ``Article`` and its embedding."""
-    return features_from_text(
+def article_features(article: Article, embedding: np.ndarray,
+                     counts: TermCounts | None = None) -> ArticleFeatures:
+    """Features of a stored ``Article`` and its embedding (``counts``: its ``term_counts``,
+    when they were counted already)."""
+    return features_from_counts(
         article.id,
-        article.text,
+        counts if counts is not None else term_counts(article.text, article.title),
         embedding,
         title=article.title,
         published=article.published,

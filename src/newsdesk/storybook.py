@@ -29,6 +29,7 @@ from .stories import (
     Assignment,
     StateVersionError,
     StoryIndex,
+    TermCounts,
     article_features,
     read_state,
     with_embedding,
@@ -164,9 +165,10 @@ class StoryBook:
         return have
 
     def place(self, batch: Sequence[Article], copy_of: dict[str, str] | None = None, *,
-              ordered: bool = False) -> list[Assignment]:
+              ordered: bool = False, word_counts: Mapping[str, TermCounts] | None = None) -> list[Assignment]:
         """Place new articles in stories, in publication order (``ordered``: in the order
-        given); copies join their original's story."""
+        given); copies join their original's story. ``word_counts``: articles' ``term_counts``
+        counted already (a batch run's stages), by id; the others are counted here."""
         if not batch:
             return []
         copy_of = copy_of if copy_of is not None else self.store.copy_of_map([a.id for a in batch])
@@ -183,7 +185,8 @@ class StoryBook:
                 if sid is not None:
                     # A copy is not a new voice: it goes where its original is.
                     self.index.pin(a.id, sid)
-            f = feats[a.id] = article_features(a, vectors[a.id])
+            known = word_counts.get(a.id) if word_counts else None
+            f = feats[a.id] = article_features(a, vectors[a.id], known)
             placed = self.index.place(f)
             out.append(placed)
             if self.index.split_due(placed.story_id):
