@@ -2,6 +2,7 @@
 
     python bench/bench_embed.py                    # speed + agreement + story quality
     python bench/bench_embed.py --repeats 5 --no-stories
+    python bench/bench_embed.py --backends onnx-int8 --max-tokens 96,128 --no-stories   # token limits
 
 Speed: articles/s of ``Embedder.encode`` over the embedding texts (title + lead,
 ``embedding_text``) of ~2,000 real English articles (ECB+, BASIL, and English
@@ -28,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_stories import Bench, load, print_table  # noqa: E402
 from common import data_dir  # noqa: E402
 
-from newsdesk.embeddings import BACKENDS, Embedder, embedding_text  # noqa: E402
+from newsdesk.embeddings import BACKENDS, LEAD_CHARS, MAX_TOKENS, Embedder, embedding_text  # noqa: E402
 from newsdesk.stories import DEFAULT_CONFIG  # noqa: E402
 
 
@@ -46,28 +47,31 @@ def _set_threads(emb: Embedder, threads: int) -> None:
         torch.set_num_threads(threads)
 
 
-def speed(texts: list[str], backends: list[str], threads: list[int], repeats: int) -> dict:
-    """Rounds over every (backend, threads), so that load changes on a shared machine hit all alike."""
+def speed(texts: list[str], backends: list[str], threads: list[int], repeats: int,
+          max_tokens: list[int]) -> dict:
+    """Rounds over every (backend, threads, token limit), so that load changes on a shared
+    machine hit all alike."""
     out: dict = {}
     embedders = {}
     for b in backends:
         for th in threads:
-            emb = Embedder(backend=b, threads=th)
-            _set_threads(emb, th)
-            t0 = time.perf_counter()
-            emb.encode(texts[:4])  # load (and export, the first time ever) outside the timing
-            embedders[(b, th)] = emb
-            out[(b, th)] = {"rates": [], "cpu": [], "load_s": time.perf_counter() - t0, "vecs": None}
+            for mt in max_tokens:
+                emb = Embedder(backend=b, threads=th, max_tokens=mt)
+                _set_threads(emb, th)
+                t0 = time.perf_counter()
+                emb.encode(texts[:4])  # load (and export, the first time ever) outside the timing
+                embedders[(b, th, mt)] = emb
+                out[(b, th, mt)] = {"rates": [], "cpu": [], "load_s": time.perf_counter() - t0, "vecs": None}
     for rnd in range(repeats):
-        for (b, th), emb in embedders.items():
+        for (b, th, mt), emb in embedders.items():
             _set_threads(emb, th)
             w, c = time.perf_counter(), time.process_time()
             vecs = emb.encode(texts)
-            r = out[(b, th)]
+            r = out[(b, th, mt)]
             r["rates"].append(len(texts) / (time.perf_counter() - w))
             r["cpu"].append(1000 * (time.process_time() - c) / len(texts))
             r["vecs"] = vecs
-            print(f"  round {rnd + 1}: {b:10s} threads={th}: {r['rates'][-1]:6.1f} art/s, "
+            print(f"  round {rnd + 1}: {b:10s} threads={th} tokens={mt}: {r['rates'][-1]:6.1f} art/s, "
                   f"CPU {r['cpu'][-1]:.1f} ms/article, load average {os.getloadavg()[0]:.1f}", flush=True)
     for r in out.values():
         r["median"] = statistics.median(r["rates"])
@@ -83,7 +87,10 @@ def main() -> None:
     ap.add_argument("--backends", default=",".join(BACKENDS))
     ap.add_argument("--no-stories", action="store_true", help="skip the story-quality evaluation")
     ap.add_argument("--no-speed", action="store_true", help="skip the speed runs")
+    ap.add_argument("--max-tokens", default=str(MAX_TOKENS),
+                    help="token limits, comma-separated (speed: each; stories: the first)")
     args = ap.parse_args()
+    max_tokens = [int(t) for t in args.max_tokens.split(",")]
     data_dir()
     backends = args.backends.split(",")
     threads = [int(t) for t in args.threads.split(",")]
@@ -91,29 +98,29 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f})\n")
     if not args.no_speed:
         texts = corpus(args.n)
-        print(f"speed: {len(texts)} articles, title + 600 characters, 128 tokens, {args.repeats} runs each")
-        res = speed(texts, backends, threads, args.repeats)
-        print("\n| backend | threads | articles/s (median) | runs | CPU ms/article | load s |")
-        print("|---|---|---|---|---|---|")
-        for (b, th), r in res.items():
-            print(f"| {b} | {th} | **{r['median']:.1f}** | {', '.join(f'{x:.1f}' for x in r['rates'])} "
-                  f"| {r['cpu_ms']:.1f} | {r['load_s']:.1f} |")
+        print(f"speed: {len(texts)} articles, title + {LEAD_CHARS} characters, "
+              f"{'/'.join(map(str, max_tokens))} tokens, {args.repeats} runs each")
+        res = speed(texts, backends, threads, args.repeats, max_tokens)
+        print("\n| backend | threads | tokens | articles/s (median) | runs | CPU ms/article | load s |")
+        print("|---|---|---|---|---|---|---|")
+        for (b, th, mt), r in res.items():
+            print(f"| {b} | {th} | {mt} | **{r['median']:.1f}** | "
+                  f"{', '.join(f'{x:.1f}' for x in r['rates'])} | {r['cpu_ms']:.1f} | {r['load_s']:.1f} |")
         if "torch" in backends:
-            ref = res[("torch", max(threads))]["vecs"]
-            print("\n| backend | threads | mean cosine to torch | min | 1st percentile | "
-                  "bit-equal across threads |")
-            print("|---|---|---|---|---|---|")
-            for (b, th), r in res.items():
-                cos = np.sum(r["vecs"] * ref, axis=1)
-                same = all(np.array_equal(r["vecs"], res[(b, t)]["vecs"]) for t in threads)
-                print(f"| {b} | {th} | {cos.mean():.5f} | {cos.min():.5f} | "
+            print("\n| backend | threads | tokens | mean cosine to torch (same tokens) | min | "
+                  "1st percentile | bit-equal across threads |")
+            print("|---|---|---|---|---|---|---|")
+            for (b, th, mt), r in res.items():
+                cos = np.sum(r["vecs"] * res[("torch", max(threads), mt)]["vecs"], axis=1)
+                same = all(np.array_equal(r["vecs"], res[(b, t, mt)]["vecs"]) for t in threads)
+                print(f"| {b} | {th} | {mt} | {cos.mean():.5f} | {cos.min():.5f} | "
                       f"{np.percentile(cos, 1):.5f} | {'yes' if same else 'no'} |")
         print(flush=True)
     if not args.no_stories:
         summary = {}
         for b in backends:
             print(f"\n## Story quality, backend {b}\n")
-            res_s = Bench(600, 128, b).run(DEFAULT_CONFIG)
+            res_s = Bench(LEAD_CHARS, max_tokens[0], b).run(DEFAULT_CONFIG)
             print_table(res_s)
             summary[b] = {n: (r["F1"], r["ARI"]) for n, r in res_s.items()}
         print("\n" + json.dumps(summary))

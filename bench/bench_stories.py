@@ -32,7 +32,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, data_dir  # noqa: E402
 
-from newsdesk.embeddings import BACKENDS, Embedder, component_of, default_backend, embedding_text  # noqa: E402
+from newsdesk.embeddings import (  # noqa: E402
+    BACKENDS,
+    LEAD_CHARS,
+    MAX_TOKENS,
+    Embedder,
+    component_of,
+    default_backend,
+    embedding_text,
+)
 from newsdesk.stories import (  # noqa: E402
     DEFAULT_CONFIG,
     ArticleFeatures,
@@ -65,7 +73,7 @@ def embeddings(
     # the component names the vectors (int8 v1 was batched, v2 one text per run)
     tag = f"{name}_l{lead_chars}t{max_tokens}"
     if backend != "torch":
-        tag += f"_{backend}_{component_of(backend)}"
+        tag += f"_{backend}_{component_of(backend, max_tokens)}"
     vec_path, ids_path = OUT / f"emb_{tag}.npy", OUT / f"emb_{tag}.ids.json"
     ids = [r["id"] for r in recs]
     if vec_path.is_file() and ids_path.is_file() and json.loads(ids_path.read_text()) == ids:
@@ -356,8 +364,8 @@ def main() -> None:
     ap.add_argument("--sweep", action="store_true", help="grid over threshold and weights")
     ap.add_argument("--scale", action="store_true", help="only the 10k/100k/1M placement timing")
     ap.add_argument("--sizes", default="10000,100000,1000000")
-    ap.add_argument("--lead-chars", type=int, default=600)
-    ap.add_argument("--max-tokens", type=int, default=128)
+    ap.add_argument("--lead-chars", type=int, default=LEAD_CHARS)
+    ap.add_argument("--max-tokens", type=int, default=MAX_TOKENS, help="default: newsdesk's own")
     ap.add_argument("--no-semeval", action="store_true")
     ap.add_argument(
         "--backend", choices=BACKENDS, default=default_backend(),

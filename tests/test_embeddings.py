@@ -29,7 +29,7 @@ TEXTS = [
     "Indianapolis Colts beat the Kansas City Chiefs 31-17 in the play-off game.",
     "Short.",
     "",  # [CLS] [SEP] only: a real vector on every backend
-    "A very long lead that goes on and on " * 60,  # truncated at 128 tokens
+    "A very long lead that goes on and on " * 60,  # truncated at 96 tokens
     "Ünïcödé, accents — and “quotes”: Zürich, São Paulo, Kraków.",
 ]
 
@@ -138,6 +138,32 @@ def test_components():
     # fp32 ONNX computes the reference's vectors; int8 ones are labelled apart
     assert component_of("onnx") == component_of("torch") != component_of("onnx-int8")
     assert embeddings.COMPONENT == component_of(embeddings.DEFAULT_BACKEND)
+    # the token limit is part of the label: vectors of long texts differ with it
+    assert embeddings.MAX_TOKENS == 96 and embeddings.SENTENCE_MAX_TOKENS == 128
+    assert component_of("onnx-int8", 128) == "embeddings.minilm-l6-v2-int8.v2"  # as stored before
+    assert component_of("onnx-int8") == "embeddings.minilm-l6-v2-int8-t96.v2"
+    assert component_of("onnx", 128) == "embeddings.minilm-l6-v2.v1"
+    assert Embedder(backend="onnx").component == component_of("onnx", 96)
+    assert Embedder(backend="onnx", max_tokens=128).component == component_of("onnx", 128)
+
+
+def test_articles_are_cut_at_96_tokens(cache):
+    """A long text gives the vector of its first 96 tokens (128 for an account's sentences)."""
+    from tokenizers import Tokenizer
+
+    long_text = TEXTS[6]
+    tok = Tokenizer.from_file(str(embeddings.default_model_path() / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    enc = tok.encode(long_text)
+    assert len(enc.ids) > 200
+    # the text of the first 94 word pieces (index 0 is [CLS]; with [SEP] they make 96)
+    cut = long_text[: enc.offsets[94][1]]
+    at96 = Embedder(backend="onnx", cache_dir=cache, threads=1)
+    at128 = Embedder(backend="onnx", cache_dir=cache, threads=1, max_tokens=128)
+    v_long, v_cut = at96.encode([long_text, cut])
+    np.testing.assert_allclose(v_long, v_cut, atol=2e-6)
+    assert float(np.dot(v_long, at128.encode([long_text])[0])) < 0.9999  # 128 sees more
 
 
 def test_cache_dir_from_environment(monkeypatch, tmp_path):
@@ -163,7 +189,9 @@ def test_articles_in_int8_and_account_sentences_in_fp32(monkeypatch):
     storybook.sentence_embedder.cache_clear()
     try:
         assert storybook.shared_embedder().backend == "onnx-int8"
+        assert storybook.shared_embedder().max_tokens == 96
         assert storybook.sentence_embedder().backend == "onnx"
+        assert storybook.sentence_embedder().max_tokens == 128
         assert storybook.sentence_embedder() is storybook.sentence_embedder()
         monkeypatch.setenv("NEWSDESK_EMBEDDER", "onnx")
         storybook.shared_embedder.cache_clear()

@@ -91,6 +91,12 @@ EXPORT_VERSION = "e2"
 # Title plus the first ~600 characters: the lead carries who/what/where/when, and
 # 128 tokens run at 2.3x the speed of 256 (MEASUREMENTS.md); see bench_stories.py.
 LEAD_CHARS = 600
+# Articles are cut at 96 tokens: 1.3x the speed of 128 with the same story B3 F1 on
+# ECB+ and BASIL (0.935 / 0.994; pooled 0.949 against 0.946) and SemEval r 0.615
+# against 0.617 (bench_stories.py, int8, 2026-12-06); 64 tokens fell to 0.924 on ECB+.
+MAX_TOKENS = 96
+# An account's sentences keep 128, the length its thresholds were tuned with.
+SENTENCE_MAX_TOKENS = 128
 
 
 class EmbedderError(RuntimeError):
@@ -110,9 +116,13 @@ def sentence_backend() -> str:
     return default_backend() if os.environ.get(ENV_BACKEND, "").strip() else SENTENCE_BACKEND
 
 
-def component_of(backend: str) -> str:
-    """The component label of the vectors a backend computes."""
-    return _COMPONENTS[backend]
+def component_of(backend: str, max_tokens: int = MAX_TOKENS) -> str:
+    """The component label of the vectors a backend computes with this token limit."""
+    label = _COMPONENTS[backend]
+    if max_tokens != 128:  # the labels above name vectors of 128 tokens (all before 2026-12-06)
+        name, version = label.rsplit(".", 1)
+        label = f"{name}-t{max_tokens}.{version}"
+    return label
 
 
 COMPONENT = component_of(default_backend())
@@ -367,8 +377,9 @@ class _OnnxModel:
 class Embedder:
     """Encodes texts into L2-normalised float32 vectors of length 384.
 
-    ``max_tokens`` truncates each text (128 by default: the lead of a news article
-    is what identifies its event, and longer inputs cost time roughly linearly).
+    ``max_tokens`` truncates each text (``MAX_TOKENS``, 96, by default: the lead of a
+    news article is what identifies its event, and longer inputs cost time roughly
+    linearly).
     ``backend``: ``onnx-int8`` (the default), ``onnx`` (fp32) or ``torch``
     (sentence-transformers, the reference); by default ``NEWSDESK_EMBEDDER`` or
     ``DEFAULT_BACKEND``.
@@ -383,7 +394,7 @@ class Embedder:
         self,
         model_path: str | Path | None = None,
         *,
-        max_tokens: int = 128,
+        max_tokens: int = MAX_TOKENS,
         batch_size: int = 32,
         check_hash: bool = True,
         backend: str | None = None,
@@ -411,7 +422,7 @@ class Embedder:
     @property
     def component(self) -> str:
         """The label stored with this embedder's vectors."""
-        return component_of(self.backend)
+        return component_of(self.backend, self.max_tokens)
 
     def _weights_digest(self) -> str:
         weights = self.model_path / "model.safetensors"

@@ -11,6 +11,7 @@ import functools
 import io
 import json
 import logging
+import os
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .copies import original_rank
-from .embeddings import Embedder, embedding_text, sentence_backend
+from .embeddings import ENV_BACKEND, SENTENCE_MAX_TOKENS, Embedder, embedding_text, sentence_backend
 from .records import Article
 from .store import DamagedStoryIndex, Store
 from .stories import COMPONENT as STORY_COMPONENT
@@ -62,11 +63,14 @@ def shared_embedder() -> Embedder:
 
 @functools.cache
 def sentence_embedder() -> Embedder:
-    """The embedder of an account's sentences (fp32: its thresholds were tuned on it);
-    the article embedder itself when both name the same backend."""
+    """The embedder of an account's sentences (fp32 at 128 tokens: its thresholds were
+    tuned on it); the article embedder itself when ``NEWSDESK_EMBEDDER`` names one
+    backend for both (one model in memory; sentences longer than 96 tokens are rare)."""
     backend = sentence_backend()
     shared = shared_embedder()
-    return shared if shared.backend == backend else Embedder(backend=backend)
+    if shared.backend == backend and os.environ.get(ENV_BACKEND, "").strip():
+        return shared
+    return Embedder(backend=backend, max_tokens=SENTENCE_MAX_TOKENS)
 
 
 def _encode(embedder: Embedder, texts: list[str]) -> np.ndarray:
