@@ -283,29 +283,29 @@ def store_cleaned(
     precomputed ``stories.term_counts`` of the articles, which placement then reuses.
     """
     known = store.raw_hashes(a.id for a in batch)
-    todo: list[Article] = []
+    fresh: list[Article] = []  # new or changed since stored
     for a in batch:
         report.article_ids.append(a.id)
         if known.get(a.id) == a.raw_hash:
             report.counts += WriteCounts(unchanged=1)
         else:
-            todo.append(a)
-    counts: dict[str, Counter[str]] = {}
-    for a in todo:
+            fresh.append(a)
+    line_counts: dict[str, Counter[str]] = {}
+    for a in fresh:
         lines = (outlet_lines or {}).get(a.id)
         if lines and a.source and a.id not in known:
-            counts.setdefault(a.source, Counter()).update(set(lines))
+            line_counts.setdefault(a.source, Counter()).update(set(lines))
     # The outlet line counts go in the articles' own transaction: counted apart, a crash
     # between the two writes made the rerun count those pages a second time.
-    report.counts += store.add_articles(todo, outlet_lines=counts)
-    if not todo:
+    report.counts += store.add_articles(fresh, outlet_lines=line_counts)
+    if not fresh:
         return
-    _fold_copies(store, todo, changed=[a.id for a in todo if a.id in known], report=report,
+    _fold_copies(store, fresh, changed=[a.id for a in fresh if a.id in known], report=report,
                  sketches=sketches)
     if vectors:
-        store.save_embeddings(component, {a.id: vectors[a.id] for a in todo if a.id in vectors})
+        store.save_embeddings(component, {a.id: vectors[a.id] for a in fresh if a.id in vectors})
     if report.storybook is not None:
-        _queue(report, todo, word_counts)
+        _queue(report, fresh, word_counts)
         if len(report.unplaced) >= BATCH_SIZE:
             _place_unplaced(report)
 
