@@ -551,3 +551,50 @@ def test_with_embedding_is_features_from_text_with_that_embedding():
     assert again.terms == direct.terms and again.names == direct.names and again.title == direct.title
     with pytest.raises(ValueError, match="non-finite"):
         with_embedding(first, np.full(384, np.nan))
+
+
+def test_a_batch_searched_at_once_finds_what_one_at_a_time_search_finds():
+    from newsdesk.stories import NumpyIndex
+
+    rng = np.random.default_rng(3)
+    v = rng.standard_normal((700, 384)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    index = NumpyIndex(384, v[:500])
+    queries = v[500:540] + 0.05 * rng.standard_normal((40, 384)).astype(np.float32)
+    known = index.similarities(queries)  # against the 500 rows held before the batch
+    assert known.shape == (40, 500)
+    index.add(v[500:700])  # the batch's own rows arrive while it is placed
+    for q, row in zip(queries, known, strict=True):
+        sims, rows = index.search(q, 20)
+        sims_known, rows_known = index.search(q, 20, known=row)
+        assert rows_known.tolist() == rows.tolist()
+        assert np.allclose(sims_known, sims, atol=1e-5)
+
+
+def test_placing_with_a_presearch_gives_the_same_stories():
+    # 40 events of 8 articles each: each event a direction and a few words of its own, its
+    # articles scattered around them and arriving together (found by the rows a chunk adds)
+    # or apart (found by the presearch); placed in chunks with a presearch and without
+    rng = np.random.default_rng(5)
+    centres = rng.standard_normal((40, 384)).astype(np.float32)
+    words = [f"w{i}" for i in range(400)]
+    feats = []
+    for k in range(320):
+        e = k // 8 if k < 160 else k % 20 + 20
+        vec = centres[e] + 0.9 * rng.standard_normal(384).astype(np.float32)
+        text = " ".join(rng.choice(words[e * 10:e * 10 + 10], 12).tolist() + rng.choice(words, 6).tolist())
+        feats.append(features_from_text(f"a{k:03d}", text, vec,
+                                        published=datetime(2020, 1, 1 + e % 28, tzinfo=UTC)))
+    plain, batched = StoryIndex(vectors="numpy"), StoryIndex(vectors="numpy")
+    for f in feats:
+        plain.place(f)
+    for start in range(0, len(feats), 64):
+        chunk = feats[start:start + 64]
+        batched.presearch([f.id for f in chunk], np.stack([f.embedding for f in chunk]))
+        assert len(batched._presearched) == (len(chunk) if start else 0)  # nothing held before the first
+        for f in chunk:
+            batched.place(f)
+    batched.presearch([], np.zeros((0, 384), dtype=np.float32))
+    assert not batched._presearched
+    assert 40 <= plain.n_stories < 320  # events grouped, not everything in one or each alone
+    assert [batched.story_of(f.id) for f in feats] == [plain.story_of(f.id) for f in feats]

@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .records import Article
 
@@ -354,12 +355,33 @@ class NumpyIndex:
         self._data[self._n : need] = v
         self._n = need
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def similarities(self, queries: np.ndarray) -> np.ndarray:
+        """Each query's similarity to every row held now, in one matrix product.
+
+        A batch of placements searches the rows held before it this way: one product of
+        a few hundred queries ran 8x faster than as many matrix-vector products (41 vs
+        339 ms for 250 queries at 10,000 rows, one thread), then ``search(known=...)``
+        adds only the rows placed since.
+        """
+        q = np.asarray(queries, dtype=np.float32).reshape(-1, self.dim)
+        # one BLAS thread: with the batch's workers on the other cores, threads spin idle
+        with threadpool_limits(limits=1, user_api="blas"):
+            return q @ self._data[: self._n].T
+
+    def search(self, query: np.ndarray, k: int,
+               known: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` rows most similar to ``query``, best first.
+        ``known``: its similarities to the first ``len(known)`` rows, computed already."""
         if self._n == 0:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        q = np.asarray(query, dtype=np.float32).reshape(-1)
         # einsum instead of ``@``: a single matrix-vector product gains nothing from BLAS
         # threads, and on a busy machine their spinning cost 10x (14 ms vs 0.6 ms at 10k)
-        sims = np.einsum("ij,j->i", self._data[: self._n], np.asarray(query, dtype=np.float32).reshape(-1))
+        if known is not None and len(known) <= self._n:
+            sims = np.concatenate([np.asarray(known, dtype=np.float32),
+                                   np.einsum("ij,j->i", self._data[len(known): self._n], q)])
+        else:
+            sims = np.einsum("ij,j->i", self._data[: self._n], q)
         k = min(k, self._n)
         top = np.argpartition(-sims, k - 1)[:k] if k < self._n else np.arange(self._n)
         order = top[np.argsort(-sims[top], kind="stable")]
@@ -617,6 +639,8 @@ class StoryIndex:
         self._aliases: dict[str, str] = {}  # merged-away story id -> surviving story id
         self._corrected: set[str] = set()  # stories a user merged or split: never auto-split
         self._changed: set[int] = set()  # rows moved to another story since take_changed()
+        # article id -> (the exact index, its similarities to that index's first rows)
+        self._presearched: dict[str, tuple[NumpyIndex, np.ndarray]] = {}
 
     # ------------------------------------------------------------ queries
     def __len__(self) -> int:
@@ -746,7 +770,11 @@ class StoryIndex:
         Pure with respect to the index (nothing is added); ``place`` uses it.
         """
         c = self.config
-        sims, rows = self._vectors.search(feats.embedding, c.neighbours)
+        pre = self._presearched.pop(feats.id, None)
+        if pre is not None and pre[0] is self._vectors:
+            sims, rows = self._vectors.search(feats.embedding, c.neighbours, known=pre[1])
+        else:
+            sims, rows = self._vectors.search(feats.embedding, c.neighbours)
         best_member: dict[str, float] = {}
         for s, r in zip(sims.tolist(), rows.tolist(), strict=True):
             sid = self._story_of[r]
@@ -797,6 +825,17 @@ class StoryIndex:
         tb = _ts(b.published)
         pen, _ = self._time_penalty(_ts(a.published), _Story("", t_min=tb, t_max=tb))
         return (c.w_centroid + c.w_member) * cos + c.w_lexical * lex + c.w_names * nam - pen
+
+    def presearch(self, ids: Sequence[str], embeddings: np.ndarray) -> None:
+        """Search the vectors of articles about to be placed against the rows held now,
+        in one product (exact search only; HNSW searches one at a time); ``score`` then
+        searches only the rows added since. Replaces an earlier presearch; an empty call
+        drops it. Similarities are those of one-at-a-time search up to float rounding
+        (a matrix product sums in another order: differences of about 1e-7)."""
+        self._presearched = {}
+        if ids and isinstance(self._vectors, NumpyIndex) and len(self._vectors):
+            sims = self._vectors.similarities(embeddings)
+            self._presearched = {i: (self._vectors, row) for i, row in zip(ids, sims, strict=True)}
 
     def place(self, feats: ArticleFeatures) -> Assignment:
         """Put one article into the best story, or found a new one."""

@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 SAVE_EVERY = 2000
 SAVE_FRACTION = 0.1
 
+# Articles searched against the story index in one matrix product (StoryIndex.presearch):
+# at 20,000 rows, the most exact search holds, 20 MB of similarities
+PRESEARCH_CHUNK = 256
+
 
 def save_due(since_save: int, indexed: int) -> bool:
     """Whether a save is due after ``since_save`` placements, with ``indexed`` articles."""
@@ -181,20 +185,27 @@ class StoryBook:
             batch, key=lambda a: (a.published is None, a.published or 0, a.id))
         by_id = {a.id: a for a in batch}
         out: list[Assignment] = []
-        feats: dict[str, ArticleFeatures] = {}  # this batch's, reused when a refine needs them
-        for a in order:
-            original = copy_of.get(a.id)
-            if original is not None and self.index.story_of(a.id) is None:
-                sid = self.index.story_of(original)
-                if sid is not None:
-                    # A copy is not a new voice: it goes where its original is.
-                    self.index.pin(a.id, sid)
-            known = word_counts.get(a.id) if word_counts else None
-            f = feats[a.id] = article_features(a, vectors[a.id], known)
-            placed = self.index.place(f)
-            out.append(placed)
-            if self.index.split_due(placed.story_id):
-                self._refine(placed.story_id, by_id, feats)
+        # this batch's features (unit vectors), reused when a refine needs them
+        feats = {a.id: article_features(a, vectors[a.id], word_counts.get(a.id) if word_counts else None)
+                 for a in order}
+        try:
+            for n, a in enumerate(order):
+                if n % PRESEARCH_CHUNK == 0:  # the next chunk searched against what is held, at once
+                    chunk = order[n:n + PRESEARCH_CHUNK]
+                    self.index.presearch([x.id for x in chunk],
+                                         np.stack([feats[x.id].embedding for x in chunk]))
+                original = copy_of.get(a.id)
+                if original is not None and self.index.story_of(a.id) is None:
+                    sid = self.index.story_of(original)
+                    if sid is not None:
+                        # A copy is not a new voice: it goes where its original is.
+                        self.index.pin(a.id, sid)
+                placed = self.index.place(feats[a.id])
+                out.append(placed)
+                if self.index.split_due(placed.story_id):
+                    self._refine(placed.story_id, by_id, feats)
+        finally:
+            self.index.presearch([], np.zeros((0, self.index.dim), dtype=np.float32))
         self._write_members(out)
         self._since_save += len(out)
         if self.autosave and save_due(self._since_save, len(self.index)):
