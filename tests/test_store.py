@@ -207,6 +207,24 @@ def test_copy_key_prefetch_answers_as_lookups_one_by_one(tmp_path: Path) -> None
     assert batch.lookup([1]) == SqlBuckets(store, per_key=2).lookup([1]) == {"a3": 1, "new": 1}
 
 
+def test_the_connection_writing_copy_keys_gets_a_larger_page_cache(tmp_path: Path, on_postgres: bool) -> None:
+    """SQLite's default cache (2 MB) made the random inserts of copy keys re-read index pages;
+    the connection that writes them gets ``COPY_KEYS_CACHE_KB``, and the keys are written."""
+    from newsdesk.store import COPY_KEYS_CACHE_KB, SqlBuckets
+
+    if on_postgres:
+        pytest.skip("SQLite's page cache (PostgreSQL writes copy keys with COPY)")
+
+    store = Store(tmp_path / "n.db")
+    writer = SqlBuckets(store)
+    writer.add([5, 6], "a")
+    with store.engine.begin() as conn:
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000  # SQLite's default
+        writer.flush(conn)
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -COPY_KEYS_CACHE_KB
+    assert SqlBuckets(store).lookup([5, 6]) == {"a": 2}
+
+
 def test_statistics_are_refreshed_as_a_bulk_load_grows(tmp_path: Path, on_postgres: bool) -> None:
     """PostgreSQL plans from statistics that autovacuum may never refresh (it is off on
     the test server): the store analyzes a table once much of it was written since."""
