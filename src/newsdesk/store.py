@@ -1650,6 +1650,11 @@ def _stored_keys_pg() -> sa.Select[Any]:
     return sa.select(ranked.c.key, ranked.c.article_id).where(ranked.c.rn <= sa.bindparam("per_key"))
 
 
+def _ids(held: str | list[str] | None) -> list[str]:
+    """A key's ids as SqlBuckets holds them (one id, a list, or none) as a list."""
+    return [] if held is None else [held] if isinstance(held, str) else held
+
+
 # SQLite page cache (KiB) of a connection that writes copy keys (SqlBuckets._write)
 COPY_KEYS_CACHE_KB = 65536
 
@@ -1668,15 +1673,27 @@ class SqlBuckets:
         self.store = store
         self.per_key = per_key
         self._pending: list[tuple[int, str]] = []  # (key, article id), in order
-        self._pending_by_key: dict[int, list[str]] = {}
-        self._stored: dict[int, list[str]] = {}  # prefetched: key -> stored ids (at most per_key)
+        # Pending and prefetched ids by key: one id as a plain string, a list only for a key
+        # with more. A load adds and prefetches about a hundred keys an article, nearly all
+        # with one id or none, and a list for each (a million per 10,000 articles) was work
+        # for the garbage collector: its full passes took 7 % of a batch load.
+        self._pending_by_key: dict[int, str | list[str]] = {}
+        self._stored: dict[int, str | list[str]] = {}  # prefetched keys' stored ids (at most per_key)
+        self._prefetched: set[int] = set()  # keys read by prefetch (most have no stored id)
         self._sketches: dict[str, dict[str, object]] = {}  # article id -> copy_sketches row
         self.shingle_words = shingle_words
 
     def add(self, keys: Sequence[int], article_id: str) -> None:
+        by_key = self._pending_by_key
         for k in map(int, keys):
             self._pending.append((k, article_id))
-            self._pending_by_key.setdefault(k, []).append(article_id)
+            had = by_key.get(k)
+            if had is None:
+                by_key[k] = article_id
+            elif isinstance(had, str):
+                by_key[k] = [had, article_id]
+            else:
+                had.append(article_id)
 
     def add_record(self, record: CopyRecord) -> None:
         if record.shingles is None or record.credits is None or record.n_words < 0:
@@ -1705,17 +1722,23 @@ class SqlBuckets:
         :meth:`drop_prefetch`, lookups of these keys need no query. Nothing writes
         ``copy_keys`` meanwhile: new keys wait in the buffer until :meth:`flush`."""
         wanted = sorted({int(k) for k in keys})
-        stored: dict[int, list[str]] = {k: [] for k in wanted}
+        stored: dict[int, str | list[str]] = {}
         with self.store.engine.connect() as conn:
             for chunk in _chunks(wanted, 500):
                 # all() fetches in one call: iterating fetched row by row, which at about
                 # 250 rows an article was a tenth of a batch load's time (py-spy, 50,000)
                 for key, aid in self._stored_rows(conn, chunk):
-                    stored[key].append(aid)
-        self._stored = stored
+                    had = stored.get(key)
+                    if had is None:
+                        stored[key] = aid
+                    elif isinstance(had, str):
+                        stored[key] = [had, aid]
+                    else:
+                        had.append(aid)
+        self._stored, self._prefetched = stored, set(wanted)
 
     def drop_prefetch(self) -> None:
-        self._stored = {}
+        self._stored, self._prefetched = {}, set()
 
     def lookup(self, keys: Sequence[int]) -> dict[str, int]:
         keys = sorted({int(k) for k in keys})
@@ -1723,9 +1746,9 @@ class SqlBuckets:
         if not keys:
             return hits
         seen: set[tuple[int, str]] = set()
-        unread = [k for k in keys if k not in self._stored]
+        unread = [k for k in keys if k not in self._prefetched]
         for k in keys:
-            for aid in self._stored.get(k, ()):
+            for aid in _ids(self._stored.get(k)):
                 seen.add((k, aid))
         if unread:
             with self.store.engine.connect() as conn:
@@ -1733,7 +1756,7 @@ class SqlBuckets:
                     for key, aid in self._stored_rows(conn, chunk):
                         seen.add((key, aid))
         for k in keys:
-            for aid in self._pending_by_key.get(k, [])[-self.per_key:]:
+            for aid in _ids(self._pending_by_key.get(k))[-self.per_key:]:
                 seen.add((k, aid))
         for _k, aid in seen:
             hits[aid] = hits.get(aid, 0) + 1
@@ -1750,7 +1773,7 @@ class SqlBuckets:
         self._sketches = {}
         self._pending = []
         self._pending_by_key = {}
-        self._stored = {}  # written keys make a prefetch stale
+        self._stored, self._prefetched = {}, set()  # written keys make a prefetch stale
 
     def _write(self, conn: Connection) -> None:
         if self._pending and conn.dialect.name == "postgresql":
