@@ -1650,6 +1650,17 @@ def _stored_keys_pg() -> sa.Select[Any]:
     return sa.select(ranked.c.key, ranked.c.article_id).where(ranked.c.rn <= sa.bindparam("per_key"))
 
 
+def _hold(held: dict[int, str | list[str]], key: int, article_id: str) -> None:
+    """Add an id to a key's ids as SqlBuckets holds them (see ``SqlBuckets.__init__``)."""
+    had = held.get(key)
+    if had is None:
+        held[key] = article_id
+    elif isinstance(had, str):
+        held[key] = [had, article_id]
+    else:
+        had.append(article_id)
+
+
 def _ids(held: str | list[str] | None) -> list[str]:
     """A key's ids as SqlBuckets holds them (one id, a list, or none) as a list."""
     return [] if held is None else [held] if isinstance(held, str) else held
@@ -1684,16 +1695,9 @@ class SqlBuckets:
         self.shingle_words = shingle_words
 
     def add(self, keys: Sequence[int], article_id: str) -> None:
-        by_key = self._pending_by_key
         for k in map(int, keys):
             self._pending.append((k, article_id))
-            had = by_key.get(k)
-            if had is None:
-                by_key[k] = article_id
-            elif isinstance(had, str):
-                by_key[k] = [had, article_id]
-            else:
-                had.append(article_id)
+            _hold(self._pending_by_key, k, article_id)
 
     def add_record(self, record: CopyRecord) -> None:
         if record.shingles is None or record.credits is None or record.n_words < 0:
@@ -1728,13 +1732,7 @@ class SqlBuckets:
                 # all() fetches in one call: iterating fetched row by row, which at about
                 # 250 rows an article was a tenth of a batch load's time (py-spy, 50,000)
                 for key, aid in self._stored_rows(conn, chunk):
-                    had = stored.get(key)
-                    if had is None:
-                        stored[key] = aid
-                    elif isinstance(had, str):
-                        stored[key] = [had, aid]
-                    else:
-                        had.append(aid)
+                    _hold(stored, key, aid)
         self._stored, self._prefetched = stored, set(wanted)
 
     def drop_prefetch(self) -> None:
