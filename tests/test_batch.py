@@ -354,3 +354,36 @@ def test_cli_batch(tmp_path: Path) -> None:
     assert res.exit_code == 1 and "bad.jsonl#line=1" in res.output
     res = runner.invoke(batch_command, [str(bad), "--out", str(tmp_path / "o3"), "--ray-address", "x"])
     assert res.exit_code == 2 and "--ray-address is for the ray executor" in res.output
+
+
+def test_a_damaged_stage_file_is_named_and_redone_once_deleted(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    out, db = tmp_path / "out", tmp_path / "n.db"
+    runner = CliRunner()
+    res = runner.invoke(batch_command, [str(SAMPLES), "--out", str(out), "--no-store"])
+    assert res.exit_code == 0, res.output
+    (emb,) = stage_files(out, "embeddings")
+    good = emb.read_bytes()
+
+    # word lists that do not line up (a hand edit): named, nothing of the shard stored
+    t = pq.read_table(emb)
+    short = [c[:-1] for c in t.column("term_counts").to_pylist()]
+    pq.write_table(t.set_column(t.schema.get_field_index("term_counts"), "term_counts",
+                                pa.array(short, type=t.schema.field("term_counts").type)), emb)
+    res = runner.invoke(batch_command, [str(SAMPLES), "--out", str(out), "--db", str(db)])
+    assert res.exit_code == 1
+    assert f"{emb}: damaged stage file (ValueError" in " ".join(res.output.split())
+    with Store(db) as store:
+        assert store.article_ids() == []
+
+    emb.write_bytes(good[: len(good) // 2])  # a truncated file
+    res = runner.invoke(batch_command, [str(SAMPLES), "--out", str(out), "--db", str(db)])
+    assert res.exit_code == 1 and "damaged stage file" in res.output
+    assert "delete it and run the batch again to redo stage embeddings" in " ".join(res.output.split())
+
+    emb.unlink()  # the way out the message gives
+    res = runner.invoke(batch_command, [str(SAMPLES), "--out", str(out), "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert "embeddings 1 run/0 reused" in res.output and "2 new" in res.output
+    assert emb.read_bytes() == good  # the stage's output again, byte for byte

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -49,6 +49,7 @@ from .store import Store
 from .stories import TERMS_VERSION, TermCounts, term_counts
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 __all__ = [
     "STAGES",
@@ -59,6 +60,7 @@ __all__ = [
     "Manifest",
     "Shard",
     "ShardWorker",
+    "StageFileError",
     "StageResult",
     "articles_from_table",
     "load",
@@ -500,10 +502,14 @@ def run_stages(
             # a stage redone means every later one is redone: its input changed
             if todo or not manifest.finished(stage, s, out):
                 todo.append(stage)
+                # not finished until redone: the loader must not take the entry of a file
+                # that is gone (or is about to be rewritten) for a finished stage
+                manifest.done.pop(f"{stage}/{s.name}", None)
             else:
                 report.reused[stage] += 1
         if todo:
             tasks.append(ShardTask(s, tuple(todo)))
+    manifest.save()
 
     def on_done(results: list[StageResult]) -> None:
         manifest.record(results)
@@ -598,16 +604,34 @@ class Loader:
         if store.input_done(digest):
             report.skipped_inputs += 1
             return
-        articles, lines = articles_from_table(pq.read_table(out / stage_path("articles", s.name)))
-        sketches = sketches_from_table(pq.read_table(out / stage_path("sketches", s.name)))
-        emb = pq.read_table(out / stage_path("embeddings", s.name))
+        articles, lines = _read_stage(out, "articles", s, articles_from_table)
+        sketches = _read_stage(out, "sketches", s, sketches_from_table)
+        vectors, component, word_counts = _read_stage(out, "embeddings", s, lambda t: (
+            vectors_from_table(t), component_of_table(t), counts_from_table(t)))
         problems = done[f"articles/{s.name}"]["problems"]
-        store_cleaned(store, articles, report, sketches=sketches, vectors=vectors_from_table(emb),
-                      outlet_lines=lines, component=component_of_table(emb),
-                      word_counts=counts_from_table(emb))
+        store_cleaned(store, articles, report, sketches=sketches, vectors=vectors,
+                      outlet_lines=lines, component=component, word_counts=word_counts)
         store.mark_input_done(digest, f"{out / s.name}", len(articles), problems)
         if self.progress:
             self.progress(s.name, len(articles))
+
+
+class StageFileError(ValueError):
+    """A finished stage's file that cannot be read back (damaged or edited since)."""
+
+
+def _read_stage(out: Path, stage: str, shard: Shard, parse: Callable[[pa.Table], _T]) -> _T:
+    """Read and parse one stage file; a file that fails is named, with the way out."""
+    path = out / stage_path(stage, shard.name)
+    try:
+        return parse(pq.read_table(path))
+    except (OSError, ValueError, KeyError, TypeError, IndexError, pa.ArrowException) as exc:
+        # Stage files are written atomically, so this is damage from outside the run (a
+        # disk, a copy, a hand edit): redoing the stage is the cure, and a run that finds
+        # the file missing redoes it. Nothing of the shard has been stored yet.
+        raise StageFileError(
+            f"{path}: damaged stage file ({type(exc).__name__}: {exc}); "
+            f"delete it and run the batch again to redo stage {stage} of {shard.name}") from exc
 
 
 def load(

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import api
-from .batch import BatchOptions, run_batch
+from .batch import BatchOptions, StageFileError, run_batch
 from .executors import EXECUTORS, ExecutorError, make_executor
 from .records import FORMATS
 
@@ -74,7 +74,7 @@ def batch(
     store = None if no_store else api.open_store(db)
     try:
         report = run_batch(paths, out, ex, store=store, options=options)
-    except ExecutorError as exc:
+    except (ExecutorError, StageFileError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         if store is not None:
