@@ -140,8 +140,8 @@ def test_components():
     assert embeddings.COMPONENT == component_of(embeddings.DEFAULT_BACKEND)
     # the token limit is part of the label: vectors of long texts differ with it
     assert embeddings.MAX_TOKENS == 96 and embeddings.SENTENCE_MAX_TOKENS == 128
-    assert component_of("onnx-int8", 128) == "embeddings.minilm-l6-v2-int8.v2"  # as stored before
-    assert component_of("onnx-int8") == "embeddings.minilm-l6-v2-int8-t96.v2"
+    assert component_of("onnx-int8", 128) == "embeddings.minilm-l6-v2-int8.v3"  # 7-bit weights (v2: 8)
+    assert component_of("onnx-int8") == "embeddings.minilm-l6-v2-int8-t96.v3"
     assert component_of("onnx", 128) == "embeddings.minilm-l6-v2.v1"
     assert Embedder(backend="onnx").component == component_of("onnx", 96)
     assert Embedder(backend="onnx", max_tokens=128).component == component_of("onnx", 128)
