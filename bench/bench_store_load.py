@@ -5,13 +5,14 @@
     python bench/bench_store_load.py --n 10000 --runs 3 --pg URL
     python bench/bench_store_load.py --stages DIR --tag new   # a finished `newsdesk batch --no-store` output
     python bench/bench_store_load.py --stages DIR --memory    # and where the memory is (RSS, index by part)
+    python bench/bench_store_load.py --stages DIR --parts     # and the seconds of the driver's parts
 
 The stages (read+clean, copy sketches, embeddings) run once, with the local
 executor, on bench/corpus.py's corpus into ``bench/out/store_load_n<N>``; then each
 run loads that output with ``newsdesk.batch.load`` (articles, copy folding,
 embeddings, story placement: what the driver does in ``run_batch``) into a fresh
 store, in this process, one store after the other. Printed per store: the seconds
-for the whole load, articles per second, and the seconds each successive 1,000
+(and CPU seconds) for the whole load, articles per second, and the seconds each successive 1,000
 stored articles took (flat when the cost of an article does not grow with the
 store), and the process's peak RSS during the load (VmHWM, reset before each load).
 Medians over ``--runs``. With ``--stages`` the stage output of an earlier
@@ -24,14 +25,18 @@ NEWSDESK_SHARED_DATA); without it the script exits with status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import platform
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -56,7 +61,60 @@ def prepare(n: int, seed: int) -> Path:
     return out
 
 
-def load_once(db: str, out: Path, memory: bool = False) -> dict[str, object]:
+# The driver's parts timed by --parts: (label, module, class or None, function).
+PARTS = (
+    ("add articles", "newsdesk.store", "Store", "add_articles"),
+    ("copies: fold", "newsdesk.copies", "CopyIndex", "place_batch"),
+    ("copies: key prefetch", "newsdesk.store", "SqlBuckets", "prefetch"),
+    ("copies: save", "newsdesk.store", "Store", "save_copy_matches"),
+    ("copies: key write", "newsdesk.store", "SqlBuckets", "_write"),
+    ("stories: place", "newsdesk.storybook", "StoryBook", "place"),
+    ("stories: save", "newsdesk.storybook", "StoryBook", "save"),
+)
+
+
+@contextlib.contextmanager
+def timed_parts() -> Iterator[dict[str, float]]:
+    """Seconds spent in each of PARTS (nested: a key prefetch is part of the fold) and in
+    the garbage collector, while the block runs; the functions are wrapped, then restored."""
+    import gc
+    import importlib
+
+    acc: dict[str, float] = {label: 0.0 for label, *_ in PARTS} | {"garbage collector": 0.0}
+    saved = []
+
+    def wrap(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def timed(*args: Any, **kw: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kw)
+            finally:
+                acc[label] += time.perf_counter() - t
+        return timed
+
+    for label, mod, cls, name in PARTS:
+        owner = getattr(importlib.import_module(mod), cls)
+        saved.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, wrap(label, getattr(owner, name)))
+    started: list[float] = []
+
+    def on_gc(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            acc["garbage collector"] += time.perf_counter() - started.pop()
+
+    gc.callbacks.append(on_gc)
+    try:
+        yield acc
+    finally:
+        gc.callbacks.remove(on_gc)
+        for owner, name, fn in saved:
+            setattr(owner, name, fn)
+
+
+def load_once(db: str, out: Path, memory: bool = False, parts: bool = False) -> dict[str, object]:
     from newsdesk.batch import load
     from newsdesk.store import Store
 
@@ -74,9 +132,13 @@ def load_once(db: str, out: Path, memory: bool = False) -> dict[str, object]:
 
     _reset_peak_rss()
     mem: dict[str, object] = {}
-    with Store(db) as store:
+    cpu0 = time.process_time()
+    timer: contextlib.AbstractContextManager[dict[str, float]] = (
+        timed_parts() if parts else contextlib.nullcontext({}))
+    with Store(db) as store, timer as spent:
         report = load(store, out, progress=progress)
         wall = time.perf_counter() - t0
+        cpu = time.process_time() - cpu0
         count = store.count_articles()
         stories = len(set(store.story_map().values()))
         if memory and report.storybook is not None:
@@ -92,8 +154,8 @@ def load_once(db: str, out: Path, memory: bool = False) -> dict[str, object]:
         if n >= next_mark:
             per_thousand.append(round((t - last_t) / (n - next_mark + 1000) * 1000, 1))
             last_t, next_mark = t, n + 1000
-    return {"wall": wall, "stored": count, "stories": stories, "per_1000": per_thousand,
-            "peak_rss_mb": _peak_rss_mb()} | mem
+    return {"wall": wall, "cpu": cpu, "stored": count, "stories": stories, "per_1000": per_thousand,
+            "peak_rss_mb": _peak_rss_mb(), "parts": {k: round(v, 2) for k, v in spent.items()}} | mem
 
 
 def _reset_peak_rss() -> None:
@@ -122,6 +184,8 @@ def main() -> int:
     ap.add_argument("--memory", action="store_true",
                     help="also sample RSS after each shard, and after the load measure the story "
                          "index by part and the RSS left once glibc returns freed pages")
+    ap.add_argument("--parts", action="store_true",
+                    help="also time the driver's parts (articles, copies, stories) and the garbage collector")
     ap.add_argument("--tag", default="", help="added to the summary file's name")
     ap.add_argument("--pg", metavar="URL",
                     help="also load into a fresh database on this PostgreSQL server (the URL of a "
@@ -135,17 +199,20 @@ def main() -> int:
             for kind in stores:
                 if kind == "sqlite":
                     db = str(Path(tmp) / f"load{i}.db")
-                    r = load_once(db, out, a.memory)
+                    r = load_once(db, out, a.memory, a.parts)
                 else:
                     db = _fresh_pg(a.pg, "nd_bench_store_load")
                     try:
-                        r = load_once(db, out, a.memory)
+                        r = load_once(db, out, a.memory, a.parts)
                     finally:
                         _drop_pg(a.pg, "nd_bench_store_load")
                 results[kind].append(r)
                 print(f"{kind} run {i + 1}: {r['stored']:,} stored, {r['stories']:,} stories, "
-                      f"in {r['wall']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB; "
+                      f"in {r['wall']:.1f} s ({r['cpu']:.1f} CPU s), peak RSS {r['peak_rss_mb']:.0f} MB; "
                       f"s per 1,000: {r['per_1000']}", flush=True)
+                spent = r["parts"]
+                if isinstance(spent, dict) and spent:
+                    print("  seconds by part: " + ", ".join(f"{k} {v}" for k, v in spent.items()), flush=True)
                 if a.memory and "rss_end_mb" in r:
                     print(f"  memory: RSS at the end {r['rss_end_mb']} MB, after malloc_trim "
                           f"{r['rss_trimmed_mb']} MB; story index by part (MB) {r['index_parts_mb']}; "
