@@ -36,9 +36,11 @@ from newsdesk.embeddings import (  # noqa: E402
     BACKENDS,
     LEAD_CHARS,
     MAX_TOKENS,
+    STATIC_MAX_TOKENS,
     Embedder,
     component_of,
     default_backend,
+    default_max_tokens,
     embedding_text,
 )
 from newsdesk.stories import (  # noqa: E402
@@ -365,13 +367,16 @@ def main() -> None:
     ap.add_argument("--scale", action="store_true", help="only the 10k/100k/1M placement timing")
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--lead-chars", type=int, default=LEAD_CHARS)
-    ap.add_argument("--max-tokens", type=int, default=MAX_TOKENS, help="default: newsdesk's own")
+    ap.add_argument("--max-tokens", type=int, default=None,
+                    help=f"default: the backend's own ({MAX_TOKENS}; static {STATIC_MAX_TOKENS})")
     ap.add_argument("--no-semeval", action="store_true")
     ap.add_argument(
         "--backend", choices=BACKENDS, default=default_backend(),
         help="embedding backend (see docs/embeddings.md); default: newsdesk's own default",
     )
     args = ap.parse_args()
+    if args.max_tokens is None:
+        args.max_tokens = default_max_tokens(args.backend)
     data_dir()  # exit 2 with a clear message when the shared data is absent
     if args.scale:
         scale([int(s) for s in args.sizes.split(",")])

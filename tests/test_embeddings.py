@@ -18,6 +18,7 @@ from newsdesk.embeddings import (
     default_backend,
     embedding_text,
     sentence_backend,
+    vector_space,
 )
 
 TEXTS = [
@@ -126,6 +127,10 @@ def test_backend_from_environment(monkeypatch):
     assert sentence_backend() == "onnx"
     monkeypatch.setenv("NEWSDESK_EMBEDDER", "torch")
     assert sentence_backend() == default_backend() == "torch"
+    # nor on static vectors, which the account's thresholds were not tuned on
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "static")
+    assert default_backend() == "static" and sentence_backend() == "onnx"
+    assert Embedder().max_tokens == embeddings.STATIC_MAX_TOKENS == 512
     monkeypatch.delenv("NEWSDESK_EMBEDDER")
     with pytest.raises(ValueError, match="backend"):
         Embedder(backend="gpu")
@@ -134,7 +139,7 @@ def test_backend_from_environment(monkeypatch):
 
 
 def test_components():
-    assert set(BACKENDS) == {"torch", "onnx", "onnx-int8"}
+    assert set(BACKENDS) == {"torch", "onnx", "onnx-int8", "static"}
     # fp32 ONNX computes the reference's vectors; int8 ones are labelled apart
     assert component_of("onnx") == component_of("torch") != component_of("onnx-int8")
     assert embeddings.COMPONENT == component_of(embeddings.DEFAULT_BACKEND)
@@ -145,6 +150,11 @@ def test_components():
     assert component_of("onnx", 128) == "embeddings.minilm-l6-v2.v1"
     assert Embedder(backend="onnx").component == component_of("onnx", 96)
     assert Embedder(backend="onnx", max_tokens=128).component == component_of("onnx", 128)
+    assert component_of("static") == "embeddings.minilm-l6-v2-static-t512.v1"
+    # which vectors can be compared: every transformer label with every other, static apart
+    labels = [component_of(b, t) for b in ("torch", "onnx", "onnx-int8") for t in (96, 128)]
+    assert {vector_space(label) for label in labels} == {"minilm"}
+    assert vector_space(component_of("static")) == "static"
 
 
 def test_articles_are_cut_at_96_tokens(cache):
@@ -231,3 +241,53 @@ def test_int8_first_use_exports_fp32_once_and_prints_no_advice(tmp_path, caplog,
     # int8 is quantised from the cached fp32 graph, which the account then reuses
     assert sorted(p.name.rsplit("-", 1)[-1] for p in tmp_path.glob("*.onnx")) == ["int8.onnx", "onnx.onnx"]
     assert not [r for r in caplog.records if "pre-processing" in r.getMessage()]
+
+
+@pytest.fixture(scope="module")
+def static_vectors(cache) -> np.ndarray:
+    return Embedder(backend="static", cache_dir=cache).encode(TEXTS)
+
+
+def test_static_vectors(cache, static_vectors):
+    v = static_vectors
+    assert v.shape == (len(TEXTS), embeddings.DIM) and v.dtype == np.float32
+    norms = np.linalg.norm(v, axis=1)
+    np.testing.assert_allclose(np.delete(norms, 5), 1.0, atol=1e-5)
+    assert norms[5] == 0.0  # the empty text has no tokens: a zero vector, not NaN
+    # the common direction of English text is taken out of every vector
+    folder = next(cache.glob("*-static"))
+    common = np.load(folder / "common.npy")
+    assert np.abs(v @ common).max() < 1e-5
+    # the same event is nearer than other events, by a margin
+    text = embedding_text("Klitschko keeps his belts", "Klitschko beat the challenger in Hamburg.")
+    (w,) = Embedder(backend="static", cache_dir=cache).encode([text])
+    assert float(w @ v[0]) > max(float(w @ v[i]) for i in (1, 2, 3)) + 0.2
+    # a vector depends on its text only (to float rounding: model2vec sums a batch's
+    # token vectors in one pass): another load, another order, one text alone
+    again = Embedder(backend="static", cache_dir=cache)
+    order = list(reversed(range(len(TEXTS))))
+    np.testing.assert_allclose(again.encode([TEXTS[i] for i in order]), v[order], atol=1e-6)
+    np.testing.assert_allclose(again.encode([TEXTS[2]])[0], v[2], atol=1e-6)
+
+
+def test_static_model_is_distilled_once_checked_and_deterministic(cache, static_vectors):
+    folders = [p for p in cache.iterdir() if p.name.endswith("-static")]
+    assert len(folders) == 1 and embeddings.STATIC_VERSION in folders[0].name
+    assert not [p for p in cache.iterdir() if p.name.startswith(".distil-")]  # work folders removed
+    meta = json.loads((folders[0] / "newsdesk.json").read_text())
+    assert {"model.safetensors", "common.npy", "tokenizer.json"} <= set(meta["sha256"])
+    # a damaged file is noticed and the model distilled again, to the same bytes
+    (folders[0] / "common.npy").write_bytes(b"damaged")
+    v = Embedder(backend="static", cache_dir=cache).encode(TEXTS)
+    assert json.loads((folders[0] / "newsdesk.json").read_text()) == meta
+    np.testing.assert_array_equal(v, static_vectors)
+
+
+def test_static_model_in_a_read_only_cache(tmp_path, monkeypatch):
+    # a cache that cannot be written: the model is distilled into a temporary folder
+    # for this process, and works
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    emb = Embedder(backend="static", cache_dir=blocked / "models")
+    v = emb.encode(TEXTS[:2])
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -387,3 +388,38 @@ def test_a_damaged_copy_sketch_falls_back_to_the_text(tmp_path: Path,
     assert recs["o1"].shingles is None and recs["o1"].text == text
     assert recs["o1"].length > 0 and recs["o0"].shingles is not None and recs["o2"].text == ""
     assert np.array_equal(recs["o0"].shingles, shingle_hashes(store.get_articles(["o0"])["o0"].text))
+
+
+def test_one_vector_space_per_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Static vectors beside transformer ones (or the reverse) are refused with a message
+    naming the store and the way out; transformer labels of any kind sit together."""
+    from newsdesk.embeddings import component_of
+    from newsdesk.store import VectorSpaceError
+
+    rng = np.random.default_rng(3)
+    vec = lambda: rng.normal(size=384).astype(np.float32)  # noqa: E731
+    store = Store(tmp_path / "v.db")
+    store.save_embeddings(component_of("onnx-int8"), {"a": vec()})
+    store.save_embeddings(component_of("onnx", 128), {"b": vec()})  # fp32 beside int8: one space
+    where = re.escape(store.engine.url.render_as_string(hide_password=True))
+    with pytest.raises(VectorSpaceError, match=where + ".*minilm embedder.*static.*=onnx-int8"):
+        store.save_embeddings(component_of("static"), {"c": vec()})
+    # a store opened afresh reads the space from its rows; nothing of the refused batch was kept
+    again = Store(tmp_path / "v.db")
+    with pytest.raises(VectorSpaceError):
+        again.save_embeddings(component_of("static"), {"c": vec()})
+    assert set(again.get_embeddings(["a", "b", "c"])) == {"a", "b"}
+    # and the other way round
+    static_store = Store(tmp_path / "s.db")
+    static_store.save_embeddings(component_of("static"), {"a": vec()})
+    static_store.save_embeddings(component_of("static"), {"a": vec(), "b": vec()})
+    with pytest.raises(VectorSpaceError, match="NEWSDESK_EMBEDDER=static"):
+        static_store.save_embeddings(component_of("onnx-int8"), {"c": vec()})
+    # the CLI says so without a traceback and exits 1
+    (tmp_path / "in").mkdir()
+    write_jsonl(tmp_path / "in" / "one.jsonl", [{"id": "n1", "title": "Harbour reopens",
+                                               "text": "The harbour reopened on Monday. " * 5}])
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "onnx-int8")
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "s.db"), "ingest", str(tmp_path / "in")])
+    assert result.exit_code == 1, result.output
+    assert "static embedder" in result.output and "Traceback" not in result.output

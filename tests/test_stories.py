@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,8 @@ from newsdesk.stories import (
     story_id_for,
     with_embedding,
 )
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 # Two earthquakes in one week, a trial, and a rehab check-in: short texts written for these tests.
 TEXTS = {
@@ -598,3 +601,36 @@ def test_placing_with_a_presearch_gives_the_same_stories():
     assert not batched._presearched
     assert 40 <= plain.n_stories < 320  # events grouped, not everything in one or each alone
     assert [batched.story_of(f.id) for f in feats] == [plain.story_of(f.id) for f in feats]
+
+
+def test_static_embedder_keeps_events_apart_and_folds_the_seeds(tmp_path, monkeypatch):
+    """The opt-in static model (NEWSDESK_EMBEDDER=static), through the whole ingest: the
+    two seed reports make one story, the account's sentences keep the fp32 transformer,
+    and on the texts above the same events cluster and the twin earthquakes stay apart."""
+    import newsdesk
+    from newsdesk import storybook
+    from newsdesk.embeddings import Embedder, component_of, embedding_text
+
+    emb = Embedder(backend="static")
+    ids = list(TEXTS)
+    vecs = emb.encode([embedding_text(TEXTS[i][0], TEXTS[i][1]) for i in ids])
+    static_feats = {i: features_from_text(i, TEXTS[i][1], v, title=TEXTS[i][0], published=TEXTS[i][2])
+                    for i, v in zip(ids, vecs, strict=True)}
+    test_same_event_clusters_and_similar_events_stay_apart(static_feats)
+
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "static")
+    storybook.shared_embedder.cache_clear()
+    storybook.sentence_embedder.cache_clear()
+    try:
+        store = newsdesk.open_store(tmp_path / "static.db")
+        report = newsdesk.ingest(store, [SAMPLES])
+        assert not report.problems
+        rows = list(newsdesk.export_articles(store))
+        assert len(rows) == 2 and len({r["story"] for r in rows}) == 1
+        with store.engine.connect() as conn:
+            labels = {c for (c,) in conn.exec_driver_sql("SELECT DISTINCT component FROM embeddings")}
+        assert labels == {component_of("static")}
+        assert storybook.sentence_embedder().backend == "onnx"
+    finally:
+        storybook.shared_embedder.cache_clear()
+        storybook.sentence_embedder.cache_clear()

@@ -16,9 +16,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import api, render
+from .embeddings import EmbedderError
 from .readers import iter_inputs
 from .records import FORMATS, Article
-from .store import DamagedStoryIndex, Store
+from .store import DamagedStoryIndex, Store, VectorSpaceError
 from .storybook import StoryBook
 
 err = Console(stderr=True, soft_wrap=True)
@@ -44,13 +45,14 @@ def _parse_fields(values: tuple[str, ...]) -> dict[str, str]:
 
 
 class _Group(click.Group):
-    """The command group; a store whose saved story index cannot be read is a message
-    naming it, not a traceback, whichever command found it."""
+    """The command group; a store whose saved story index cannot be read, or whose
+    vectors another embedder's would be mixed with, or an embedder that is not
+    installed, is a message naming it, not a traceback, whichever command found it."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except DamagedStoryIndex as exc:
+        except (DamagedStoryIndex, VectorSpaceError, EmbedderError) as exc:
             raise click.ClickException(str(exc)) from None
 
 

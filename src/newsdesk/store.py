@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from .copies import DEFAULT_PARAMS as DEFAULT_COPY_PARAMS
 from .copies import CopyMatch, CopyRecord
+from .embeddings import vector_space
 from .records import Article, Removal
 from .textquery import KeywordQuery, parse_query, phrase_query
 
@@ -716,6 +717,7 @@ class Store:
         # (change marker, {length: (ids, matrix, norms)}): the exact search's copy of the embeddings.
         self._embedding_cache: tuple[int | None, _Matrices] | None = None
         self._embedding_lock = threading.Lock()
+        self._vector_space: str | None = None  # of the stored vectors, once read (save_embeddings)
         self.engine: Engine = sa.create_engine(self.url, echo=echo, future=True)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -1125,6 +1127,7 @@ class Store:
                  "vector": np.asarray(v, dtype="<f4").tobytes()} for aid, v in vectors.items()]
         self._embedding_cache = None
         with self.engine.begin() as conn:
+            self._check_vector_space(conn, component)
             conn.execute(sa.delete(embeddings).where(embeddings.c.article_id.in_(list(vectors))))
             if self._vector_schema is None:
                 conn.execute(embeddings.insert(), rows)
@@ -1135,6 +1138,25 @@ class Store:
             conn.execute(insert, [r | {"v": _vector_literal(vectors[str(r["article_id"])])
                                        if len(r["vector"]) == 4 * VECTOR_DIM else None}  # type: ignore[arg-type]
                                   for r in rows])
+
+    def _check_vector_space(self, conn: Connection, component: str) -> None:
+        """VectorSpaceError unless ``component``'s vectors can sit beside the stored ones.
+
+        One stored row tells the store's space: this check keeps every store to one.
+        """
+        space = vector_space(component)
+        if self._vector_space is None:
+            held = conn.execute(sa.select(embeddings.c.component).limit(1)).scalar()
+            if held is None:
+                return
+            self._vector_space = vector_space(held)
+        if self._vector_space != space:
+            where = self.engine.url.render_as_string(hide_password=True)
+            backend = "static" if self._vector_space == "static" else "onnx-int8 (the default), onnx or torch"
+            raise VectorSpaceError(
+                f"{where}: its articles' vectors come from the {self._vector_space} embedder, and "
+                f"these are {component}: vectors of the two cannot be compared, so stories would "
+                f"be wrong. Use the store's embedder (NEWSDESK_EMBEDDER={backend}) or a new store.")
 
     @property
     def vector_search(self) -> str:
@@ -1606,6 +1628,10 @@ class Store:
                     finished_at=_utcnow(),
                 )
             )
+
+
+class VectorSpaceError(ValueError):
+    """Vectors from an embedder whose space differs from the store's (``vector_space``)."""
 
 
 class DamagedStoryIndex(ValueError):
