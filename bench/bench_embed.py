@@ -29,7 +29,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_stories import Bench, load, print_table  # noqa: E402
 from common import data_dir  # noqa: E402
 
-from newsdesk.embeddings import BACKENDS, LEAD_CHARS, MAX_TOKENS, Embedder, embedding_text  # noqa: E402
+from newsdesk.embeddings import (  # noqa: E402
+    BACKENDS,
+    LEAD_CHARS,
+    MAX_TOKENS,
+    STATIC_MAX_TOKENS,
+    Embedder,
+    default_max_tokens,
+    embedding_text,
+)
 from newsdesk.stories import DEFAULT_CONFIG  # noqa: E402
 
 
@@ -48,14 +56,14 @@ def _set_threads(emb: Embedder, threads: int) -> None:
 
 
 def speed(texts: list[str], backends: list[str], threads: list[int], repeats: int,
-          max_tokens: list[int]) -> dict:
+          max_tokens: list[int] | None) -> dict:
     """Rounds over every (backend, threads, token limit), so that load changes on a shared
     machine hit all alike."""
     out: dict = {}
     embedders = {}
     for b in backends:
         for th in threads:
-            for mt in max_tokens:
+            for mt in max_tokens or [default_max_tokens(b)]:
                 emb = Embedder(backend=b, threads=th, max_tokens=mt)
                 _set_threads(emb, th)
                 t0 = time.perf_counter()
@@ -87,10 +95,11 @@ def main() -> None:
     ap.add_argument("--backends", default=",".join(BACKENDS))
     ap.add_argument("--no-stories", action="store_true", help="skip the story-quality evaluation")
     ap.add_argument("--no-speed", action="store_true", help="skip the speed runs")
-    ap.add_argument("--max-tokens", default=str(MAX_TOKENS),
-                    help="token limits, comma-separated (speed: each; stories: the first)")
+    ap.add_argument("--max-tokens", default=None,
+                    help="token limits, comma-separated (speed: each; stories: the first); default: "
+                         f"each backend's own ({MAX_TOKENS}; static {STATIC_MAX_TOKENS})")
     args = ap.parse_args()
-    max_tokens = [int(t) for t in args.max_tokens.split(",")]
+    max_tokens = [int(t) for t in args.max_tokens.split(",")] if args.max_tokens else None
     data_dir()
     backends = args.backends.split(",")
     threads = [int(t) for t in args.threads.split(",")]
@@ -98,8 +107,9 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f})\n")
     if not args.no_speed:
         texts = corpus(args.n)
+        limits = max_tokens or sorted({default_max_tokens(b) for b in backends})
         print(f"speed: {len(texts)} articles, title + {LEAD_CHARS} characters, "
-              f"{'/'.join(map(str, max_tokens))} tokens, {args.repeats} runs each")
+              f"{'/'.join(map(str, limits))} tokens, {args.repeats} runs each")
         res = speed(texts, backends, threads, args.repeats, max_tokens)
         print("\n| backend | threads | tokens | articles/s (median) | runs | CPU ms/article | load s |")
         print("|---|---|---|---|---|---|---|")
@@ -111,6 +121,8 @@ def main() -> None:
                   "1st percentile | bit-equal across threads |")
             print("|---|---|---|---|---|---|---|")
             for (b, th, mt), r in res.items():
+                if ("torch", max(threads), mt) not in res or b == "static":  # static: another space
+                    continue
                 cos = np.sum(r["vecs"] * res[("torch", max(threads), mt)]["vecs"], axis=1)
                 same = all(np.array_equal(r["vecs"], res[(b, t, mt)]["vecs"]) for t in threads)
                 print(f"| {b} | {th} | {mt} | {cos.mean():.5f} | {cos.min():.5f} | "
@@ -120,7 +132,8 @@ def main() -> None:
         summary = {}
         for b in backends:
             print(f"\n## Story quality, backend {b}\n")
-            res_s = Bench(LEAD_CHARS, max_tokens[0], b).run(DEFAULT_CONFIG)
+            limit = max_tokens[0] if max_tokens else default_max_tokens(b)
+            res_s = Bench(LEAD_CHARS, limit, b).run(DEFAULT_CONFIG)
             print_table(res_s)
             summary[b] = {n: (r["F1"], r["ARI"]) for n, r in res_s.items()}
         print("\n" + json.dumps(summary))

@@ -387,3 +387,44 @@ def test_a_damaged_stage_file_is_named_and_redone_once_deleted(tmp_path: Path) -
     assert res.exit_code == 0, res.output
     assert "embeddings 1 run/0 reused" in res.output and "2 new" in res.output
     assert emb.read_bytes() == good  # the stage's output again, byte for byte
+
+
+def test_the_drivers_embedder_reaches_every_worker_and_a_change_redoes_only_embeddings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedder is chosen in the driver and carried to the workers (a Ray worker
+    elsewhere does not see the driver's environment); rerun with another embedder, only
+    the embeddings stage is done again, and the store refuses to mix the two."""
+    import ray.data  # noqa: F401  (in the dev extra: missing is a failure)
+
+    from newsdesk.batch import component_of_table
+    from newsdesk.embeddings import component_of
+    from newsdesk.store import VectorSpaceError
+
+    monkeypatch.delenv("NEWSDESK_EMBEDDER", raising=False)
+    inputs = [FIXTURES, SAMPLES]
+    out = tmp_path / "out"
+    with Store(tmp_path / "n.db") as store:
+        first = run_batch(inputs, out, LocalExecutor(), store=store, options=SMALL)
+        assert {component_of_table(pq.read_table(f)) for f in stage_files(out, "embeddings")} == {
+            component_of("onnx-int8")}
+        again = run_batch(inputs, out, LocalExecutor(), options=SMALL, backend="static")
+        assert again.computed == {"articles": 0, "sketches": 0, "embeddings": first.shards}
+        assert {component_of_table(pq.read_table(f)) for f in stage_files(out, "embeddings")} == {
+            component_of("static")}
+        rerun = run_batch(inputs, out, LocalExecutor(), options=SMALL, backend="static")
+        assert rerun.computed == dict.fromkeys(STAGES, 0)
+    # a store whose vectors are the transformer's takes no static ones
+    (tmp_path / "other.jsonl").write_text(json.dumps({
+        "id": "other-1", "title": "Harbour reopens", "source": "example.org",
+        "text": "The harbour reopened on Monday after repairs to the sea wall, officials said. " * 3}) + "\n")
+    with Store(tmp_path / "m.db") as other:
+        ingest(other, [tmp_path / "other.jsonl"])
+        with pytest.raises(VectorSpaceError, match="static"):
+            load(other, out)
+    # Ray workers embed with the driver's choice, not their environment's default
+    ray_out = tmp_path / "ray"
+    report = run_batch(inputs, ray_out, RayExecutor(workers=1), options=SMALL, backend="static")
+    assert report.computed["embeddings"] == report.shards
+    assert {component_of_table(pq.read_table(f)) for f in stage_files(ray_out, "embeddings")} == {
+        component_of("static")}
+    assert _tables(ray_out) == _tables(out)

@@ -195,21 +195,19 @@ def test_articles_in_int8_and_account_sentences_in_fp32(monkeypatch):
     from newsdesk import storybook
 
     monkeypatch.delenv("NEWSDESK_EMBEDDER", raising=False)
-    storybook.shared_embedder.cache_clear()
-    storybook.sentence_embedder.cache_clear()
-    try:
-        assert storybook.shared_embedder().backend == "onnx-int8"
-        assert storybook.shared_embedder().max_tokens == 96
-        assert storybook.sentence_embedder().backend == "onnx"
-        assert storybook.sentence_embedder().max_tokens == 128
-        assert storybook.sentence_embedder() is storybook.sentence_embedder()
-        monkeypatch.setenv("NEWSDESK_EMBEDDER", "onnx")
-        storybook.shared_embedder.cache_clear()
-        storybook.sentence_embedder.cache_clear()
-        assert storybook.sentence_embedder() is storybook.shared_embedder()
-    finally:
-        storybook.shared_embedder.cache_clear()
-        storybook.sentence_embedder.cache_clear()
+    assert storybook.shared_embedder().backend == "onnx-int8"
+    assert storybook.shared_embedder().max_tokens == 96
+    assert storybook.sentence_embedder().backend == "onnx"
+    assert storybook.sentence_embedder().max_tokens == 128
+    assert storybook.sentence_embedder() is storybook.sentence_embedder()
+    assert storybook.shared_embedder() is storybook.shared_embedder()
+    # the variable is read at each call: a process that changes it gets what it names
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "onnx")
+    assert storybook.shared_embedder().backend == "onnx"
+    assert storybook.sentence_embedder() is storybook.shared_embedder()
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "static")
+    assert storybook.shared_embedder().backend == "static"
+    assert storybook.sentence_embedder().backend == "onnx"
 
 
 def _encode_in_child(emb: Embedder, out) -> None:  # runs in a forked process

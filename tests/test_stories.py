@@ -607,8 +607,11 @@ def test_static_embedder_keeps_events_apart_and_folds_the_seeds(tmp_path, monkey
     """The opt-in static model (NEWSDESK_EMBEDDER=static), through the whole ingest: the
     two seed reports make one story, the account's sentences keep the fp32 transformer,
     and on the texts above the same events cluster and the twin earthquakes stay apart."""
+    from click.testing import CliRunner
+
     import newsdesk
     from newsdesk import storybook
+    from newsdesk.cli import main
     from newsdesk.embeddings import Embedder, component_of, embedding_text
 
     emb = Embedder(backend="static")
@@ -618,19 +621,17 @@ def test_static_embedder_keeps_events_apart_and_folds_the_seeds(tmp_path, monkey
                     for i, v in zip(ids, vecs, strict=True)}
     test_same_event_clusters_and_similar_events_stay_apart(static_feats)
 
-    monkeypatch.setenv("NEWSDESK_EMBEDDER", "static")
-    storybook.shared_embedder.cache_clear()
-    storybook.sentence_embedder.cache_clear()
-    try:
-        store = newsdesk.open_store(tmp_path / "static.db")
-        report = newsdesk.ingest(store, [SAMPLES])
-        assert not report.problems
-        rows = list(newsdesk.export_articles(store))
-        assert len(rows) == 2 and len({r["story"] for r in rows}) == 1
-        with store.engine.connect() as conn:
-            labels = {c for (c,) in conn.exec_driver_sql("SELECT DISTINCT component FROM embeddings")}
-        assert labels == {component_of("static")}
-        assert storybook.sentence_embedder().backend == "onnx"
-    finally:
-        storybook.shared_embedder.cache_clear()
-        storybook.sentence_embedder.cache_clear()
+    # the CLI's --embedder, in this process: it sets NEWSDESK_EMBEDDER (restored after)
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "onnx-int8")
+    db = str(tmp_path / "static.db")
+    result = CliRunner().invoke(main, ["--db", db, "--embedder", "static", "ingest", str(SAMPLES)])
+    assert result.exit_code == 0, result.output
+    store = newsdesk.open_store(db)
+    rows = list(newsdesk.export_articles(store))
+    assert len(rows) == 2 and len({r["story"] for r in rows}) == 1
+    with store.engine.connect() as conn:
+        labels = {c for (c,) in conn.exec_driver_sql("SELECT DISTINCT component FROM embeddings")}
+    assert labels == {component_of("static")}
+    assert storybook.sentence_embedder().backend == "onnx"
+    result = CliRunner().invoke(main, ["--db", db, "--embedder", "bert", "articles"])
+    assert result.exit_code == 2 and "bert" in result.output

@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 
 from .copies import DEFAULT_PARAMS, CopySketch, sketch
 from .embeddings import COMPONENT as EMBEDDING_COMPONENT
-from .embeddings import DIM, Embedder, embedding_text
+from .embeddings import DIM, Embedder, component_of, default_backend, embedding_text
 from .ingest import ArticleError, IngestReport, finish, outlet_line_keys, store_cleaned, to_article
 from .readers import iter_inputs, read
 from .records import Article, Format, IngestProblem, Removal
@@ -112,6 +112,7 @@ class StageResult:
     problems: int = 0
     seconds: float = 0.0
     computed: bool = True
+    component: str | None = None  # the embeddings stage: the label of its vectors
 
 
 def _file_id(path: Path) -> str:
@@ -330,7 +331,7 @@ def embed_shard(shard: Shard, out: Path, embedder: Embedder) -> StageResult:
                   out / stage_path("embeddings", shard.name), shard.key,
                   {"newsdesk.component": component, "newsdesk.story_terms": TERMS_VERSION})
     return StageResult("embeddings", shard.name, shard.key, stage_path("embeddings", shard.name),
-                       len(ids), seconds=time.perf_counter() - t0)
+                       len(ids), seconds=time.perf_counter() - t0, component=component)
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,22 +360,24 @@ class ShardWorker:
     """
 
     def __init__(self, out: str | Path, options: BatchOptions, model_path: str | None = None,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, backend: str | None = None) -> None:
         self.out = Path(out)
         self.options = options
         self.model_path = model_path
         self.threads = threads
+        self.backend = backend  # the embedder's, as the driver chose it; None: this process's default
         self._embedder: Embedder | None = None
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            if self.model_path is None and self.threads is None:
-                from .storybook import shared_embedder  # one model per process, as ingest does
+            from .storybook import shared_embedder  # one model per process, as ingest does
 
-                self._embedder = shared_embedder()
+            shared = shared_embedder()
+            if self.model_path is None and self.threads is None and self.backend in (None, shared.backend):
+                self._embedder = shared
             else:
-                self._embedder = Embedder(self.model_path, threads=self.threads)
+                self._embedder = Embedder(self.model_path, threads=self.threads, backend=self.backend)
         return self._embedder
 
     def __call__(self, task: ShardTask) -> list[StageResult]:
@@ -399,9 +402,12 @@ class WorkerSpec:
     options: BatchOptions
     model_path: str | None = None
     threads: int | None = None  # the embedding model's threads per worker; None: its default
+    # chosen in the driver and carried to every worker: a worker on another machine of a
+    # cluster does not see the driver's NEWSDESK_EMBEDDER
+    backend: str | None = None
 
     def build(self) -> ShardWorker:
-        return ShardWorker(self.out, self.options, self.model_path, self.threads)
+        return ShardWorker(self.out, self.options, self.model_path, self.threads, self.backend)
 
 
 OnDone = Callable[[list[StageResult]], None]
@@ -438,15 +444,21 @@ class Manifest:
                 m.done = dict(data.get("done", {}))
         return m
 
-    def finished(self, stage: str, shard: Shard, out: Path) -> bool:
+    def finished(self, stage: str, shard: Shard, out: Path, component: str | None = None) -> bool:
+        """``component``: the vectors' label the embeddings stage must have written (an
+        entry of a manifest from before labels were recorded is taken as written so)."""
         entry = self.done.get(f"{stage}/{shard.name}")
         return (entry is not None and entry.get("key") == shard.key
+                and (component is None or entry.get("component", component) == component)
                 and (out / stage_path(stage, shard.name)).is_file())
 
     def record(self, results: Iterable[StageResult]) -> None:
         for r in results:
-            self.done[f"{r.stage}/{r.shard}"] = {"key": r.key, "path": r.path, "rows": r.rows,
-                                                  "problems": r.problems, "seconds": round(r.seconds, 3)}
+            entry = {"key": r.key, "path": r.path, "rows": r.rows, "problems": r.problems,
+                     "seconds": round(r.seconds, 3)}
+            if r.component is not None:
+                entry["component"] = r.component
+            self.done[f"{r.stage}/{r.shard}"] = entry
         self.save()
 
     def save(self) -> None:
@@ -482,9 +494,13 @@ def run_stages(
     options: BatchOptions = BatchOptions(),
     model_path: str | None = None,
     on_update: Callable[[Sequence[Shard], Mapping[str, Mapping[str, Any]]], None] | None = None,
+    backend: str | None = None,
 ) -> BatchReport:
     """Run every unfinished stage of every shard with ``executor``; write the manifest and
     ``problems.jsonl`` (every bad file or record, with its origin and reason).
+
+    ``backend``: the embedder's (default: ``NEWSDESK_EMBEDDER`` or newsdesk's default,
+    read here, in the driver); a shard embedded with another one is embedded again.
 
     ``on_update(shards, done)`` is called once before the executor starts and after every
     finished task, with the manifest's finished entries (``Loader.advance`` fits)."""
@@ -495,12 +511,14 @@ def run_stages(
     manifest.shards = shards
     manifest.save()
     report = BatchReport(out, shards=len(shards))
+    backend = backend or default_backend()
+    want = {"embeddings": component_of(backend)}
     tasks = []
     for s in shards:
         todo: list[str] = []
         for stage in STAGES:
             # a stage redone means every later one is redone: its input changed
-            if todo or not manifest.finished(stage, s, out):
+            if todo or not manifest.finished(stage, s, out, want.get(stage)):
                 todo.append(stage)
                 # not finished until redone: the loader must not take the entry of a file
                 # that is gone (or is about to be rewritten) for a finished stage
@@ -523,7 +541,7 @@ def run_stages(
         on_update(shards, manifest.done)  # shards finished by an earlier run
     if tasks:
         log.info("batch: %d shard(s), %d to run on %s", len(shards), len(tasks), executor.name)
-        executor.run(WorkerSpec(str(out), options, model_path), tasks, on_done)
+        executor.run(WorkerSpec(str(out), options, model_path, backend=backend), tasks, on_done)
     for s in shards:
         report.articles += manifest.done[f"articles/{s.name}"]["rows"]
         problems = pq.read_table(out / stage_path("problems", s.name))
@@ -657,6 +675,7 @@ def run_batch(
     options: BatchOptions = BatchOptions(),
     stories: bool = True,
     model_path: str | None = None,
+    backend: str | None = None,
 ) -> BatchReport:
     """Run the stages (resuming finished shards) and load the result into ``store`` if given.
 
@@ -665,7 +684,7 @@ def run_batch(
     of it after the last stage finished.
     """
     if store is None:
-        return run_stages(paths, out, executor, options=options, model_path=model_path)
+        return run_stages(paths, out, executor, options=options, model_path=model_path, backend=backend)
     loader = Loader(store, out, stories=stories)
     latest: dict[str, Any] = {}
 
@@ -674,7 +693,7 @@ def run_batch(
         loader.advance(shards, done)
 
     report = run_stages(paths, out, executor, options=options, model_path=model_path,
-                        on_update=on_update)
+                        on_update=on_update, backend=backend)
     t0 = time.perf_counter()
     report.ingest = loader.finish(latest["shards"], latest["done"])
     report.load_tail_seconds = time.perf_counter() - t0

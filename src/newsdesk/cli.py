@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import api, render
-from .embeddings import EmbedderError
+from .embeddings import BACKENDS, DEFAULT_BACKEND, ENV_BACKEND, EmbedderError
 from .readers import iter_inputs
 from .records import FORMATS, Article
 from .store import DamagedStoryIndex, Store, VectorSpaceError
@@ -64,13 +65,24 @@ class _Group(click.Group):
     show_default=True,
     help="SQLite file, or a database URL such as postgresql://host/db.",
 )
+@click.option(
+    "--embedder",
+    type=click.Choice(BACKENDS, case_sensitive=False),
+    envvar=ENV_BACKEND,
+    help=f"Article vectors: {DEFAULT_BACKEND} (the default), onnx, torch, or static (about 30x less "
+    "CPU an article, at some cost in telling similar events apart; docs/embeddings.md). "
+    "A store keeps the kind it started with.",
+)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.version_option(package_name="newsdesk")
 @click.pass_context
-def main(ctx: click.Context, db: str, verbose: int) -> None:
+def main(ctx: click.Context, db: str, embedder: str | None, verbose: int) -> None:
     """newsdesk: turn news articles from many outlets into checked stories."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if embedder:
+        # the library reads the variable wherever it builds an embedder (ingest, batch, serve)
+        os.environ[ENV_BACKEND] = embedder.lower()
     ctx.obj = db
 
 

@@ -95,7 +95,8 @@ class _RayShardWorker:
         opts["fields"] = tuple(tuple(f) for f in opts["fields"])
         # each actor holds one CPU (num_cpus=1 below): one model thread, unless told otherwise
         threads = spec.get("threads") or 1
-        self.worker = WorkerSpec(spec["out"], BatchOptions(**opts), spec["model_path"], threads).build()
+        self.worker = WorkerSpec(spec["out"], BatchOptions(**opts), spec["model_path"], threads,
+                                 spec.get("backend")).build()
 
     def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
         import json

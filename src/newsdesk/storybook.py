@@ -20,7 +20,14 @@ from typing import Any
 import numpy as np
 
 from .copies import original_rank
-from .embeddings import ENV_BACKEND, SENTENCE_MAX_TOKENS, Embedder, embedding_text, sentence_backend
+from .embeddings import (
+    ENV_BACKEND,
+    SENTENCE_MAX_TOKENS,
+    Embedder,
+    default_backend,
+    embedding_text,
+    sentence_backend,
+)
 from .records import Article
 from .store import DamagedStoryIndex, Store
 from .stories import COMPONENT as STORY_COMPONENT
@@ -59,20 +66,29 @@ def save_due(since_save: int, indexed: int) -> bool:
     return since_save >= max(SAVE_EVERY, int(SAVE_FRACTION * indexed))
 
 
-@functools.cache
 def shared_embedder() -> Embedder:
-    """One embedder per process: loading the model takes seconds, so every store reuses it."""
-    return Embedder()
+    """One embedder per process and backend: loading the model takes seconds, so every
+    store reuses it. The backend is read each call (``NEWSDESK_EMBEDDER``), so a process
+    that changes the variable (the CLI's ``--embedder``) gets the one it names."""
+    return _shared_embedder(default_backend())
 
 
 @functools.cache
+def _shared_embedder(backend: str) -> Embedder:
+    return Embedder(backend=backend)
+
+
 def sentence_embedder() -> Embedder:
     """The embedder of an account's sentences (fp32 at 128 tokens: its thresholds were
     tuned on it); the article embedder itself when ``NEWSDESK_EMBEDDER`` names one
     backend for both (one model in memory; sentences longer than 96 tokens are rare)."""
-    backend = sentence_backend()
+    return _sentence_embedder(sentence_backend(), bool(os.environ.get(ENV_BACKEND, "").strip()))
+
+
+@functools.cache
+def _sentence_embedder(backend: str, named: bool) -> Embedder:
     shared = shared_embedder()
-    if shared.backend == backend and os.environ.get(ENV_BACKEND, "").strip():
+    if shared.backend == backend and named:
         return shared
     return Embedder(backend=backend, max_tokens=SENTENCE_MAX_TOKENS)
 
