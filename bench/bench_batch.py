@@ -52,6 +52,8 @@ sys.path.insert(0, str(HERE))
 
 import corpus  # noqa: E402
 
+from newsdesk.embeddings import BACKENDS, DEFAULT_BACKEND, default_backend  # noqa: E402
+
 
 def _tree(root: int) -> dict[int, int]:
     """VmRSS (kB) of ``root`` and of every process below it, by pid."""
@@ -351,6 +353,9 @@ def main() -> int:
     ap.add_argument("--inputs", nargs="*", default=[], help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
+    ap.add_argument("--embedder", choices=BACKENDS,
+                    help="the article embedder of every run (sets NEWSDESK_EMBEDDER for them); "
+                         "default: newsdesk's own")
     ap.add_argument("--pg", metavar="URL",
                     help="load into fresh databases on this PostgreSQL server instead of SQLite "
                          "(the URL of a database to connect to for CREATE/DROP DATABASE)")
@@ -362,6 +367,9 @@ def main() -> int:
         print(json.dumps(model_alone(a.model_alone)))
         return 0
 
+    if a.embedder:
+        os.environ["NEWSDESK_EMBEDDER"] = a.embedder  # the runs are child processes: they inherit it
+    embedder = default_backend()
     formats = tuple(a.formats.split(","))
     cdir = HERE / "out" / f"ingest_corpus_n{a.n}_s{a.seed}"
     corpus.build(cdir, a.n, a.seed, formats)
@@ -387,6 +395,7 @@ def main() -> int:
                 if a.pg:
                     _drop_pg(a.pg, f"nd_bench_{ex}{workers}")
             res["store"] = "postgresql" if a.pg else "sqlite"
+            res["embedder"] = embedder
             res["peak_rss_tree_mb"] = peak
             res["articles_per_s"] = res["articles"] / res["wall"]
             results.append(res)
@@ -400,11 +409,13 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     summary = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "n": a.n, "formats": formats,
+               "embedder": embedder,
                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
                "load": os.getloadavg(), "runs": results, "model_alone": model}
-    name = f"bench_batch_n{a.n}{'_pg' if a.pg else ''}.json"
+    tag = ("_pg" if a.pg else "") + ("" if embedder == DEFAULT_BACKEND else f"_{embedder}")
+    name = f"bench_batch_n{a.n}{tag}.json"
     (HERE / "out" / name).write_text(json.dumps(summary, indent=1))
-    print(f"\nstore: {'PostgreSQL' if a.pg else 'SQLite'}")
+    print(f"\nstore: {'PostgreSQL' if a.pg else 'SQLite'}; embedder: {embedder}")
     for r in results:
         if "pg_backends_peak_mb" in r:
             print(f"{r['executor']}:{r['workers']}: the server's backends for the run peaked at "

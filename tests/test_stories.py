@@ -610,7 +610,7 @@ def test_static_embedder_keeps_events_apart_and_folds_the_seeds(tmp_path, monkey
     from click.testing import CliRunner
 
     import newsdesk
-    from newsdesk import storybook
+    from newsdesk import api, storybook
     from newsdesk.cli import main
     from newsdesk.embeddings import Embedder, component_of, embedding_text
 
@@ -635,3 +635,18 @@ def test_static_embedder_keeps_events_apart_and_folds_the_seeds(tmp_path, monkey
     assert storybook.sentence_embedder().backend == "onnx"
     result = CliRunner().invoke(main, ["--db", db, "--embedder", "bert", "articles"])
     assert result.exit_code == 2 and "bert" in result.output
+    # unset, a store's own kind is followed: more articles need no flag
+    monkeypatch.delenv("NEWSDESK_EMBEDDER")
+    (tmp_path / "more.jsonl").write_text(json.dumps({
+        "id": "more-1", "title": "Harbour reopens", "source": "example.org",
+        "text": "The harbour reopened on Monday after repairs to the sea wall, officials said. " * 3}) + "\n")
+    result = CliRunner().invoke(main, ["--db", db, "ingest", str(tmp_path / "more.jsonl")])
+    assert result.exit_code == 0, result.output
+    store = newsdesk.open_store(db)
+    assert set(store.get_embeddings(["more-1"])) == {"more-1"} and store.vector_space() == "static"
+    # and a search query is embedded like the store's vectors, even when the variable
+    # names the transformer (compared with static vectors, its vector would be noise)
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "onnx-int8")
+    hits = api.search(store, "Putin thanks North Korean troops", mode="semantic", limit=3)["items"]
+    assert hits and hits[0]["id"] != "more-1" and hits[-1]["id"] == "more-1"
+    assert hits[0]["score"] > hits[-1]["score"] + 0.2

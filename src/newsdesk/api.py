@@ -17,7 +17,7 @@ from .ingest import IngestReport, ingest, to_article
 from .readers import JSON_FIELDS, read
 from .records import Article, IngestProblem, RawDocument
 from .store import MAX_OFFSET, STORY_ORDERS, Store
-from .storybook import RebuildReport, StoryBook, embed_texts, rebuild, summarize_stories
+from .storybook import RebuildReport, StoryBook, embed_texts, rebuild, store_embedder, summarize_stories
 
 __all__ = [
     "JSON_FIELDS",
@@ -162,7 +162,7 @@ def _semantic_search(store: Store, query: str, limit: int, offset: int,
     total = store.count_embeddings(source=source)
     if limit == 0 or offset >= total:
         return [], total
-    vector = embed_texts([embedding_text(None, query)])[0]
+    vector = embed_texts([embedding_text(None, query)], store_embedder(store, follow=True))[0]
     want = offset + limit
     k = want
     while True:

@@ -679,12 +679,19 @@ def run_batch(
 ) -> BatchReport:
     """Run the stages (resuming finished shards) and load the result into ``store`` if given.
 
+    ``backend``: the embedder's; by default the one ``NEWSDESK_EMBEDDER`` names, else the
+    kind of vectors ``store`` already holds, else newsdesk's default.
+
     Shards are loaded as they finish, in order, while later shards are still in the
     stages; ``load_seconds`` is the time spent loading, ``load_tail_seconds`` the part
     of it after the last stage finished.
     """
     if store is None:
         return run_stages(paths, out, executor, options=options, model_path=model_path, backend=backend)
+    if backend is None:
+        from .storybook import store_embedder  # the store's kind unless NEWSDESK_EMBEDDER names one
+
+        backend = store_embedder(store).backend
     loader = Loader(store, out, stories=stories)
     latest: dict[str, Any] = {}
 

@@ -1139,6 +1139,15 @@ class Store:
                                        if len(r["vector"]) == 4 * VECTOR_DIM else None}  # type: ignore[arg-type]
                                   for r in rows])
 
+    def vector_space(self) -> str | None:
+        """The space of the stored vectors (``embeddings.vector_space``); None: none stored."""
+        if self._vector_space is None:
+            with self.engine.connect() as conn:
+                held = conn.execute(sa.select(embeddings.c.component).limit(1)).scalar()
+            if held is not None:
+                self._vector_space = vector_space(held)
+        return self._vector_space
+
     def _check_vector_space(self, conn: Connection, component: str) -> None:
         """VectorSpaceError unless ``component``'s vectors can sit beside the stored ones.
 
@@ -1156,7 +1165,8 @@ class Store:
             raise VectorSpaceError(
                 f"{where}: its articles' vectors come from the {self._vector_space} embedder, and "
                 f"these are {component}: vectors of the two cannot be compared, so stories would "
-                f"be wrong. Use the store's embedder (NEWSDESK_EMBEDDER={backend}) or a new store.")
+                f"be wrong. Use the store's embedder (NEWSDESK_EMBEDDER={backend}, or unset: a store's "
+                "own kind is then followed) or a new store.")
 
     @property
     def vector_search(self) -> str:

@@ -21,12 +21,14 @@ import numpy as np
 
 from .copies import original_rank
 from .embeddings import (
+    DEFAULT_BACKEND,
     ENV_BACKEND,
     SENTENCE_MAX_TOKENS,
     Embedder,
     default_backend,
     embedding_text,
     sentence_backend,
+    vector_space,
 )
 from .records import Article
 from .store import DamagedStoryIndex, Store
@@ -76,6 +78,19 @@ def shared_embedder() -> Embedder:
 @functools.cache
 def _shared_embedder(backend: str) -> Embedder:
     return Embedder(backend=backend)
+
+
+def store_embedder(store: Store, *, follow: bool = False) -> Embedder:
+    """The embedder for a store's articles: the one ``NEWSDESK_EMBEDDER`` names, else the
+    one whose vectors the store holds (a static store stays static without being told
+    each time), else the default. ``follow``: the store's kind even against the variable
+    (a search query must be embedded like what it is compared with)."""
+    named = bool(os.environ.get(ENV_BACKEND, "").strip())
+    shared = shared_embedder()
+    space = store.vector_space()
+    if space is None or (named and not follow) or space == vector_space(shared.component):
+        return shared
+    return _shared_embedder("static" if space == "static" else DEFAULT_BACKEND)
 
 
 def sentence_embedder() -> Embedder:
@@ -171,7 +186,7 @@ class StoryBook:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = shared_embedder()
+            self._embedder = store_embedder(self.store)
         return self._embedder
 
     # --- placement -----------------------------------------------------------------
