@@ -650,3 +650,27 @@ def test_static_embedder_keeps_events_apart_and_folds_the_seeds(tmp_path, monkey
     hits = api.search(store, "Putin thanks North Korean troops", mode="semantic", limit=3)["items"]
     assert hits and hits[0]["id"] != "more-1" and hits[-1]["id"] == "more-1"
     assert hits[0]["score"] > hits[-1]["score"] + 0.2
+
+
+def test_the_pair_matrix_of_a_recut_is_every_pair_score(feats):
+    """The re-cut scores its members' pairs with matrix products; each entry is the
+    pair's ``pair_score`` (articles without dates, without names, and an empty one)."""
+    idx = StoryIndex()
+    idx.place_many(feats[i] for i in ORDER)
+    fs = [feats[i] for i in ORDER]
+    undated = features_from_text("undated", TEXTS["quake-a1"][1], fs[0].embedding)
+    no_names = features_from_text("no-names", "it was said that the thing had been done again",
+                                  fs[1].embedding, published=datetime(2014, 5, 1, tzinfo=UTC))
+    empty = features_from_text("empty", "", fs[2].embedding, published=datetime(2013, 1, 1, tzinfo=UTC))
+    a2 = feats["quake-a2"]
+    late = features_from_text("late", TEXTS["quake-a2"][1], a2.embedding, title=TEXTS["quake-a2"][0],
+                              published=datetime(2015, 3, 17, tzinfo=UTC))
+    fs += [undated, no_names, empty, late]
+    got = idx._pair_matrix(fs)
+    want = np.array([[1.0 if x == y else idx.pair_score(a, b) for y, b in enumerate(fs)]
+                     for x, a in enumerate(fs)])
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    assert got.shape == (len(fs), len(fs))
+    # the time penalty is in it: quake-a2's text a year later scores lower with quake-a1
+    a1, a2_row, late_row = ORDER.index("quake-a1"), ORDER.index("quake-a2"), len(fs) - 1
+    assert got[a1, late_row] < got[a1, a2_row] - 0.3
