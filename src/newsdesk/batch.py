@@ -512,13 +512,14 @@ def run_stages(
     manifest.save()
     report = BatchReport(out, shards=len(shards))
     backend = backend or default_backend()
-    want = {"embeddings": component_of(backend)}
+    vectors_label = component_of(backend)  # an embeddings output with another label is redone
     tasks = []
     for s in shards:
         todo: list[str] = []
         for stage in STAGES:
             # a stage redone means every later one is redone: its input changed
-            if todo or not manifest.finished(stage, s, out, want.get(stage)):
+            label = vectors_label if stage == "embeddings" else None
+            if todo or not manifest.finished(stage, s, out, label):
                 todo.append(stage)
                 # not finished until redone: the loader must not take the entry of a file
                 # that is gone (or is about to be rewritten) for a finished stage
