@@ -674,3 +674,26 @@ def test_the_pair_matrix_of_a_recut_is_every_pair_score(feats):
     # the time penalty is in it: quake-a2's text a year later scores lower with quake-a1
     a1, a2_row, late_row = ORDER.index("quake-a1"), ORDER.index("quake-a2"), len(fs) - 1
     assert got[a1, late_row] < got[a1, a2_row] - 0.3
+
+
+def test_a_candidates_cosines_at_once_are_each_cosine(feats):
+    """Scoring weighs every candidate story's profile in one pass; each cosine equals the
+    one-by-one ``_cosine`` of the article's and the story's tf-idf vectors (an empty
+    profile and an article without names included)."""
+    from newsdesk.stories import _Profile
+
+    idx = StoryIndex()
+    idx.place_many(feats[i] for i in ORDER)
+    profiles = [st.terms for st in idx._stories.values()] + [st.names for st in idx._stories.values()]
+    profiles.append(_Profile())
+    no_names = features_from_text("no-names", "it was said that the thing had been done again",
+                                  feats[ORDER[0]].embedding)
+    for f in [feats[i] for i in ORDER] + [no_names]:
+        for q in idx._article_vecs(f):
+            got = idx._cosines(q, profiles)
+            want = [idx._cosine(q, idx._tfidf((p.ids, p.w))) for p in profiles]
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+            assert got[-1] == 0.0
+    assert idx._cosines(idx._article_vecs(no_names)[1], profiles).tolist() == [0.0] * len(profiles)
+    # the candidates' cosines are not all zero: the check above compares something
+    assert max(idx._cosines(idx._article_vecs(feats[ORDER[0]])[0], profiles)) > 0.3
