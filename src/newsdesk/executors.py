@@ -18,7 +18,7 @@ from .batch import OnDone, ShardTask, ShardWorker, StageResult, WorkerSpec
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EXECUTORS", "ExecutorError", "LocalExecutor", "RayExecutor", "make_executor"]
+__all__ = ["EXECUTORS", "ExecutorError", "LocalExecutor", "RayExecutor", "make_executor", "prepare_model"]
 
 EXECUTORS = ("local", "ray")
 RAY_HINT = "pip install 'newsdesk[ray]'"
@@ -45,6 +45,7 @@ class LocalExecutor:
             for task in tasks:
                 on_done(worker(task))
             return
+        prepare_model(spec, tasks)
         # spawn, not fork: torch's thread pools do not survive a fork
         ctx = multiprocessing.get_context("spawn")
         if spec.threads is None:
@@ -54,6 +55,23 @@ class LocalExecutor:
             futures = [pool.submit(_run_task, t.to_json()) for t in tasks]
             for fut in as_completed(futures):
                 on_done(fut.result())
+
+
+def prepare_model(spec: WorkerSpec, tasks: Sequence[ShardTask]) -> None:
+    """Make the embedder's model files (ONNX export, static distillation) once, before
+    several workers on this machine start: each worker found them missing and made them
+    itself, all at once (two distillations side by side on a fresh machine, seen; on n
+    cores n copies of the transformer in memory). Made in a child process: making them
+    here would keep torch and the transformer in the driver's memory for the whole run."""
+    if not any("embeddings" in t.todo for t in tasks) or spec.build().embedder.ready():
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        pool.submit(_prepare_model, spec).result()
+
+
+def _prepare_model(spec: WorkerSpec) -> None:
+    spec.build().embedder.prepare()
 
 
 def threads_per_worker(workers: int, cores: int | None = None) -> int:
@@ -127,6 +145,8 @@ class RayExecutor:
         from dataclasses import asdict
 
         ray = _import_ray()
+        if not self.address:  # the workers share this machine's model cache
+            prepare_model(spec, tasks)
         started = False
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
