@@ -510,14 +510,9 @@ class Crash(BaseException):
     """Stands for SIGKILL: no ``except Exception`` in ingest may catch it."""
 
 
-def test_a_crash_before_any_write_reruns_to_the_reference_store(
-        corpus: Path, tmp_path: Path, on_postgres: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Crash before the n-th write of an ingest, for every n, then ingest again: the
-    store equals an uninterrupted run's. Regression for three bugs found this way:
-    outlet lines counted twice (counted before their article was stored), copies
-    never folded (an article stored, then the crash, was skipped as unchanged), and
-    story ids changed (the rerun placed the caught-up articles before the rest)."""
-    inputs = [corpus / name for name in SUBSET]
+def _crash_before_writes(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[int | None]]:
+    """Every store write counted in ``calls``; once ``limit[0]`` writes are done, the next
+    one raises ``Crash`` instead of writing."""
     calls: list[str] = []
     limit: list[int | None] = [None]
 
@@ -535,6 +530,18 @@ def test_a_crash_before_any_write_reruns_to_the_reference_store(
     for name in WRITES:
         guard(Store, name)
     guard(SqlBuckets, "flush")
+    return calls, limit
+
+
+def test_a_crash_before_any_write_reruns_to_the_reference_store(
+        corpus: Path, tmp_path: Path, on_postgres: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Crash before the n-th write of an ingest, for every n, then ingest again: the
+    store equals an uninterrupted run's. Regression for three bugs found this way:
+    outlet lines counted twice (counted before their article was stored), copies
+    never folded (an article stored, then the crash, was skipped as unchanged), and
+    story ids changed (the rerun placed the caught-up articles before the rest)."""
+    inputs = [corpus / name for name in SUBSET]
+    calls, limit = _crash_before_writes(monkeypatch)
     newsdesk.ingest(Store(tmp_path / "ref.db"), inputs)
     ref = canonical(tmp_path / "ref.db", on_postgres=on_postgres)
     points = len(calls)
@@ -551,3 +558,35 @@ def test_a_crash_before_any_write_reruns_to_the_reference_store(
         for key in ref:
             if key != "vectors":
                 assert got[key] == ref[key], f"crash before write {n} ({calls[-1:]} done): {key} differ"
+
+
+def test_a_batch_load_crashed_before_any_write_reloads_to_the_reference_store(
+        corpus: Path, tmp_path: Path, on_postgres: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same for loading a batch's stage output (``newsdesk batch``'s load, shard by
+    shard): crash before the n-th write, for every n, load again, and the store equals an
+    uninterrupted load's. Regression: a crash between storing a shard's articles and
+    saving their copies left them unfolded for good (the reload skipped them as
+    unchanged), and the reload placed the caught-up articles before the rest."""
+    from newsdesk.batch import BatchOptions, load, run_batch
+    from newsdesk.executors import LocalExecutor
+
+    out = tmp_path / "stages"
+    run_batch([corpus / name for name in SUBSET], out, LocalExecutor(), options=BatchOptions(shard_files=2))
+    calls, limit = _crash_before_writes(monkeypatch)
+    load(Store(tmp_path / "ref.db"), out)
+    ref = canonical(tmp_path / "ref.db", on_postgres=on_postgres)
+    points = len(calls)
+    assert points > 20 and calls.count("mark_input_done") >= 3 and calls[-1] == "save_story_state"
+    for n in range(points):
+        db = tmp_path / f"crash-{n}.db"
+        calls.clear()
+        limit[0] = n
+        with pytest.raises(Crash):
+            load(Store(db), out)
+        limit[0] = None
+        load(Store(db), out)
+        got = canonical(db, on_postgres=on_postgres)
+        for key in ref:
+            if key != "vectors":
+                assert got[key] == ref[key], f"crash before write {n} ({calls[-1:]} done): {key} differ"
+        assert got["vectors"].keys() == ref["vectors"].keys()

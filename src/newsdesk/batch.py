@@ -42,7 +42,15 @@ import pyarrow.parquet as pq
 from .copies import DEFAULT_PARAMS, CopySketch, sketch
 from .embeddings import COMPONENT as EMBEDDING_COMPONENT
 from .embeddings import DIM, Embedder, component_of, default_backend, embedding_text
-from .ingest import ArticleError, IngestReport, finish, outlet_line_keys, store_cleaned, to_article
+from .ingest import (
+    ArticleError,
+    IngestReport,
+    finish,
+    outlet_line_keys,
+    queue_missing,
+    store_cleaned,
+    to_article,
+)
 from .readers import iter_inputs, read
 from .records import Article, Format, IngestProblem, Removal
 from .store import Store
@@ -589,8 +597,8 @@ class Loader:
         t0 = time.perf_counter()
         if stories:
             self.report.storybook = StoryBook(store)
-            self.report.stories_placed += self.report.storybook.catch_up(
-                lambda ids: list(store.get_articles(ids).values()))
+            # what a killed load stored but did not place goes with the first shard's articles
+            queue_missing(store, self.report)
         self.seconds += time.perf_counter() - t0
 
     def advance(self, shards: Sequence[Shard], done: Mapping[str, Mapping[str, Any]]) -> None:

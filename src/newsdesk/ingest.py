@@ -284,12 +284,19 @@ def store_cleaned(
     """
     known = store.raw_hashes(a.id for a in batch)
     fresh: list[Article] = []  # new or changed since stored
+    same: list[str] = []  # stored unchanged
     for a in batch:
         report.article_ids.append(a.id)
         if known.get(a.id) == a.raw_hash:
             report.counts += WriteCounts(unchanged=1)
+            same.append(a.id)
         else:
             fresh.append(a)
+    # Stored by a load killed before it folded them as copies and saved their vectors:
+    # finished now, in their place in the input, as the uninterrupted load would have
+    # (without this a resumed batch left them unfolded for good: no copy keys, so no later
+    # copy of them was ever found). Their story places come from the catch-up queue.
+    unfolded = set(store.unfolded(same)) if same else set()
     line_counts: dict[str, Counter[str]] = {}
     for a in fresh:
         lines = (outlet_lines or {}).get(a.id)
@@ -298,12 +305,18 @@ def store_cleaned(
     # The outlet line counts go in the articles' own transaction: counted apart, a crash
     # between the two writes made the rerun count those pages a second time.
     report.counts += store.add_articles(fresh, outlet_lines=line_counts)
-    if not fresh:
+    fresh_ids = {a.id for a in fresh}
+    fold = [a for a in batch if a.id in fresh_ids or a.id in unfolded]
+    if not fold:
         return
-    _fold_copies(store, fresh, changed=[a.id for a in fresh if a.id in known], report=report,
+    _fold_copies(store, fold, changed=[a.id for a in fold if a.id in known], report=report,
                  sketches=sketches)
     if vectors:
-        store.save_embeddings(component, {a.id: vectors[a.id] for a in fresh if a.id in vectors})
+        vectorless = unfolded - store.embedded_ids(list(unfolded)) if unfolded else set()
+        store.save_embeddings(component, {a.id: vectors[a.id] for a in fold
+                                          if a.id in vectors and (a.id in fresh_ids or a.id in vectorless)})
+    if not fresh:
+        return
     if report.storybook is not None:
         _queue(report, fresh, word_counts)
         if len(report.unplaced) >= BATCH_SIZE:
@@ -328,6 +341,20 @@ def _queue(report: IngestReport, articles: Iterable[Article],
             report.unplaced_counts[a.id] = c
         else:
             report.unplaced_counts.pop(a.id, None)
+
+
+def queue_missing(store: Store, report: IngestReport) -> None:
+    """Queue the stored articles the story index does not know (a run killed between index
+    saves) with the run's own articles instead of placing them first: a rerun after a crash
+    then places them in the same call, in the same order, as the run that died would have
+    (story ids are their founding article's, so order matters)."""
+    assert report.storybook is not None
+    missing = report.storybook.missing()
+    for i in range(0, len(missing), BATCH_SIZE):
+        _queue(report, store.get_articles(missing[i:i + BATCH_SIZE]).values())
+        if len(report.unplaced) >= BATCH_SIZE:
+            _place_unplaced(report)
+    report.storybook.caught_up = True
 
 
 def _place_unplaced(report: IngestReport) -> None:
@@ -423,15 +450,7 @@ def ingest(
     if stories:
         report.storybook = storybook if storybook is not None else StoryBook(store)
         if not report.storybook.caught_up:  # once per book: a shared one pays it on its first call
-            # Queued with this run's own articles instead of placed first: a rerun after a
-            # crash then places them in the same call, in the same order, as the run that
-            # died would have (story ids are their founding article's, so order matters).
-            missing = report.storybook.missing()
-            for i in range(0, len(missing), BATCH_SIZE):
-                _queue(report, store.get_articles(missing[i:i + BATCH_SIZE]).values())
-                if len(report.unplaced) >= BATCH_SIZE:
-                    _place_unplaced(report)
-            report.storybook.caught_up = True
+            queue_missing(store, report)
     options = repr((format, sorted((fields or {}).items()), source))
     for path in iter_inputs(paths):
         report.inputs += 1

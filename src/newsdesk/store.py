@@ -1265,6 +1265,15 @@ class Store:
                 out.update({r.id: dict(r._mapping) for r in conn.execute(q.where(articles.c.id.in_(chunk)))})
         return out
 
+    def embedded_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` have a stored embedding (the vectors are not read)."""
+        out: set[str] = set()
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(ids), 500):
+                out.update(conn.scalars(sa.select(embeddings.c.article_id)
+                                        .where(embeddings.c.article_id.in_(chunk))))
+        return out
+
     def get_embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         with self.engine.connect() as conn:
             return {r.article_id: np.frombuffer(r.vector, dtype="<f4")

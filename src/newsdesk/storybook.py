@@ -181,7 +181,7 @@ class StoryBook:
         self._last_placed: int | None = None  # story_members.placed of the last placement
         self.autosave = True  # save the index as placements accumulate (off while rebuilding)
         self._placed_as: Mapping[str, int] = {}  # set by rebuild: article -> its place
-        self.caught_up = False  # catch_up has run for this book
+        self.caught_up = False  # ingest.queue_missing has queued what the saved index missed
 
     @property
     def embedder(self) -> Embedder:
@@ -294,16 +294,6 @@ class StoryBook:
                  if aid not in placed and known.get(aid) not in (None, sid)}
         self.store.write_story_members(rows, moved, STORY_COMPONENT)
         self._healed = True
-
-    def catch_up(self, articles: Callable[[Sequence[str]], list[Article]]) -> int:
-        """Place stored articles the saved index does not know (after a crash between saves)."""
-        missing = self.missing()
-        placed = 0
-        for i in range(0, len(missing), 200):
-            batch = articles(missing[i:i + 200])
-            placed += len(self.place(batch))
-        self.caught_up = True
-        return placed
 
     def missing(self) -> list[str]:
         """Stored articles the saved index does not know, oldest first."""
