@@ -463,3 +463,33 @@ def test_several_local_workers_find_the_model_made_once_before_they_start(
     ids = sorted(vectors)[:5]
     np.testing.assert_allclose(np.stack([vectors[i] for i in ids]),
                                one.encode_articles([arts[i] for i in ids]), atol=1e-6)
+
+
+def test_a_batch_reports_its_progress_shard_by_shard(tmp_path: Path) -> None:
+    """Long runs show progress: after each finished shard the callback learns how many
+    shards are through the stages and loaded, and how many articles were stored."""
+    from newsdesk.batch import BatchProgress
+
+    inputs = _corpus(tmp_path, n_files=3, per_file=6)
+    seen: list[BatchProgress] = []
+    with Store(tmp_path / "p.db") as store:
+        report = run_batch(inputs, tmp_path / "out", LocalExecutor(), store=store, options=SMALL,
+                           progress=seen.append)
+        assert report.shards >= 3 and report.ingest is not None
+        assert all(p.shards == report.shards for p in seen)
+        assert [p.staged for p in seen] == sorted(p.staged for p in seen)  # never backwards
+        assert [p.loaded for p in seen] == sorted(p.loaded for p in seen)
+        assert all(p.loaded <= p.staged for p in seen)
+        assert seen[-1] == BatchProgress(report.shards, report.shards, report.shards,
+                                         report.ingest.counts.inserted)
+        assert len({p.loaded for p in seen}) == report.shards + 1  # every shard's load told
+        # a rerun: every shard found finished and loaded, no article stored again
+        again: list[BatchProgress] = []
+        run_batch(inputs, tmp_path / "out", LocalExecutor(), store=store, options=SMALL,
+                  progress=again.append)
+        assert again[-1] == BatchProgress(report.shards, report.shards, report.shards, 0)
+    # without a store: the stages alone
+    alone: list[BatchProgress] = []
+    run_batch(inputs, tmp_path / "alone", LocalExecutor(), options=SMALL, progress=alone.append)
+    assert alone[0] == BatchProgress(report.shards, 0) and alone[-1] == BatchProgress(report.shards,
+                                                                                      report.shards)

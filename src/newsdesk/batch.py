@@ -478,6 +478,19 @@ class Manifest:
 
 
 # ----------------------------------------------------------------------------- driver
+@dataclass(frozen=True, slots=True)
+class BatchProgress:
+    """Where a batch run is, as its progress callback sees it after each finished shard."""
+
+    shards: int  # in the run
+    staged: int  # whose stages are all finished (by this run or an earlier one)
+    loaded: int = 0  # loaded into the store by this run, or found loaded
+    stored: int = 0  # articles in the shards this run loaded
+
+
+ProgressFn = Callable[[BatchProgress], None]
+
+
 @dataclass
 class BatchReport:
     """What a batch run did."""
@@ -503,6 +516,7 @@ def run_stages(
     model_path: str | None = None,
     on_update: Callable[[Sequence[Shard], Mapping[str, Mapping[str, Any]]], None] | None = None,
     backend: str | None = None,
+    progress: ProgressFn | None = None,
 ) -> BatchReport:
     """Run every unfinished stage of every shard with ``executor``; write the manifest and
     ``problems.jsonl`` (every bad file or record, with its origin and reason).
@@ -511,7 +525,8 @@ def run_stages(
     read here, in the driver); a shard embedded with another one is embedded again.
 
     ``on_update(shards, done)`` is called once before the executor starts and after every
-    finished task, with the manifest's finished entries (``Loader.advance`` fits)."""
+    finished task, with the manifest's finished entries (``Loader.advance`` fits);
+    ``progress`` then, with how many shards have all their stages finished."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     shards = plan_shards(paths, options)
@@ -538,16 +553,26 @@ def run_stages(
             tasks.append(ShardTask(s, tuple(todo)))
     manifest.save()
 
+    by_name = {s.name: s for s in shards}
+    staged: set[str] = set()
+
+    def note(names: Iterable[str]) -> None:  # shards whose last stage may just have finished
+        staged.update(n for n in names if all(_stage_done(manifest.done, st, by_name[n]) for st in STAGES))
+        if progress is not None:
+            progress(BatchProgress(len(shards), len(staged)))
+
     def on_done(results: list[StageResult]) -> None:
         manifest.record(results)
         for r in results:
             report.computed[r.stage] += 1
             report.seconds[r.stage] += r.seconds
+        note({r.shard for r in results})  # before the load it may start
         if on_update is not None:
             on_update(shards, manifest.done)
 
+    note(by_name)  # shards finished by an earlier run
     if on_update is not None:
-        on_update(shards, manifest.done)  # shards finished by an earlier run
+        on_update(shards, manifest.done)
     if tasks:
         log.info("batch: %d shard(s), %d to run on %s", len(shards), len(tasks), executor.name)
         executor.run(WorkerSpec(str(out), options, model_path, backend=backend), tasks, on_done)
@@ -630,6 +655,8 @@ class Loader:
         digest = _load_digest(s)
         if store.input_done(digest):
             report.skipped_inputs += 1
+            if self.progress:
+                self.progress(s.name, 0)  # found loaded: counted as done, no article stored
             return
         articles, lines = _read_stage(out, "articles", s, articles_from_table)
         sketches = _read_stage(out, "sketches", s, sketches_from_table)
@@ -685,8 +712,11 @@ def run_batch(
     stories: bool = True,
     model_path: str | None = None,
     backend: str | None = None,
+    progress: ProgressFn | None = None,
 ) -> BatchReport:
     """Run the stages (resuming finished shards) and load the result into ``store`` if given.
+
+    ``progress(BatchProgress)``: called after every finished task and loaded shard.
 
     ``backend``: the embedder's; by default the one ``NEWSDESK_EMBEDDER`` names, else the
     kind of vectors ``store`` already holds, else newsdesk's default.
@@ -696,20 +726,32 @@ def run_batch(
     of it after the last stage finished.
     """
     if store is None:
-        return run_stages(paths, out, executor, options=options, model_path=model_path, backend=backend)
+        return run_stages(paths, out, executor, options=options, model_path=model_path, backend=backend,
+                          progress=progress)
     if backend is None:
         from .storybook import store_embedder  # the store's kind unless NEWSDESK_EMBEDDER names one
 
         backend = store_embedder(store).backend
-    loader = Loader(store, out, stories=stories)
     latest: dict[str, Any] = {}
+    state = {"shards": 0, "staged": 0, "loaded": 0, "stored": 0}
+
+    def tell(**changes: int) -> None:
+        state.update(changes)
+        if progress is not None:
+            progress(BatchProgress(**state))
+
+    def loaded(_shard: str, n: int) -> None:
+        tell(loaded=state["loaded"] + 1, stored=state["stored"] + n)
+
+    loader = Loader(store, out, stories=stories, progress=loaded)
 
     def on_update(shards: Sequence[Shard], done: Mapping[str, Mapping[str, Any]]) -> None:
         latest["shards"], latest["done"] = shards, done
         loader.advance(shards, done)
 
     report = run_stages(paths, out, executor, options=options, model_path=model_path,
-                        on_update=on_update, backend=backend)
+                        on_update=on_update, backend=backend,
+                        progress=lambda p: tell(shards=p.shards, staged=p.staged))
     t0 = time.perf_counter()
     report.ingest = loader.finish(latest["shards"], latest["done"])
     report.load_tail_seconds = time.perf_counter() - t0

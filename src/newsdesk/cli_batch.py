@@ -12,9 +12,10 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import api
-from .batch import BatchOptions, StageFileError, run_batch
+from .batch import BatchOptions, BatchProgress, StageFileError, run_batch
 from .executors import EXECUTORS, ExecutorError, make_executor
 from .records import FORMATS
 
@@ -72,8 +73,21 @@ def batch(
         raise click.UsageError(str(exc)) from None
     db = db or (ctx.obj if isinstance(ctx.obj, str) else "newsdesk.db")
     store = None if no_store else api.open_store(db)
+    # two bars: shards through the stages (on the executor), shards loaded into the store
+    bars = Progress(TextColumn("[bold]{task.description:<7}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("shards"), TextColumn("{task.fields[note]}"), TimeElapsedColumn(),
+                    console=err, transient=True, disable=quiet)
+    staged = bars.add_task("stages", total=None, note="")
+    stored = None if no_store else bars.add_task("load", total=None, note="")
+
+    def show(p: BatchProgress) -> None:
+        bars.update(staged, completed=p.staged, total=p.shards)
+        if stored is not None:
+            bars.update(stored, completed=p.loaded, total=p.shards, note=f"{p.stored:,} articles")
+
     try:
-        report = run_batch(paths, out, ex, store=store, options=options)
+        with bars:
+            report = run_batch(paths, out, ex, store=store, options=options, progress=show)
     except (ExecutorError, StageFileError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
