@@ -258,7 +258,7 @@ def test_interrupted_batch_resumes_without_redoing_finished_shards(tmp_path: Pat
         (out / "manifest.json").write_text(json.dumps(manifest))
         redo = _Interrupting(after=10**6)
         report = run_batch(inputs, out, redo, store=store, options=SMALL)
-        assert [t.todo for t in redo.ran] == [("embeddings",)]
+        assert [t.stages for t in redo.ran] == [("embeddings",)]
         # every shard was loaded already: the store is left as it was
         assert report.ingest is not None and report.ingest.skipped_inputs == n
         assert report.ingest.counts.inserted == 0

@@ -347,16 +347,16 @@ class ShardTask:
     """A shard and the stages still to run on it (in ``STAGES`` order)."""
 
     shard: Shard
-    todo: tuple[str, ...]
+    stages: tuple[str, ...]  # the stages still to run, in order
 
     def to_json(self) -> str:
-        return json.dumps({"shard": asdict(self.shard), "todo": list(self.todo)})
+        return json.dumps({"shard": asdict(self.shard), "stages": list(self.stages)})
 
     @classmethod
     def from_json(cls, data: str) -> ShardTask:
         d = json.loads(data)
         s = d["shard"]
-        return cls(Shard(s["name"], tuple(s["paths"]), s["key"]), tuple(d["todo"]))
+        return cls(Shard(s["name"], tuple(s["paths"]), s["key"]), tuple(d["stages"]))
 
 
 class ShardWorker:
@@ -390,7 +390,7 @@ class ShardWorker:
 
     def __call__(self, task: ShardTask) -> list[StageResult]:
         results = []
-        for stage in task.todo:
+        for stage in task.stages:
             if stage == "articles":
                 results.append(clean_shard(task.shard, self.out, self.options))
             elif stage == "sketches":
@@ -538,19 +538,19 @@ def run_stages(
     vectors_label = component_of(backend)  # an embeddings output with another label is redone
     tasks = []
     for s in shards:
-        todo: list[str] = []
+        pending: list[str] = []
         for stage in STAGES:
             # a stage redone means every later one is redone: its input changed
             label = vectors_label if stage == "embeddings" else None
-            if todo or not manifest.finished(stage, s, out, label):
-                todo.append(stage)
+            if pending or not manifest.finished(stage, s, out, label):
+                pending.append(stage)
                 # not finished until redone: the loader must not take the entry of a file
                 # that is gone (or is about to be rewritten) for a finished stage
                 manifest.done.pop(f"{stage}/{s.name}", None)
             else:
                 report.reused[stage] += 1
-        if todo:
-            tasks.append(ShardTask(s, tuple(todo)))
+        if pending:
+            tasks.append(ShardTask(s, tuple(pending)))
     manifest.save()
 
     by_name = {s.name: s for s in shards}

@@ -63,7 +63,8 @@ def prepare_model(spec: WorkerSpec, tasks: Sequence[ShardTask]) -> None:
     itself, all at once (two distillations side by side on a fresh machine, seen; on n
     cores n copies of the transformer in memory). Made in a child process: making them
     here would keep torch and the transformer in the driver's memory for the whole run."""
-    if not any("embeddings" in t.todo for t in tasks) or spec.build().embedder.ready():
+    embeds = any("embeddings" in t.stages for t in tasks)
+    if not embeds or spec.build().embedder.ready():  # nothing to embed, or the files are made
         return
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=ctx) as pool:

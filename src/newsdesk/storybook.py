@@ -194,11 +194,11 @@ class StoryBook:
         """Embeddings of the batch: stored ones are reused, missing ones computed and stored."""
         ids = [a.id for a in batch]
         have = self.store.get_embeddings(ids)
-        todo = [a for a in batch if a.id not in have]
-        if todo:
-            texts = [embedding_text(a.title, a.text) for a in todo]
+        unembedded = [a for a in batch if a.id not in have]
+        if unembedded:
+            texts = [embedding_text(a.title, a.text) for a in unembedded]
             vecs = _encode(self.embedder, texts)
-            new = {a.id: vecs[i] for i, a in enumerate(todo)}
+            new = {a.id: vecs[i] for i, a in enumerate(unembedded)}
             self.store.save_embeddings(self.embedder.component, new)
             have.update(new)
         return have
