@@ -423,6 +423,20 @@ def test_story_summaries_follow_every_write(tmp_path: Path) -> None:
     lone = next(r["id"] for r in store.story_rows(a["id"]) if r["original_id"] is None and r["id"] != some)
     store.save_copy_matches([copy_match(lone, some)])
     assert _strip(store.story_summaries(limit=200)[0]) == _strip(_expected(store))
+    # A copy that takes over as its group's original: the former original, in a story of its
+    # own, becomes a copy (one independent outlet fewer there), and its copy follows.
+    other = next(r for r in store.story_summaries(limit=200)[0] if r["id"] not in (a["id"], b["id"])
+                 and any(m["original_id"] is None and m["source"] for m in store.story_rows(r["id"])))
+    old_original = next(m["id"] for m in store.story_rows(other["id"]) if m["original_id"] is None and m["source"])
+    taker = next(m["id"] for m in store.story_rows(a["id"]) if m["original_id"] is None and m["id"] != some)
+    before = {r["id"]: r["outlets"] for r in store.story_summaries(limit=200)[0]}
+    store.save_copy_matches([CopyMatch(article_id=taker, matched_id=old_original, original_id=taker,
+                                       evidence=(CopyEvidence("exact", 1.0, "same text"),),
+                                       replaced_original_id=old_original)])
+    after = {r["id"]: r for r in store.story_summaries(limit=200)[0]}
+    assert _strip(list(after.values())) == _strip(_expected(store))
+    assert old_original not in {m["id"] for m in store.story_rows(other["id"]) if m["original_id"] is None}
+    assert after[other["id"]]["outlets"] <= before[other["id"]]
     store.forget_copies([lone])
     assert _strip(store.story_summaries(limit=200)[0]) == _strip(_expected(store))
     merged = store.story_summaries(story_ids=[a["id"], b["id"]])[0]
