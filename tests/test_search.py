@@ -427,7 +427,8 @@ def test_story_summaries_follow_every_write(tmp_path: Path) -> None:
     # own, becomes a copy (one independent outlet fewer there), and its copy follows.
     other = next(r for r in store.story_summaries(limit=200)[0] if r["id"] not in (a["id"], b["id"])
                  and any(m["original_id"] is None and m["source"] for m in store.story_rows(r["id"])))
-    old_original = next(m["id"] for m in store.story_rows(other["id"]) if m["original_id"] is None and m["source"])
+    old_original = next(m["id"] for m in store.story_rows(other["id"])
+                        if m["original_id"] is None and m["source"])
     taker = next(m["id"] for m in store.story_rows(a["id"]) if m["original_id"] is None and m["id"] != some)
     before = {r["id"]: r["outlets"] for r in store.story_summaries(limit=200)[0]}
     store.save_copy_matches([CopyMatch(article_id=taker, matched_id=old_original, original_id=taker,
