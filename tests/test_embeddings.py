@@ -268,7 +268,7 @@ def test_static_vectors(cache, static_vectors):
     np.testing.assert_allclose(again.encode([TEXTS[2]])[0], v[2], atol=1e-6)
 
 
-def test_static_model_is_distilled_once_checked_and_deterministic(cache, static_vectors):
+def test_static_model_is_distilled_once_checked_and_deterministic(cache, static_vectors, capsys):
     folders = [p for p in cache.iterdir() if p.name.endswith("-static")]
     assert len(folders) == 1 and embeddings.STATIC_VERSION in folders[0].name
     assert not [p for p in cache.iterdir() if p.name.startswith(".distil-")]  # work folders removed
@@ -279,6 +279,8 @@ def test_static_model_is_distilled_once_checked_and_deterministic(cache, static_
     v = Embedder(backend="static", cache_dir=cache).encode(TEXTS)
     assert json.loads((folders[0] / "newsdesk.json").read_text()) == meta
     np.testing.assert_array_equal(v, static_vectors)
+    # quietly: no library's progress bar on stderr (the CLI draws its own display there)
+    assert capsys.readouterr().err == ""
 
 
 def test_static_model_in_a_read_only_cache(tmp_path, monkeypatch):

@@ -44,14 +44,16 @@ torch, sentence-transformers and onnxruntime are imported lazily, on the first
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -211,6 +213,29 @@ def _quiet_transformers() -> None:
         hf_logging.disable_progress_bar()
     except ImportError:  # pragma: no cover - sentence-transformers depends on transformers
         pass
+
+
+@contextmanager
+def _no_distill_bar() -> Iterator[None]:
+    """model2vec's distillation draws a tqdm bar ("Encoding tokens", 29,525 steps) on
+    stderr, thousands of redraws, even under `newsdesk -q batch` and between the CLI's own
+    progress bars. It has no switch, and tqdm reads TQDM_DISABLE only when
+    it is imported, so the module's bar is made disabled for the call; a model2vec whose
+    module no longer has it just draws its bar."""
+    try:
+        from model2vec.distill import inference
+    except ImportError:  # pragma: no cover - checked with the other imports of the extra
+        yield
+        return
+    bar = getattr(inference, "tqdm", None)
+    if bar is None:
+        yield
+        return
+    inference.tqdm = functools.partial(bar, disable=True)
+    try:
+        yield
+    finally:
+        inference.tqdm = bar
 
 
 # ---------------------------------------------------------------- ONNX export
@@ -474,7 +499,8 @@ def static_model_dir(model_path: Path, weights_sha256: str, cache: Path | None =
     tokenizer = PreTrainedTokenizerFast.from_pretrained(str(model_path), local_files_only=True)
     # model2vec's recipe: every token of the vocabulary through the model alone, PCA
     # (kept at 384 dimensions, the width the story index holds), Zipf weighting
-    static = distill_from_model(model, tokenizer, pca_dims=DIM, device="cpu")
+    with _no_distill_bar():
+        static = distill_from_model(model, tokenizer, pca_dims=DIM, device="cpu")
     out = work / "model"
     static.save_pretrained(str(out))
     # Averaged token vectors share one large direction (a text's mean of its frequent
