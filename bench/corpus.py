@@ -1,6 +1,7 @@
 """A deterministic ingest corpus in every input format, built from the shared data.
 
     python bench/corpus.py --n 10000 --out bench/out/ingest_corpus
+    python bench/corpus.py --n 40000 --formats html --reword 0.25 --republish 0.1 --out DIR
 
 Article texts are real: clustering/{basil,ecbplus,semeval22_pairs}, quotes/ggt,
 quotes/polnear, the scrapinghub_aeb pages (their expected text, and their real
@@ -9,7 +10,11 @@ extraction/lines sets.  That is about 7,600 distinct articles; beyond that,
 variants recombine the paragraphs of two real articles of the same language and
 similar length (first part of one, last part of the other), with a real title of
 the first, a new date and a new outlet of the same language.  Nothing is
-invented: lengths and vocabulary stay real.  The junk added to the plain-text
+invented: lengths and vocabulary stay real.  With ``--reword 0.25 --republish 0.1``
+a quarter of each variant's words are swapped for real words of its language and a
+tenth of the variants republish an earlier one, so that the share of copies stays
+the same at any size (plain recombinations share halves with more and more others:
+see ``make_variants``).  The junk added to the plain-text
 files (advertisement markers, "Read more" links, share prompts, trailing lists of
 other headlines) uses real headlines of the corpus and real boilerplate lines
 (label 0) of the extraction/lines sets.
@@ -267,9 +272,43 @@ def load_pool(d: Path, seed: int) -> Pool:
 
 
 # ---------------------------------------------------------------------- variants
-def make_variants(pool: list[Item], k: int, rng: random.Random) -> list[Item]:
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _vocabulary(pool: list[Item]) -> dict[str | None, list[str]]:
+    """Every word of the real articles of each language, as often as it occurs (so a draw
+    from it follows the language's real word frequencies)."""
+    words: dict[str | None, list[str]] = defaultdict(list)
+    for it in pool:
+        for p in it.paras:
+            words[it.lang].extend(w.lower() for w in _WORD.findall(p))
+    return words
+
+
+def _reword(text: str, share: float, words: list[str], rng: random.Random) -> str:
+    """``text`` with about ``share`` of its words each replaced by a word drawn from the
+    language's real words (capitalised where the original was)."""
+    def swap(m: re.Match[str]) -> str:
+        if rng.random() >= share:
+            return m.group(0)
+        w = rng.choice(words)
+        return w.capitalize() if m.group(0)[0].isupper() else w
+    return _WORD.sub(swap, text)
+
+
+def make_variants(pool: list[Item], k: int, rng: random.Random, *, reword: float = 0.0,
+                  republish: float = 0.0) -> list[Item]:
     """``k`` recombinations: the first part of one real article, the rest of another
-    real article of the same language and similar length."""
+    real article of the same language and similar length.
+
+    Beyond a few times the ~7,600 real articles, plain recombinations share halves with
+    more and more others, so copy folding finds more copies the larger the corpus (12 %
+    at 10,000, 40 % at 40,000, 57 % at 100,000) and stories grow with it. ``reword``
+    replaces that share of each variant's words by real words of its language, drawn by
+    frequency, so variants stop sharing word runs (shingles, anchors); ``republish`` makes
+    that share of the variants a republished copy of an earlier one (its text, another
+    outlet, a later date): the share of copies then stays the same at any size."""
+    vocab = _vocabulary(pool) if reword else {}
     buckets: dict[tuple[str | None, int], list[Item]] = defaultdict(list)
     for it in pool:
         if len(it.paras) >= 2:
@@ -284,6 +323,14 @@ def make_variants(pool: list[Item], k: int, rng: random.Random) -> list[Item]:
     prefixes = ["UPDATE: ", "Analysis: ", "WATCH: ", "Live updates: ", "Opinion: "]
     out = []
     for i in range(k):
+        if out and rng.random() < republish:
+            src = rng.choice(out)
+            name, dom = rng.choice(outlets_by_lang[src.lang] or EN_OUTLETS)
+            pub = src.published + timedelta(hours=rng.randint(1, 48))
+            out.append(replace(src, id=f"variant:{i}", source=name, domain=dom, published=pub,
+                               url=f"https://www.{dom}/{rng.choice(SECTIONS).lower()}/{pub:%Y/%m/%d}/"
+                                   f"{slug(src.title)}-{i}", extra={}))
+            continue
         a = bases[i % len(bases)]
         same = buckets[(a.lang, int(math.log2(max(a.chars, 256))))]
         b = a
@@ -296,6 +343,8 @@ def make_variants(pool: list[Item], k: int, rng: random.Random) -> list[Item]:
         cut_a = max(1, round(len(a.paras) * rng.uniform(0.35, 0.65)))
         cut_b = min(len(b.paras) - 1, max(1, round(len(b.paras) * rng.uniform(0.35, 0.65))))
         paras = a.paras[:cut_a] + b.paras[cut_b:]
+        if reword:
+            paras = [_reword(p, reword, vocab[a.lang], rng) for p in paras]
         title = a.title
         if a.lang == "en" and rng.random() < 0.25:
             title = rng.choice(prefixes) + title
@@ -309,7 +358,8 @@ def make_variants(pool: list[Item], k: int, rng: random.Random) -> list[Item]:
     return out
 
 
-def build_items(n: int, seed: int, d: Path | None = None) -> tuple[list[Item], Pool]:
+def build_items(n: int, seed: int, d: Path | None = None, *, reword: float = 0.0,
+                republish: float = 0.0) -> tuple[list[Item], Pool]:
     """``n`` articles: real ones first (all scrapinghub pages when n allows), then variants."""
     d = d or data_dir()
     pool = load_pool(d, seed)
@@ -322,7 +372,7 @@ def build_items(n: int, seed: int, d: Path | None = None) -> tuple[list[Item], P
     n_pages = min(len(pages), max(1, n // 50) if n < 181 * 50 else len(pages))
     chosen = pages[:n_pages] + rest[: max(0, n - n_pages)]
     if len(chosen) < n:
-        chosen += make_variants(real, n - len(chosen), rng)
+        chosen += make_variants(real, n - len(chosen), rng, reword=reword, republish=republish)
     rng.shuffle(chosen)
     # Corpus ids and unique URLs.
     out = []
@@ -510,15 +560,18 @@ def write_warc(path: Path, pages: list[tuple[Item, str]], rng: random.Random) ->
 
 
 def build(out: Path, n: int, seed: int, formats: tuple[str, ...] = FORMATS,
-          force: bool = False) -> dict:
-    """Write the corpus (reusing an identical earlier build); returns its manifest."""
+          force: bool = False, *, reword: float = 0.0, republish: float = 0.0) -> dict:
+    """Write the corpus (reusing an identical earlier build); returns its manifest.
+    ``reword``, ``republish``: see ``make_variants`` (0: plain recombinations)."""
     manifest_path = out / "manifest.json"
-    want = {"version": CORPUS_VERSION, "n": n, "seed": seed}
+    want: dict = {"version": CORPUS_VERSION, "n": n, "seed": seed}
+    if reword or republish:
+        want |= {"reword": reword, "republish": republish}
     if not force and manifest_path.is_file():
         found = json.loads(manifest_path.read_text())
         if {k: found.get(k) for k in want} == want and all(f in found["formats"] for f in formats):
             return found
-    items, pool = build_items(n, seed)
+    items, pool = build_items(n, seed, reword=reword, republish=republish)
     rng = random.Random(seed + 1)
     m: dict = dict(want, formats={}, datasets={})
     for it in items:
@@ -598,8 +651,15 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out" / "ingest_corpus")
     ap.add_argument("--formats", default=",".join(FORMATS))
     ap.add_argument("--force", action="store_true")
+    ap.add_argument("--reword", type=float, default=0.0,
+                    help="share of each variant's words replaced by real words of its language (e.g. 0.25)")
+    ap.add_argument("--republish", type=float, default=0.0,
+                    help="share of variants that republish an earlier one under another outlet (e.g. 0.1)")
     a = ap.parse_args()
-    m = build(a.out, a.n, a.seed, tuple(a.formats.split(",")), force=a.force)
+    if not (0.0 <= a.reword <= 1.0 and 0.0 <= a.republish < 1.0):
+        ap.error("--reword must be within [0, 1] and --republish within [0, 1)")
+    m = build(a.out, a.n, a.seed, tuple(a.formats.split(",")), force=a.force,
+              reword=a.reword, republish=a.republish)
     print(json.dumps(m, indent=1))
     return 0
 
