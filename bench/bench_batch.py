@@ -4,9 +4,12 @@
     python bench/bench_batch.py --n 1000 --runs local,ray:2
     python bench/bench_batch.py --formats jsonl          # another input format of bench/corpus.py
     python bench/bench_batch.py --pg postgresql://127.0.0.1/postgres   # load into PostgreSQL
+    python bench/bench_batch.py --n 100000 --reword 0.25 --republish 0.1   # a steady share of copies
 
 The corpus is bench/corpus.py's (real articles and pages from the shared data,
-then recombinations), written once under ``bench/out/ingest_corpus_n<N>_s<seed>``.
+then recombinations), written once under ``bench/out/ingest_corpus_n<N>_s<seed>``
+(``..._rw<R>_rp<P>`` with ``--reword R --republish P``: corpus.py's ``make_variants``
+says why large runs want them).
 Each run is ``newsdesk.batch.run_batch`` into a fresh output folder and a fresh
 SQLite store (with ``--pg``: a fresh database ``nd_bench_<executor><workers>`` on
 that server, dropped afterwards), in its own subprocess: the stages (read+clean, copy sketches,
@@ -347,6 +350,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--formats", default="html", help="corpus formats to read, comma-separated")
     ap.add_argument("--runs", default="local,ray:1,ray:2", help="executor[:workers], comma-separated")
+    ap.add_argument("--reword", type=float, default=0.0,
+                    help="corpus variants: share of words replaced (bench/corpus.py), e.g. 0.25")
+    ap.add_argument("--republish", type=float, default=0.0,
+                    help="corpus variants: share republished by another outlet, e.g. 0.1")
     ap.add_argument("--no-model", action="store_true", help="skip the model-alone measurement")
     ap.add_argument("--child", nargs=2, metavar=("EXECUTOR", "WORKERS"), help=argparse.SUPPRESS)
     ap.add_argument("--model-alone", type=Path, help=argparse.SUPPRESS)
@@ -360,6 +367,8 @@ def main() -> int:
                     help="load into fresh databases on this PostgreSQL server instead of SQLite "
                          "(the URL of a database to connect to for CREATE/DROP DATABASE)")
     a = ap.parse_args()
+    if not (0.0 <= a.reword <= 1.0 and 0.0 <= a.republish < 1.0):
+        ap.error("--reword must be within [0, 1] and --republish within [0, 1)")
     if a.child:
         print(json.dumps(child(a.child[0], int(a.child[1]), a.inputs, a.out, a.db)))
         return 0
@@ -371,8 +380,9 @@ def main() -> int:
         os.environ["NEWSDESK_EMBEDDER"] = a.embedder  # the runs are child processes: they inherit it
     embedder = default_backend()
     formats = tuple(a.formats.split(","))
-    cdir = HERE / "out" / f"ingest_corpus_n{a.n}_s{a.seed}"
-    corpus.build(cdir, a.n, a.seed, formats)
+    style = f"_rw{a.reword:g}_rp{a.republish:g}" if a.reword or a.republish else ""
+    cdir = HERE / "out" / f"ingest_corpus_n{a.n}_s{a.seed}{style}"
+    corpus.build(cdir, a.n, a.seed, formats, reword=a.reword, republish=a.republish)
     inputs = [str(cdir / f) for f in formats]
     results = []
     tmp = Path(tempfile.mkdtemp(prefix="newsdesk-batch-bench-"))
@@ -386,7 +396,7 @@ def main() -> int:
             out = tmp / f"{ex}{workers}"
             db = _fresh_pg(a.pg, f"nd_bench_{ex}{workers}") if a.pg else str(tmp / f"{ex}{workers}.db")
             store_tag = "_pg" if a.pg else ""
-            trace = HERE / "out" / f"bench_batch_n{a.n}_{ex}{workers}{store_tag}_trace.jsonl"
+            trace = HERE / "out" / f"bench_batch_n{a.n}{style}_{ex}{workers}{store_tag}_trace.jsonl"
             trace.unlink(missing_ok=True)
             try:
                 args = ["--child", ex, str(workers), "--out", str(out), "--db", db, "--inputs", *inputs]
@@ -409,11 +419,11 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     summary = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "n": a.n, "formats": formats,
-               "embedder": embedder,
+               "embedder": embedder, "reword": a.reword, "republish": a.republish,
                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
                "load": os.getloadavg(), "runs": results, "model_alone": model}
     tag = ("_pg" if a.pg else "") + ("" if embedder == DEFAULT_BACKEND else f"_{embedder}")
-    name = f"bench_batch_n{a.n}{tag}.json"
+    name = f"bench_batch_n{a.n}{style}{tag}.json"
     (HERE / "out" / name).write_text(json.dumps(summary, indent=1))
     print(f"\nstore: {'PostgreSQL' if a.pg else 'SQLite'}; embedder: {embedder}")
     for r in results:
