@@ -323,7 +323,7 @@ def make_variants(pool: list[Item], k: int, rng: random.Random, *, reword: float
     prefixes = ["UPDATE: ", "Analysis: ", "WATCH: ", "Live updates: ", "Opinion: "]
     out = []
     for i in range(k):
-        if out and rng.random() < republish:
+        if republish and out and rng.random() < republish:  # no draw at 0: the plain corpus stays as it was
             src = rng.choice(out)
             name, dom = rng.choice(outlets_by_lang[src.lang] or EN_OUTLETS)
             pub = src.published + timedelta(hours=rng.randint(1, 48))

@@ -423,8 +423,8 @@ def test_story_summaries_follow_every_write(tmp_path: Path) -> None:
     lone = next(r["id"] for r in store.story_rows(a["id"]) if r["original_id"] is None and r["id"] != some)
     store.save_copy_matches([copy_match(lone, some)])
     assert _strip(store.story_summaries(limit=200)[0]) == _strip(_expected(store))
-    # A copy that takes over as its group's original: the former original, in a story of its
-    # own, becomes a copy (one independent outlet fewer there), and its copy follows.
+    # A copy that takes over as its group's original: the former original, in another story,
+    # becomes a copy there (an independent outlet fewer unless another original shares it).
     other = next(r for r in store.story_summaries(limit=200)[0] if r["id"] not in (a["id"], b["id"])
                  and any(m["original_id"] is None and m["source"] for m in store.story_rows(r["id"])))
     old_original = next(m["id"] for m in store.story_rows(other["id"])
