@@ -1,5 +1,5 @@
 """Story clustering benchmark: quality on ECB+, BASIL and both pooled, SemEval-2022
-pair correlation, and placement throughput.
+pair correlation and stories by language, and placement throughput.
 
     python bench/bench_stories.py                 # everything, shipped default config
     python bench/bench_stories.py --sweep         # grid over the main knobs, worst case across sets
@@ -249,6 +249,34 @@ def semeval(config: StoryConfig, lead_chars: int, max_tokens: int, backend: str 
         r_all = pearsonr(rows[:, 0], rows[:, 2])[0]
         r_cos = pearsonr(rows[:, 1], rows[:, 2])[0]
         print(f"| {key} | {len(rows)} | {r_all:.3f} | {r_cos:.3f} |")
+    by_language(config, feats, pairs)
+
+
+def by_language(config: StoryConfig, feats: dict[str, ArticleFeatures], pairs: list[dict]) -> None:
+    """Each language's SemEval articles placed as one stream (file order): do articles
+    of different events stay apart? SemEval's articles have no story labels, so the
+    scored pairs stand in: "alike" = Overall score <= 1.5 (the data's ``label``), "unlike"
+    = 3 or more (somewhat to very dissimilar); the share of each placed in one story."""
+    lang: dict[str, str] = {}
+    for p in pairs:
+        lang[p["id1"]], lang[p["id2"]] = p["lang1"], p["lang2"]
+    groups: dict[str, list[ArticleFeatures]] = defaultdict(list)
+    for f in feats.values():
+        if f.id in lang:
+            groups[lang[f.id]].append(f)
+    print("\n## SemEval-2022 articles by language, each placed as one stream\n")
+    print("| language | articles | stories | largest story | alike pairs together | unlike pairs together |")
+    print("|---|---|---|---|---|---|")
+    for code, group in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        idx = StoryIndex(config)
+        idx.place_many(iter(group), features={f.id: f for f in group})
+        story = {f.id: idx.story_of(f.id) for f in group}
+        same = [p for p in pairs if p["lang1"] == p["lang2"] == code]
+        alike = [story[p["id1"]] == story[p["id2"]] for p in same if p["score"] <= 1.5]
+        unlike = [story[p["id1"]] == story[p["id2"]] for p in same if p["score"] >= 3]
+        sizes = Counter(story.values())
+        print(f"| {code} | {len(group)} | {len(sizes)} | {max(sizes.values())} | "
+              f"{sum(alike)} / {len(alike)} | {sum(unlike)} / {len(unlike)} |")
 
 
 # ---------------------------------------------------------------- throughput
