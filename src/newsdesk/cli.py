@@ -69,7 +69,7 @@ class _Group(click.Group):
     "--embedder",
     type=click.Choice(BACKENDS, case_sensitive=False),
     envvar=ENV_BACKEND,
-    help=f"Article vectors: {DEFAULT_BACKEND} (the default), onnx, torch, or static (about 30x less "
+    help=f"Article vectors: {DEFAULT_BACKEND} (the default), onnx, torch, or static (about 20x less "
     "CPU an article, at some cost in telling similar events apart; docs/embeddings.md). "
     "A store keeps the kind it started with.",
 )
