@@ -51,7 +51,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -488,7 +488,7 @@ def static_model_dir(model_path: Path, weights_sha256: str, cache: Path | None =
     try:
         from model2vec.distill import distill_from_model
         from transformers import AutoModel, PreTrainedTokenizerFast
-        from wordfreq import available_languages, get_frequency_dict, top_n_list
+        from wordfreq import available_languages
     except ImportError as exc:
         raise EmbedderError(f"the static embedder needs its extra: {STATIC_PACKAGES}") from exc
     work, in_cache = _work_dir(cache, ".distil-", "distilling the static model")
@@ -513,8 +513,7 @@ def static_model_dir(model_path: Path, weights_sha256: str, cache: Path | None =
     # language has its own (German text is far from English's), so one is kept per
     # language wordfreq knows and a text loses its own (_StaticModel.encode).
     langs = sorted(available_languages("best"))
-    common = np.array([_common_direction(static, lang, get_frequency_dict(lang), top_n_list)
-                       for lang in langs], dtype=np.float32)
+    common = np.array([_common_direction(static, lang) for lang in langs], dtype=np.float32)
     np.save(out / "common.npy", common)
     files = sorted(p.name for p in out.iterdir() if p.is_file())
     (out / "newsdesk.json").write_text(json.dumps({
@@ -533,11 +532,13 @@ def static_model_dir(model_path: Path, weights_sha256: str, cache: Path | None =
     return target
 
 
-def _common_direction(static: Any, lang: str, freqs: dict[str, float],
-                      top_n_list: Callable[[str, int], list[str]]) -> np.ndarray:
+def _common_direction(static: Any, lang: str) -> np.ndarray:
     """The unit frequency-weighted mean of the static vectors of ``lang``'s 30,000
     commonest words (wordfreq's lists; its dictionary gives the frequencies without
     the per-word tokenisation that Japanese and Korean would need MeCab for)."""
+    from wordfreq import get_frequency_dict, top_n_list
+
+    freqs = get_frequency_dict(lang)
     words = top_n_list(lang, 30_000)
     freq = np.array([freqs.get(w, 0.0) for w in words], dtype=np.float64)
     vecs = np.asarray(static.encode(words, use_multiprocessing=False), dtype=np.float64)
