@@ -23,7 +23,7 @@ story quality):
     sentence-transformers on torch: the reference.
 ``static`` (opt-in, for corpora where speed matters more than telling twin events apart)
     a static model distilled from the same weights with model2vec: one vector per
-    token, averaged, less the common direction of the text's language; 0.3 ms of CPU an
+    token, averaged, less the common direction of the text's language; 0.5 ms of CPU an
     article against int8's 11 (docs/embeddings.md), at the cost of 0.033 B3 F1 on
     ECB+'s twin events. Its vectors live in another space than
     the transformer's: a store holds one kind only (``vector_space``).
