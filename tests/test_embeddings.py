@@ -330,6 +330,19 @@ def test_static_model_is_distilled_once_checked_and_deterministic(cache, static_
     assert capsys.readouterr().err == ""
 
 
+def test_static_folder_without_its_languages_is_not_ready(tmp_path):
+    # a hand-edited or truncated newsdesk.json whose checksums still match: without the
+    # languages of its directions the model cannot be used, so it is distilled again
+    (tmp_path / "common.npy").write_bytes(b"rows")
+    meta = {"sha256": {"common.npy": embeddings._sha256(tmp_path / "common.npy")}}
+    (tmp_path / "newsdesk.json").write_text(json.dumps(meta))
+    assert not embeddings._static_ready(tmp_path)
+    (tmp_path / "newsdesk.json").write_text(json.dumps(meta | {"languages": []}))
+    assert not embeddings._static_ready(tmp_path)
+    (tmp_path / "newsdesk.json").write_text(json.dumps(meta | {"languages": ["de", "en"]}))
+    assert embeddings._static_ready(tmp_path)
+
+
 def test_static_model_in_a_read_only_cache(tmp_path, monkeypatch):
     # a cache that cannot be written: the model is distilled into a temporary folder
     # for this process, and works

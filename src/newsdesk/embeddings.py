@@ -468,10 +468,13 @@ def _static_target(cache: Path, weights_sha256: str) -> Path:
 
 
 def _static_ready(target: Path) -> bool:
-    """The distilled folder is there and every file matches the checksums written in it."""
+    """The distilled folder is there, names the languages of its directions, and every
+    file matches the checksums written in it."""
     try:
-        want = json.loads((target / "newsdesk.json").read_text())["sha256"]
-        return bool(want) and all(_sha256(target / f) == digest for f, digest in want.items())
+        meta = json.loads((target / "newsdesk.json").read_text())
+        want, langs = meta["sha256"], meta["languages"]
+        return bool(want) and bool(langs) and all(isinstance(x, str) for x in langs) and all(
+            _sha256(target / f) == digest for f, digest in want.items())
     except (ValueError, KeyError, OSError, AttributeError):
         return False
 
@@ -494,7 +497,7 @@ def static_model_dir(model_path: Path, weights_sha256: str, cache: Path | None =
     work, in_cache = _work_dir(cache, ".distil-", "distilling the static model")
     if not in_cache:
         target = work / name
-    log.info("distilling a static model from the embedding model (about a minute, once) into %s",
+    log.info("distilling a static model from the embedding model (under a minute, once) into %s",
              target.parent)
     _quiet_transformers()
     model = AutoModel.from_pretrained(str(model_path), local_files_only=True)
