@@ -145,6 +145,7 @@ def load_once(db: str, out: Path, memory: bool = False, parts: bool = False) -> 
             mem["rss_end_mb"] = round(memlib.rss_mb(), 1)
             mem["index_parts_mb"] = {k: round(v / 2**20, 1)
                                      for k, v in memlib.index_parts(report.storybook.index).items()}
+            mem["story_record"] = memlib.story_record(report.storybook.index)
             memlib.trim()
             mem["rss_trimmed_mb"] = round(memlib.rss_mb(), 1)
             mem["rss_by_shard"] = rss
@@ -217,6 +218,7 @@ def main() -> int:
                     print(f"  memory: RSS at the end {r['rss_end_mb']} MB, after malloc_trim "
                           f"{r['rss_trimmed_mb']} MB; story index by part (MB) {r['index_parts_mb']}; "
                           f"RSS by stored articles {r['rss_by_shard']}", flush=True)
+                    print(f"  one story on average (bytes), and the stories: {r['story_record']}", flush=True)
     import newsdesk
 
     summary = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "n": a.n,

@@ -54,7 +54,7 @@ def index_parts(index: Any) -> dict[str, int]:
 
     stories = 0
     for st in index._stories.values():  # noqa: SLF001
-        stories += sys.getsizeof(st) + sys.getsizeof(st.id) + _arr(st.emb_sum)
+        stories += sys.getsizeof(st) + sys.getsizeof(st.id) + (0 if st.emb_sum is None else _arr(st.emb_sum))
         stories += sys.getsizeof(st.members) + _strs(st.members)
         for prof in (st.terms, st.names):
             stories += sys.getsizeof(prof) + _arr(prof.ids) + _arr(prof.w)
@@ -68,3 +68,30 @@ def index_parts(index: Any) -> dict[str, int]:
            + sys.getsizeof(index._story_of) + sys.getsizeof(index._pins))  # noqa: SLF001
     return {"stories": stories, "vocabulary": vocab, "vectors": vectors, "ids": ids,
             "all": stories + vocab + vectors + ids}
+
+
+def story_record(index: Any) -> dict[str, float]:
+    """What one story of ``index`` costs on average, by part (bytes, as ``index_parts``
+    counts them), and what the stories are like: how many have one member, how many
+    profile terms and names they hold. Says which part of the record to shrink."""
+    sts = list(index._stories.values())  # noqa: SLF001
+    n = max(len(sts), 1)
+    emb = sum(_arr(st.emb_sum) for st in sts if st.emb_sum is not None)
+    entries = sum(p.ids.nbytes + p.w.nbytes for st in sts for p in (st.terms, st.names))
+    # the array objects and the profile objects themselves (``_arr`` less the data)
+    headers = sum(_arr(p.ids) - p.ids.nbytes + _arr(p.w) - p.w.nbytes + sys.getsizeof(p)
+                  for st in sts for p in (st.terms, st.names))
+    members = sum(sys.getsizeof(st.members) + _strs(st.members) for st in sts)
+    objects = sum(sys.getsizeof(st) + sys.getsizeof(st.id) for st in sts) + sys.getsizeof(index._stories)  # noqa: SLF001
+    return {
+        "stories": len(sts),
+        "one_member_share": round(sum(len(st.members) == 1 for st in sts) / n, 3),
+        "mean_terms": round(sum(len(st.terms) for st in sts) / n, 1),
+        "mean_names": round(sum(len(st.names) for st in sts) / n, 1),
+        "bytes_summed_vector": round(emb / n),
+        "bytes_profile_entries": round(entries / n),
+        "bytes_profile_objects": round(headers / n),
+        "bytes_members": round(members / n),
+        "bytes_story_objects": round(objects / n),
+        "bytes_all": round((emb + entries + headers + members + objects) / n),
+    }

@@ -505,16 +505,28 @@ class _Vec:
 
 
 _NO_IDS = np.zeros(0, dtype=np.int32)
-_NO_WEIGHTS = np.zeros(0, dtype=np.float64)
+_NO_WEIGHTS = np.zeros(0, dtype=np.float32)
+# A story holds its summed vector in half precision and its profile weights in single,
+# and a story of one article no summed vector at all (it is that article's vector in the
+# vector index): the story record is most of the index's memory (6.1 KB a story at
+# 40,000 articles, 0.68 stories an article, four in five with one member: docs/batch.md),
+# and these were 3.0 KB of it. Arithmetic on them is always done in float32 or wider;
+# only what is kept is rounded.
+_SUM_DTYPE = np.float16
+_WEIGHT_DTYPE = np.float32
+# A term whose summed weight falls under this has been taken out: every article weighs
+# each of its terms at least 1.0, and what float32 rounding leaves of a taken-out
+# term stays far under it for sums up to about 10^4.
+_GONE = 1e-3
 
 
 @dataclass(slots=True)
 class _Profile:
     """A story's lexical profile: sorted term ids (of the index's vocabulary) and the
-    summed weights of its members' terms.
+    summed weights of its members' terms (float32).
 
     Arrays rather than a dict of term strings: a dict costs about 100 bytes per term
-    (its entry, a float object, the string), an array entry 12, and scoring needs no
+    (its entry, a float object, the string), an array entry 8, and scoring needs no
     conversion. Weights that fall to ~0 (terms of articles moved out) drop out.
     """
 
@@ -530,19 +542,22 @@ class _Profile:
             return
         uniq, inv = np.unique(np.concatenate([self.ids, ids]), return_inverse=True)
         total = np.zeros(len(uniq), dtype=np.float64)
-        # own weights first, then the added ones: each sum is the one addition a
-        # dict update would do, so the weights are bit for bit the same
+        # own weights first, then the added ones: each sum is the one addition a dict
+        # update would do, so the weights are bit for bit those of a dict whose values
+        # are rounded to float32 after each update
         np.add.at(total, inv, np.concatenate([self.w, sign * np.asarray(w, dtype=np.float64)]))
-        keep = total > 1e-9
+        keep = total > _GONE
         self.ids = uniq[keep].astype(np.int32)
-        self.w = total[keep]
+        self.w = total[keep].astype(_WEIGHT_DTYPE)
 
 
 @dataclass(slots=True)
 class _Story:
     id: str
     members: list[int] = field(default_factory=list)  # article rows
-    emb_sum: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    # the members' summed vector (_SUM_DTYPE); None while the story has one member,
+    # whose vector the index holds (StoryIndex._sum_of)
+    emb_sum: np.ndarray | None = None
     terms: _Profile = field(default_factory=_Profile)
     names: _Profile = field(default_factory=_Profile)
     t_min: float | None = None  # POSIX seconds
@@ -737,7 +752,7 @@ class StoryIndex:
 
     def _profile(self, terms: Mapping[str, float]) -> _Profile:
         ids, w = self._arrays(terms)
-        return _Profile(ids.astype(np.int32), w.copy())
+        return _Profile(ids.astype(np.int32), w.astype(_WEIGHT_DTYPE))
 
     def _profile_terms(self, prof: _Profile) -> dict[str, float]:
         """A profile as term -> weight (what the tests and version 1 states compare)."""
@@ -782,6 +797,21 @@ class StoryIndex:
         pos[pos == len(a.ids)] = 0
         hit = a.ids[pos] == b.ids
         return float(a.vals[pos[hit]] @ b.vals[hit]) / (a.norm * b.norm)
+
+    def _sum_of(self, st: _Story) -> np.ndarray:
+        """A story's summed vector in float32 (arithmetic on a float16 one would round
+        at every step, and its dot product could overflow): the vector index's copy of a
+        one-member story's vector (exact below ``hnsw_above`` articles, 8-bit above)."""
+        if st.emb_sum is None:
+            return self._vectors.vector(st.members[0])
+        return st.emb_sum.astype(np.float32)
+
+    @staticmethod
+    def _summed(vectors: Sequence[np.ndarray]) -> np.ndarray | None:
+        """What ``_Story.emb_sum`` holds for members with these vectors."""
+        if len(vectors) == 1:
+            return None
+        return np.asarray(np.sum(vectors, axis=0, dtype=np.float32), dtype=_SUM_DTYPE)
 
     def _time_penalty(self, t: float | None, story: _Story) -> tuple[float, float | None]:
         if t is None or story.t_min is None or story.t_max is None:
@@ -841,7 +871,8 @@ class StoryIndex:
         out = []
         for (sid, member), st, lex, nam in zip(best_member.items(), stories, lexs.tolist(), nams.tolist(),
                                               strict=True):
-            cen = float(feats.embedding @ st.emb_sum) / max(float(np.linalg.norm(st.emb_sum)), 1e-12)
+            e = self._sum_of(st)
+            cen = float(feats.embedding @ e) / max(float(np.linalg.norm(e)), 1e-12)
             pen, gap = self._time_penalty(t, st)
             total = c.w_centroid * cen + c.w_member * member + c.w_lexical * lex + c.w_names * nam - pen
             reasons = (
@@ -943,7 +974,7 @@ class StoryIndex:
         """Similarity of two stories on the placement scale (centroids and profiles)."""
         c = self.config
         sa, sb = self._stories[self.resolve(a)], self._stories[self.resolve(b)]
-        ea, eb = sa.emb_sum, sb.emb_sum
+        ea, eb = self._sum_of(sa), self._sum_of(sb)
         cen = float(ea @ eb) / max(float(np.linalg.norm(ea) * np.linalg.norm(eb)), 1e-12)
         lex = self._cosine(self._tfidf((sa.terms.ids, sa.terms.w)), self._tfidf((sb.terms.ids, sb.terms.w)))
         nam = self._cosine(self._tfidf((sa.names.ids, sa.names.w)), self._tfidf((sb.names.ids, sb.names.w)))
@@ -1000,9 +1031,10 @@ class StoryIndex:
         self._story_of.append(sid)
         st = self._stories.get(sid)
         if st is None:
-            st = self._stories[sid] = _Story(sid, emb_sum=np.zeros(self.dim, dtype=np.float32))
+            st = self._stories[sid] = _Story(sid)  # one member: no summed vector of its own
+        else:
+            st.emb_sum = (self._sum_of(st) + feats.embedding).astype(_SUM_DTYPE)
         st.members.append(row)
-        st.emb_sum += feats.embedding
         st.terms.add(*self._arrays(feats.terms))
         st.names.add(*self._arrays(feats.names))
         st.add_time(_ts(feats.published))
@@ -1037,8 +1069,8 @@ class StoryIndex:
         if pin:
             for r in sa.members + sb.members:
                 self._pins[self._article_ids[r]] = a
+        sa.emb_sum = (self._sum_of(sa) + self._sum_of(sb)).astype(_SUM_DTYPE)
         sa.members.extend(sb.members)
-        sa.emb_sum += sb.emb_sum
         sa.terms.add(sb.terms.ids, sb.terms.w)
         sa.names.add(sb.names.ids, sb.names.w)
         for t in (sb.t_min, sb.t_max):
@@ -1076,12 +1108,11 @@ class StoryIndex:
         if len(set(rows)) == len(st.members):
             raise ValueError("split would move every article; nothing would be left in the story")
         new_id = self._new_story_id(moved[0].id)
-        ns = self._stories[new_id] = _Story(new_id, emb_sum=np.zeros(self.dim, dtype=np.float32))
+        ns = self._stories[new_id] = _Story(new_id)
         moved_rows = set(rows)
         for f in moved:
             r = self._row[f.id]
             ns.members.append(r)
-            ns.emb_sum += f.embedding
             terms, names = self._arrays(f.terms), self._arrays(f.names)
             ns.terms.add(*terms)
             ns.names.add(*names)
@@ -1093,8 +1124,9 @@ class StoryIndex:
             if pin:
                 self._pins[f.id] = new_id
         ns.members.sort()
+        ns.emb_sum = self._summed([f.embedding for f in moved])
         st.members = [r for r in st.members if r not in moved_rows]
-        st.emb_sum = np.sum([self._vectors.vector(r) for r in st.members], axis=0).astype(np.float32)
+        st.emb_sum = self._summed([self._vectors.vector(r) for r in st.members])
         if pin:
             for r in st.members:
                 self._pins[self._article_ids[r]] = sid
@@ -1198,7 +1230,7 @@ class StoryIndex:
             yield f"{part}_end", ends
             del ids, ends
             yield f"{part}_w", (np.concatenate([p.w for p in profs]) if profs
-                                else np.zeros(0, dtype=np.float64))
+                                else np.zeros(0, dtype=_WEIGHT_DTYPE))
         yield "t_min", np.array([np.nan if st.t_min is None else st.t_min for st in stories],
                                 dtype=np.float64)
         yield "t_max", np.array([np.nan if st.t_max is None else st.t_max for st in stories],
@@ -1208,9 +1240,12 @@ class StoryIndex:
         else:
             vecs = [self._vectors.vector(r) for r in range(len(self))]
             yield "vectors", np.stack(vecs) if vecs else np.zeros((0, self.dim), dtype=np.float32)
-        # story mean vectors are kept as sums; stored so loading never re-reads every article vector
-        yield "story_emb", (np.stack([st.emb_sum for st in stories]) if stories
-                            else np.zeros((0, self.dim), dtype=np.float32))
+        # story mean vectors are kept as sums; stored (one-member stories' too, so that
+        # earlier versions read the state) so loading never re-reads every article vector
+        emb = np.zeros((len(stories), self.dim), dtype=_SUM_DTYPE)
+        for i, st in enumerate(stories):
+            emb[i] = self._sum_of(st) if st.emb_sum is None else st.emb_sum
+        yield "story_emb", emb
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> StoryIndex:
@@ -1246,16 +1281,19 @@ class StoryIndex:
         profiles = {}
         for part in ("terms", "names"):
             ids = _unragged(arrays[f"{part}_ids"], arrays[f"{part}_end"])
-            w = _unragged(arrays[f"{part}_w"], arrays[f"{part}_end"])
+            # (a state written before the weights were float32 is converted once, here)
+            w = _unragged(np.asarray(arrays[f"{part}_w"]).astype(_WEIGHT_DTYPE, copy=False),
+                          arrays[f"{part}_end"])
             # views into the loaded arrays, not copies (a profile is replaced, never
             # changed in place): loading holds the profiles once, not twice
-            profiles[part] = [_Profile(i.astype(np.int32, copy=False), x.astype(np.float64, copy=False))
+            profiles[part] = [_Profile(i.astype(np.int32, copy=False), x)
                               for i, x in zip(ids, w, strict=True)]
         # each array read once: ``arrays`` may be an ``np.load`` archive, which reads a
         # member from the archive every time it is indexed
         emb, t_mins, t_maxs = arrays["story_emb"], arrays["t_min"], arrays["t_max"]
         for i, sid in enumerate(meta["story_ids"]):
-            st = _Story(sid, members[i].tolist(), np.asarray(emb[i], dtype=np.float32).copy(),
+            rows = members[i].tolist()
+            st = _Story(sid, rows, np.asarray(emb[i], dtype=_SUM_DTYPE).copy() if len(rows) > 1 else None,
                         profiles["terms"][i], profiles["names"][i])
             t_min, t_max = float(t_mins[i]), float(t_maxs[i])
             st.t_min = None if math.isnan(t_min) else t_min
@@ -1269,10 +1307,12 @@ class StoryIndex:
         self._dfa[ids] = np.fromiter(df.values(), dtype=np.float64, count=len(df))
         story_emb = arrays.get("story_emb")  # absent in states written before it was added
         for i, s in enumerate(meta["stories"]):
-            if story_emb is not None:
-                emb = np.asarray(story_emb[i], dtype=np.float32).copy()
+            if len(s["members"]) == 1:
+                emb = None
+            elif story_emb is not None:
+                emb = np.asarray(story_emb[i], dtype=_SUM_DTYPE).copy()
             else:
-                emb = np.sum([self._vectors.vector(r) for r in s["members"]], axis=0).astype(np.float32)
+                emb = self._summed([self._vectors.vector(r) for r in s["members"]])
             st = _Story(s["id"], list(s["members"]), emb, self._profile(s["terms"]),
                         self._profile(s.get("names", {})))
             st.t_min, st.t_max = s["t_min"], s["t_max"]
