@@ -345,7 +345,7 @@ def scale(sizes: Sequence[int], queries: int = 300) -> None:
 
 def _bulk_stories(idx: StoryIndex, n: int, rng: np.random.Generator, vocab: list[str]) -> None:
     """Story bookkeeping for n synthetic articles in stories of 10 (ids, profiles, df)."""
-    from newsdesk.stories import _Story
+    from newsdesk.stories import _Profile, _Story
 
     idx._article_ids = [f"a{i}" for i in range(n)]
     idx._row = {a: i for i, a in enumerate(idx._article_ids)}
@@ -354,7 +354,7 @@ def _bulk_stories(idx: StoryIndex, n: int, rng: np.random.Generator, vocab: list
         st = _Story(f"s{s // 10}", list(range(s, min(s + 10, n))), np.zeros(384, dtype=np.float32))
         c = s // 10
         st.emb_sum = np.sum([idx._vectors.vector(r) for r in st.members[:1]], axis=0) * len(st.members)
-        st.terms = idx._profile({vocab[(c * 7 + j) % len(vocab)]: 10.0 for j in range(200)})
+        st.set_profiles(idx._profile({vocab[(c * 7 + j) % len(vocab)]: 10.0 for j in range(200)}), _Profile())
         idx._stories[st.id] = st
     idx._dfa[idx._term_ids(vocab)] = max(1, n // 1000)
     idx._n_docs = n

@@ -56,8 +56,7 @@ def index_parts(index: Any) -> dict[str, int]:
     for st in index._stories.values():  # noqa: SLF001
         stories += sys.getsizeof(st) + sys.getsizeof(st.id) + (0 if st.emb_sum is None else _arr(st.emb_sum))
         stories += sys.getsizeof(st.members) + _strs(st.members)
-        for prof in (st.terms, st.names):
-            stories += sys.getsizeof(prof) + _arr(prof.ids) + _arr(prof.w)
+        stories += _arr(st.ids) + _arr(st.w)  # both profiles
     stories += sys.getsizeof(index._stories)  # noqa: SLF001
     vocab = (sys.getsizeof(index._vocab) + _strs(index._vocab) + _strs(index._vocab.values())  # noqa: SLF001
              + sys.getsizeof(index._terms) + _arr(index._dfa))  # noqa: SLF001
@@ -77,10 +76,9 @@ def story_record(index: Any) -> dict[str, float]:
     sts = list(index._stories.values())  # noqa: SLF001
     n = max(len(sts), 1)
     emb = sum(_arr(st.emb_sum) for st in sts if st.emb_sum is not None)
-    entries = sum(p.ids.nbytes + p.w.nbytes for st in sts for p in (st.terms, st.names))
-    # the array objects and the profile objects themselves (``_arr`` less the data)
-    headers = sum(_arr(p.ids) - p.ids.nbytes + _arr(p.w) - p.w.nbytes + sys.getsizeof(p)
-                  for st in sts for p in (st.terms, st.names))
+    entries = sum(st.ids.nbytes + st.w.nbytes for st in sts)
+    # the profile arrays' objects themselves (``_arr`` less the data)
+    headers = sum(_arr(st.ids) - st.ids.nbytes + _arr(st.w) - st.w.nbytes for st in sts)
     members = sum(sys.getsizeof(st.members) + _strs(st.members) for st in sts)
     objects = sum(sys.getsizeof(st) + sys.getsizeof(st.id) for st in sts) + sys.getsizeof(index._stories)  # noqa: SLF001
     return {

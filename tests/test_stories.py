@@ -299,9 +299,26 @@ def test_hnsw_backend_finds_the_same_neighbours():
     assert exact.search(q, 5)[1][0] == approx.search(q, 5)[1][0] == 7
 
 
+def _as_version_2(state: dict) -> dict:
+    """A version 3 state in the form version 2 wrote it (terms and names profiles in
+    arrays of their own, weights in float64), to test reading old stores."""
+    meta, arrays = dict(state["meta"]), dict(state["arrays"])
+    ids = np.split(arrays.pop("prof_ids"), arrays.pop("prof_end")[:-1])
+    w = np.split(arrays.pop("prof_w").astype(np.float64), np.cumsum([len(i) for i in ids])[:-1])
+    n_terms = arrays.pop("n_terms").tolist()
+    for part, pick in (("terms", lambda a, k: a[:k]), ("names", lambda a, k: a[k:])):
+        arrays[f"{part}_ids"] = np.concatenate([pick(i, k) for i, k in zip(ids, n_terms, strict=True)])
+        arrays[f"{part}_end"] = np.cumsum([len(pick(i, k)) for i, k in zip(ids, n_terms, strict=True)])
+        arrays[f"{part}_w"] = np.concatenate([pick(x, k) for x, k in zip(w, n_terms, strict=True)])
+    arrays["story_emb"] = arrays["story_emb"].astype(np.float32)
+    meta["version"] = 2
+    return {"meta": meta, "arrays": arrays}
+
+
 def _as_version_1(state: dict) -> dict:
-    """A version 2 state in the form version 1 wrote it (story profiles and members as
+    """A version 3 state in the form version 1 wrote it (story profiles and members as
     JSON, document frequencies as a term -> count object), to test reading old stores."""
+    state = _as_version_2(state)
     meta, arrays = dict(state["meta"]), dict(state["arrays"])
     terms = meta.pop("terms")
     ends = {k: [0, *arrays.pop(f"{k}_end").tolist()] for k in ("members", "terms", "names")}
@@ -324,14 +341,14 @@ def _as_version_1(state: dict) -> dict:
     return {"meta": json.loads(json.dumps(meta)), "arrays": arrays}
 
 
-def test_state_keeps_term_ids_and_reads_version_1(feats):
+def test_state_keeps_term_ids_and_reads_versions_1_and_2(feats):
     first, rest = ORDER[:4], ORDER[4:]
     full = StoryIndex()
     full.place_many(feats[i] for i in ORDER)
     part = StoryIndex()
     part.place_many(feats[i] for i in first)
     state = part.state()
-    assert state["meta"]["version"] == 2 and "stories" not in state["meta"]  # profiles are arrays
+    assert state["meta"]["version"] == 3 and "stories" not in state["meta"]  # profiles are arrays
     again = StoryIndex.from_state(state)
     assert again._terms == part._terms  # noqa: SLF001 - the same ids, so the same sums
     for sid, st in part._stories.items():  # noqa: SLF001
@@ -340,13 +357,18 @@ def test_state_keeps_term_ids_and_reads_version_1(feats):
         assert np.array_equal(other.terms.ids, st.terms.ids) and np.array_equal(other.terms.w, st.terms.w)
         assert np.array_equal(other.names.w, st.names.w) and np.array_equal(other.emb_sum, st.emb_sum)
     old = StoryIndex.from_state(_as_version_1(state))
+    two = StoryIndex.from_state(_as_version_2(state))
     for sid, st in part._stories.items():  # noqa: SLF001
-        assert old._profile_terms(old._stories[sid].terms) == part._profile_terms(st.terms)  # noqa: SLF001
+        for earlier in (old, two):
+            for attr in ("terms", "names"):
+                assert (earlier._profile_terms(getattr(earlier._stories[sid], attr))  # noqa: SLF001
+                        == part._profile_terms(getattr(st, attr)))  # noqa: SLF001
     again.place_many(feats[i] for i in rest)
     old.place_many(feats[i] for i in rest)
-    assert again.stories() == old.stories() == full.stories()
-    with pytest.raises(ValueError, match="version 3"):
-        StoryIndex.from_state({"meta": {**state["meta"], "version": 3}, "arrays": state["arrays"]})
+    two.place_many(feats[i] for i in rest)
+    assert again.stories() == old.stories() == two.stories() == full.stories()
+    with pytest.raises(ValueError, match="version 4"):
+        StoryIndex.from_state({"meta": {**state["meta"], "version": 4}, "arrays": state["arrays"]})
 
 
 def test_auto_switches_to_hnsw_and_round_trips(tmp_path):
@@ -738,15 +760,17 @@ def test_a_story_record_is_compact_and_its_centroid_stays_exact():
     assert cos(exact, idx._sum_of(idx._stories[sid])) > 1 - 1e-3  # noqa: SLF001
     lone = idx.split(sid, feats[5:6])  # a story of one article scores with that article's vector
     assert idx._stories[lone].emb_sum is None  # noqa: SLF001
+    assert idx._stories[lone].terms.w.dtype == np.float16  # noqa: SLF001 - and its own weights
     assert np.array_equal(idx._sum_of(idx._stories[lone]), feats[5].embedding)  # noqa: SLF001
     # a one-article story of 250 terms and 64 names: no summed vector, and its arrays hold
-    # 8 bytes a profile entry (a float32 sum of 384 and 12 bytes an entry: 5,864 bytes)
+    # 6 bytes a profile entry (a float32 sum of 384 and 12 bytes an entry: 5,864 bytes)
     one = StoryIndex(vectors="numpy")
     one.place(feats[0])
     rec = next(iter(one._stories.values()))  # noqa: SLF001
     size = sum(sys.getsizeof(p.ids) + sys.getsizeof(p.w) for p in (rec.terms, rec.names))
     assert len(rec.terms) == 250 and len(rec.names) == 64 and rec.emb_sum is None
-    assert size < 3_000, size
+    assert rec.terms.w.dtype == np.float16 and size < 2_400, size
+    assert one._profile_terms(rec.terms) == {t: 1.0 for t in feats[0].terms}  # noqa: SLF001
     again = StoryIndex.from_state(one.state())  # and a one-article story reloads without one
     assert again._stories[rec.id].emb_sum is None  # noqa: SLF001
     assert np.array_equal(again._sum_of(again._stories[rec.id]), feats[0].embedding)  # noqa: SLF001

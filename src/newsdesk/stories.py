@@ -79,7 +79,9 @@ __all__ = [
 ]
 
 COMPONENT = "stories.v1"  # stored with every assignment so a later version can redo it
-STATE_VERSION = 2  # 2: story members and profiles as arrays (1 is still read)
+# 2: story members and profiles as arrays; 3: a story's terms and names in one pair of
+# arrays (1 and 2 are still read)
+STATE_VERSION = 3
 
 _MAX_CHARS = 20_000  # a huge "article" is cut here before term counting
 _WORD_RE = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*")
@@ -518,6 +520,12 @@ _WEIGHT_DTYPE = np.float32
 # each of its terms at least 1.0, and what float32 rounding leaves of a taken-out
 # term stays far under it for sums up to about 10^4.
 _GONE = 1e-3
+# A one-article story's weights are that article's own, 1 + ln(count) (x4 for a year):
+# half precision holds them to 1e-4 and there are no sums to drift, so they are kept
+# in float16 until a second article joins (the sums are float32). A loaded index keeps
+# them as they were saved (float32 views into the loaded arrays: converting them would
+# hold the weights twice while loading).
+_ONE_WEIGHT_DTYPE = np.float16
 
 
 @dataclass(slots=True)
@@ -558,10 +566,29 @@ class _Story:
     # the members' summed vector (_SUM_DTYPE); None while the story has one member,
     # whose vector the index holds (StoryIndex._sum_of)
     emb_sum: np.ndarray | None = None
-    terms: _Profile = field(default_factory=_Profile)
-    names: _Profile = field(default_factory=_Profile)
+    # Both profiles in one pair of arrays, the terms' entries first, then the names':
+    # two numpy arrays a story instead of four and two profile objects (about 340 bytes
+    # of object headers a story, a tenth of the record). ``terms`` and ``names`` are views.
+    ids: np.ndarray = field(default_factory=lambda: _NO_IDS)
+    w: np.ndarray = field(default_factory=lambda: _NO_WEIGHTS)
+    n_terms: int = 0
     t_min: float | None = None  # POSIX seconds
     t_max: float | None = None
+
+    @property
+    def terms(self) -> _Profile:
+        """The lexical profile (views: change it with ``set_profiles``)."""
+        return _Profile(self.ids[: self.n_terms], self.w[: self.n_terms])
+
+    @property
+    def names(self) -> _Profile:
+        """The names profile (views: change it with ``set_profiles``)."""
+        return _Profile(self.ids[self.n_terms :], self.w[self.n_terms :])
+
+    def set_profiles(self, terms: _Profile, names: _Profile) -> None:
+        self.ids = np.concatenate([terms.ids, names.ids]).astype(np.int32, copy=False)
+        self.w = np.concatenate([terms.w, names.w])
+        self.n_terms = len(terms.ids)
 
     def add_time(self, t: float | None) -> None:
         if t is None:
@@ -576,7 +603,7 @@ class StateVersionError(ValueError):
 
     def __init__(self, version: object) -> None:
         self.version = version
-        super().__init__(f"story state version {version!r}, expected 1 or {STATE_VERSION}")
+        super().__init__(f"story state version {version!r}, expected 1 to {STATE_VERSION}")
 
     @property
     def newer(self) -> bool:
@@ -813,6 +840,11 @@ class StoryIndex:
             return None
         return np.asarray(np.sum(vectors, axis=0, dtype=np.float32), dtype=_SUM_DTYPE)
 
+    @staticmethod
+    def _as_one(st: _Story) -> None:
+        """A one-member story's weights in ``_ONE_WEIGHT_DTYPE``."""
+        st.w = st.w.astype(_ONE_WEIGHT_DTYPE)
+
     def _time_penalty(self, t: float | None, story: _Story) -> tuple[float, float | None]:
         if t is None or story.t_min is None or story.t_max is None:
             return 0.0, None
@@ -824,13 +856,17 @@ class StoryIndex:
     def _prune(self, story: _Story) -> None:
         # a story's profile keeps its heaviest terms, so scoring it stays bounded in cost
         limit = self.config.profile_terms
-        for prof in (story.terms, story.names):
+        profs = (story.terms, story.names)
+        if all(len(prof) <= limit * 2 for prof in profs):
+            return
+        for prof in profs:
             if len(prof) > limit * 2:
                 ids, w = prof.ids.tolist(), prof.w.tolist()
                 keep = sorted(range(len(ids)),
                               key=lambda k: (-w[k] * self._idf_of(ids[k]), self._terms[ids[k]]))[:limit]
                 keep.sort()  # back in id order
                 prof.ids, prof.w = prof.ids[keep], prof.w[keep]
+        story.set_profiles(*profs)
 
     def _maybe_upgrade(self) -> None:
         if self._mode != "auto" or not isinstance(self._vectors, NumpyIndex):
@@ -1035,10 +1071,14 @@ class StoryIndex:
         else:
             st.emb_sum = (self._sum_of(st) + feats.embedding).astype(_SUM_DTYPE)
         st.members.append(row)
-        st.terms.add(*self._arrays(feats.terms))
-        st.names.add(*self._arrays(feats.names))
+        terms, names = st.terms, st.names
+        terms.add(*self._arrays(feats.terms))
+        names.add(*self._arrays(feats.names))
+        st.set_profiles(terms, names)
         st.add_time(_ts(feats.published))
         self._prune(st)
+        if len(st.members) == 1:
+            self._as_one(st)
         self._maybe_upgrade()
 
     # ------------------------------------------------------------ corrections
@@ -1071,8 +1111,10 @@ class StoryIndex:
                 self._pins[self._article_ids[r]] = a
         sa.emb_sum = (self._sum_of(sa) + self._sum_of(sb)).astype(_SUM_DTYPE)
         sa.members.extend(sb.members)
-        sa.terms.add(sb.terms.ids, sb.terms.w)
-        sa.names.add(sb.names.ids, sb.names.w)
+        terms, names = sa.terms, sa.names
+        terms.add(sb.terms.ids, sb.terms.w)
+        names.add(sb.names.ids, sb.names.w)
+        sa.set_profiles(terms, names)
         for t in (sb.t_min, sb.t_max):
             sa.add_time(t)
         self._prune(sa)
@@ -1110,23 +1152,29 @@ class StoryIndex:
         new_id = self._new_story_id(moved[0].id)
         ns = self._stories[new_id] = _Story(new_id)
         moved_rows = set(rows)
+        ns_terms, ns_names, st_terms, st_names = _Profile(), _Profile(), st.terms, st.names
         for f in moved:
             r = self._row[f.id]
             ns.members.append(r)
             terms, names = self._arrays(f.terms), self._arrays(f.names)
-            ns.terms.add(*terms)
-            ns.names.add(*names)
-            st.terms.add(*terms, -1.0)
-            st.names.add(*names, -1.0)
+            ns_terms.add(*terms)
+            ns_names.add(*names)
+            st_terms.add(*terms, -1.0)
+            st_names.add(*names, -1.0)
             ns.add_time(_ts(f.published))
             self._story_of[r] = new_id
             self._changed.add(r)
             if pin:
                 self._pins[f.id] = new_id
         ns.members.sort()
+        ns.set_profiles(ns_terms, ns_names)
+        st.set_profiles(st_terms, st_names)
         ns.emb_sum = self._summed([f.embedding for f in moved])
         st.members = [r for r in st.members if r not in moved_rows]
         st.emb_sum = self._summed([self._vectors.vector(r) for r in st.members])
+        for one in (ns, st):
+            if len(one.members) == 1:
+                self._as_one(one)
         if pin:
             for r in st.members:
                 self._pins[self._article_ids[r]] = sid
@@ -1223,14 +1271,15 @@ class StoryIndex:
         yield "members", members
         yield "members_end", members_end
         del members, members_end
-        for part in ("terms", "names"):
-            profs = [getattr(st, part) for st in stories]
-            ids, ends = _ragged([p.ids for p in profs], np.int32)
-            yield f"{part}_ids", ids
-            yield f"{part}_end", ends
-            del ids, ends
-            yield f"{part}_w", (np.concatenate([p.w for p in profs]) if profs
-                                else np.zeros(0, dtype=_WEIGHT_DTYPE))
+        # each story's profile arrays as they are held (terms, then names), so a load can
+        # keep views of them
+        ids, ends = _ragged([st.ids for st in stories], np.int32)
+        yield "prof_ids", ids
+        yield "prof_end", ends
+        del ids, ends
+        yield "prof_w", (np.concatenate([st.w for st in stories], dtype=_WEIGHT_DTYPE) if stories
+                         else np.zeros(0, dtype=_WEIGHT_DTYPE))
+        yield "n_terms", np.array([st.n_terms for st in stories], dtype=np.int32)
         yield "t_min", np.array([np.nan if st.t_min is None else st.t_min for st in stories],
                                 dtype=np.float64)
         yield "t_max", np.array([np.nan if st.t_max is None else st.t_max for st in stories],
@@ -1240,8 +1289,8 @@ class StoryIndex:
         else:
             vecs = [self._vectors.vector(r) for r in range(len(self))]
             yield "vectors", np.stack(vecs) if vecs else np.zeros((0, self.dim), dtype=np.float32)
-        # story mean vectors are kept as sums; stored (one-member stories' too, so that
-        # earlier versions read the state) so loading never re-reads every article vector
+        # story mean vectors are kept as sums; stored (a row for every story: a one-member
+        # story's is its article's vector) so loading never re-reads every article vector
         emb = np.zeros((len(stories), self.dim), dtype=_SUM_DTYPE)
         for i, st in enumerate(stories):
             emb[i] = self._sum_of(st) if st.emb_sum is None else st.emb_sum
@@ -1251,7 +1300,7 @@ class StoryIndex:
     def from_state(cls, state: Mapping[str, Any]) -> StoryIndex:
         meta, arrays = state["meta"], state["arrays"]
         version = meta.get("version")
-        if version not in (1, STATE_VERSION):
+        if version not in (1, 2, STATE_VERSION):
             raise StateVersionError(version)
         idx = cls(StoryConfig.from_dict(meta["config"]), dim=int(meta["dim"]), vectors="numpy")
         idx._mode = meta.get("mode", "auto")
@@ -1278,23 +1327,32 @@ class StoryIndex:
         self._dfa = np.zeros(max(1024, len(self._terms)), dtype=np.float64)
         self._dfa[: len(self._terms)] = arrays["df"]
         members = _unragged(arrays["members"], arrays["members_end"])
-        profiles = {}
-        for part in ("terms", "names"):
-            ids = _unragged(arrays[f"{part}_ids"], arrays[f"{part}_end"])
-            # (a state written before the weights were float32 is converted once, here)
-            w = _unragged(np.asarray(arrays[f"{part}_w"]).astype(_WEIGHT_DTYPE, copy=False),
-                          arrays[f"{part}_end"])
-            # views into the loaded arrays, not copies (a profile is replaced, never
-            # changed in place): loading holds the profiles once, not twice
-            profiles[part] = [_Profile(i.astype(np.int32, copy=False), x)
-                              for i, x in zip(ids, w, strict=True)]
         # each array read once: ``arrays`` may be an ``np.load`` archive, which reads a
         # member from the archive every time it is indexed
+        if "prof_ids" in arrays:
+            # views into the loaded arrays, not copies (a story's arrays are replaced, never
+            # changed in place): loading holds the profiles once, not twice
+            ids = _unragged(np.asarray(arrays["prof_ids"]).astype(np.int32, copy=False), arrays["prof_end"])
+            w = _unragged(np.asarray(arrays["prof_w"]).astype(_WEIGHT_DTYPE, copy=False), arrays["prof_end"])
+            n_terms = np.asarray(arrays["n_terms"]).tolist()
+        else:  # version 2: terms and names apart (joined here: each story's arrays are copies)
+            ids, w, n_terms = [], [], []
+            parts = {}
+            for part in ("terms", "names"):
+                parts[part] = list(zip(
+                    _unragged(arrays[f"{part}_ids"], arrays[f"{part}_end"]),
+                    _unragged(np.asarray(arrays[f"{part}_w"]).astype(_WEIGHT_DTYPE, copy=False),
+                              arrays[f"{part}_end"]), strict=True))
+            for (ti, tw), (ni, nw) in zip(parts["terms"], parts["names"], strict=True):
+                ids.append(np.concatenate([ti, ni]).astype(np.int32, copy=False))
+                w.append(np.concatenate([tw, nw]))
+                n_terms.append(len(ti))
+            del parts
         emb, t_mins, t_maxs = arrays["story_emb"], arrays["t_min"], arrays["t_max"]
         for i, sid in enumerate(meta["story_ids"]):
             rows = members[i].tolist()
             st = _Story(sid, rows, np.asarray(emb[i], dtype=_SUM_DTYPE).copy() if len(rows) > 1 else None,
-                        profiles["terms"][i], profiles["names"][i])
+                        ids[i], w[i], n_terms[i])
             t_min, t_max = float(t_mins[i]), float(t_maxs[i])
             st.t_min = None if math.isnan(t_min) else t_min
             st.t_max = None if math.isnan(t_max) else t_max
@@ -1313,8 +1371,8 @@ class StoryIndex:
                 emb = np.asarray(story_emb[i], dtype=_SUM_DTYPE).copy()
             else:
                 emb = self._summed([self._vectors.vector(r) for r in s["members"]])
-            st = _Story(s["id"], list(s["members"]), emb, self._profile(s["terms"]),
-                        self._profile(s.get("names", {})))
+            st = _Story(s["id"], list(s["members"]), emb)
+            st.set_profiles(self._profile(s["terms"]), self._profile(s.get("names", {})))
             st.t_min, st.t_max = s["t_min"], s["t_max"]
             self._stories[st.id] = st
 
