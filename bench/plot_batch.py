@@ -8,7 +8,10 @@ stored, summed RSS of the run's process tree). The left panel is the speed over
 each stretch of about five minutes against the articles stored, with the issue's
 target; the right panel the memory, with the 4 GB target. A label per trace is
 taken from its file name (``..._<executor><workers>_trace.jsonl``) unless given as
-``PATH=LABEL``. Prints the points it drew, so the figures can be checked.
+``PATH=LABEL``. Prints the points it drew, so the figures can be checked, and, for a
+trace with PSS, the straight line through its PSS from ``FIT_FROM`` articles on (least
+squares): MB per 1,000 articles and where the line reaches at 1,000,000 (an
+extrapolation, not a measurement).
 """
 
 from __future__ import annotations
@@ -19,6 +22,22 @@ import re
 from pathlib import Path
 
 WINDOW_S = 300.0  # speed is averaged over stretches this long: 30 s points are noisy
+FIT_FROM = 20_000  # the memory line starts here: before it the process is still filling up
+
+
+def pss_line(points: list[dict]) -> tuple[float, float] | None:
+    """(MB per 1,000 articles, MB at 1,000,000) of the least-squares line through the
+    trace's PSS from ``FIT_FROM`` articles on; None without enough points."""
+    xy = [(p["stored"], p["pss_mb"]) for p in points if p.get("pss_mb") and p["stored"] >= FIT_FROM]
+    if len(xy) < 3:
+        return None
+    n = len(xy)
+    mx, my = sum(x for x, _ in xy) / n, sum(y for _, y in xy) / n
+    sxx = sum((x - mx) ** 2 for x, _ in xy)
+    if not sxx:
+        return None
+    slope = sum((x - mx) * (y - my) for x, y in xy) / sxx
+    return slope * 1000, my + slope * (1_000_000 - mx)
 
 
 def load(path: Path) -> list[dict]:
@@ -70,6 +89,10 @@ def main() -> int:
         peak_gb = max(p["peak_mb"] for p in points) / 1024
         top_gb = max(top_gb, 1.1 * peak_gb)
         print(f"  peak summed RSS {peak_gb:.2f} GB")
+        line = pss_line(points)
+        if line is not None:
+            print(f"  PSS from {FIT_FROM:,} articles on: {line[0]:.2f} MB per 1,000 articles; "
+                  f"the line reaches {line[1] / 1024:.2f} GB at 1,000,000 (extrapolated)")
     left.axhline(150, color="grey", ls="--", lw=1)
     left.annotate("target 150/s", (0, 150), xytext=(4, -12), textcoords="offset points", color="grey")
     left.set_ylim(0, 160)
