@@ -61,6 +61,8 @@ def main() -> int:
     ap.add_argument("traces", nargs="+", help="trace files, optionally PATH=LABEL")
     ap.add_argument("--out", type=Path, default=Path("docs/img/batch_scale.svg"))
     ap.add_argument("--title", default="newsdesk batch: speed and memory as the store grows")
+    ap.add_argument("--memory", choices=("rss", "pss"), default="rss",
+                    help="right panel: the peak summed RSS of each 30 s (default), or the PSS sampled then")
     a = ap.parse_args()
 
     import matplotlib
@@ -85,10 +87,12 @@ def main() -> int:
         for stored, rate in sp:
             print(f"  {stored:>9,} stored: {rate:6.1f} articles/s")
         left.plot([s for s, _ in sp], [r for _, r in sp], marker="o", ms=3, label=label)
-        right.plot([p["stored"] for p in points], [p["peak_mb"] / 1024 for p in points], label=label)
-        peak_gb = max(p["peak_mb"] for p in points) / 1024
+        key = "peak_mb" if a.memory == "rss" else "pss_mb"
+        mem = [p for p in points if p.get(key)]
+        right.plot([p["stored"] for p in mem], [p[key] / 1024 for p in mem], label=label)
+        peak_gb = max((p[key] for p in mem), default=0) / 1024
         top_gb = max(top_gb, 1.1 * peak_gb)
-        print(f"  peak summed RSS {peak_gb:.2f} GB")
+        print(f"  peak {'summed RSS' if a.memory == 'rss' else 'PSS'} {peak_gb:.2f} GB")
         line = pss_line(points)
         if line is not None:
             print(f"  PSS from {FIT_FROM:,} articles on: {line[0]:.2f} MB per 1,000 articles; "
@@ -102,7 +106,7 @@ def main() -> int:
     right.annotate("target 4 GB", (0, 4), xytext=(4, -12), textcoords="offset points", color="grey")
     right.set_ylim(0, top_gb)
     right.set_xlabel("articles stored")
-    right.set_ylabel("summed RSS of the run's processes (GB)")
+    right.set_ylabel(f"{'summed RSS' if a.memory == 'rss' else 'PSS'} of the run's processes (GB)")
     for ax in (left, right):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
