@@ -115,18 +115,20 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def _pss_mb(pid: int) -> float:
+    """One process's PSS (MB); 0 when it has gone."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            return next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0) / 1024
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _pss_tree_mb(root: int) -> float:
     """Summed PSS (MB) of the tree: each shared page divided among the processes
     mapping it (libraries, the model's weights, Ray's shared object store), so the
     sum is what the tree holds, where summed RSS counts a shared page once per process."""
-    total = 0
-    for pid in _tree(root):
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as fh:
-                total += next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0)
-        except (OSError, ValueError, IndexError):
-            continue
-    return total / 1024
+    return sum(_pss_mb(pid) for pid in _tree(root))
 
 
 def child(executor: str, workers: int, inputs: list[str], out: Path, db: str) -> dict:
@@ -279,8 +281,10 @@ def run(args: list[str], log: Path, *, db: str | None = None,
     """Run a child, sampling its process tree's memory; (its JSON result, peak MB).
 
     With ``db`` and ``trace``, every TRACE_EVERY seconds a line {"t", "stored",
-    "rss_mb", "peak_mb"} is appended to ``trace``: how the run's speed and memory
-    move as the store grows, kept even when the run does not finish."""
+    "rss_mb", "peak_mb", "pss_mb", "driver_pss_mb"} is appended to ``trace``: how the
+    run's speed and memory move as the store grows, kept even when the run does not
+    finish. The driver's own PSS is where the store's growth shows (the story index
+    lives there); the tree's moves with the work in flight in the workers."""
     with log.open("w") as err:
         proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *args],
                                 stdout=subprocess.PIPE, stderr=err, text=True)
@@ -319,7 +323,8 @@ def run(args: list[str], log: Path, *, db: str | None = None,
                     next_pg = t + PG_SAMPLE_EVERY
                 if trace is not None and db is not None and t >= next_trace:
                     point = {"t": round(t, 1), "stored": _stored(db), "rss_mb": round(rss),
-                             "peak_mb": round(peak_since), "pss_mb": round(pss)}
+                             "peak_mb": round(peak_since), "pss_mb": round(pss),
+                             "driver_pss_mb": round(_pss_mb(proc.pid))}
                     with trace.open("a") as fh:
                         fh.write(json.dumps(point) + "\n")
                     next_trace, peak_since = t + TRACE_EVERY, 0.0

@@ -25,10 +25,11 @@ WINDOW_S = 300.0  # speed is averaged over stretches this long: 30 s points are 
 FIT_FROM = 20_000  # the memory line starts here: before it the process is still filling up
 
 
-def pss_line(points: list[dict]) -> tuple[float, float] | None:
+def pss_line(points: list[dict], key: str = "pss_mb") -> tuple[float, float] | None:
     """(MB per 1,000 articles, MB at 1,000,000) of the least-squares line through the
-    trace's PSS from ``FIT_FROM`` articles on; None without enough points."""
-    xy = [(p["stored"], p["pss_mb"]) for p in points if p.get("pss_mb") and p["stored"] >= FIT_FROM]
+    trace's PSS (``key``: the tree's, or the driver's) from ``FIT_FROM`` articles on;
+    None without enough points."""
+    xy = [(p["stored"], p[key]) for p in points if p.get(key) and p["stored"] >= FIT_FROM]
     if len(xy) < 3:
         return None
     n = len(xy)
@@ -93,10 +94,11 @@ def main() -> int:
         peak_gb = max((p[key] for p in mem), default=0) / 1024
         top_gb = max(top_gb, 1.1 * peak_gb)
         print(f"  peak {'summed RSS' if a.memory == 'rss' else 'PSS'} {peak_gb:.2f} GB")
-        line = pss_line(points)
-        if line is not None:
-            print(f"  PSS from {FIT_FROM:,} articles on: {line[0]:.2f} MB per 1,000 articles; "
-                  f"the line reaches {line[1] / 1024:.2f} GB at 1,000,000 (extrapolated)")
+        for key, what in (("pss_mb", "PSS"), ("driver_pss_mb", "the driver's PSS")):
+            line = pss_line(points, key)
+            if line is not None:
+                print(f"  {what} from {FIT_FROM:,} articles on: {line[0]:.2f} MB per 1,000 articles; "
+                      f"the line reaches {line[1] / 1024:.2f} GB at 1,000,000 (extrapolated)")
     left.axhline(150, color="grey", ls="--", lw=1)
     left.annotate("target 150/s", (0, 150), xytext=(4, -12), textcoords="offset points", color="grey")
     left.set_ylim(0, 160)
