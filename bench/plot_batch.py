@@ -30,15 +30,12 @@ def pss_line(points: list[dict], key: str = "pss_mb") -> tuple[float, float] | N
     trace's PSS (``key``: the tree's, or the driver's) from ``FIT_FROM`` articles on;
     None without enough points."""
     xy = [(p["stored"], p[key]) for p in points if p.get(key) and p["stored"] >= FIT_FROM]
-    if len(xy) < 3:
+    if len(xy) < 3 or len({x for x, _ in xy}) < 2:
         return None
-    n = len(xy)
-    mx, my = sum(x for x, _ in xy) / n, sum(y for _, y in xy) / n
-    sxx = sum((x - mx) ** 2 for x, _ in xy)
-    if not sxx:
-        return None
-    slope = sum((x - mx) * (y - my) for x, y in xy) / sxx
-    return slope * 1000, my + slope * (1_000_000 - mx)
+    import numpy as np
+
+    slope, icept = np.polyfit([x for x, _ in xy], [y for _, y in xy], 1)
+    return float(slope) * 1000, float(icept + slope * 1_000_000)
 
 
 def load(path: Path) -> list[dict]:

@@ -369,6 +369,17 @@ def test_state_keeps_term_ids_and_reads_versions_1_and_2(feats):
     assert again.stories() == old.stories() == two.stories() == full.stories()
     with pytest.raises(ValueError, match="version 4"):
         StoryIndex.from_state({"meta": {**state["meta"], "version": 4}, "arrays": state["arrays"]})
+    # a damaged version 3 state is an error saying what does not fit, not stories cut short
+    sid = state["meta"]["story_ids"][0]
+    wrong = {**state["arrays"], "n_terms": state["arrays"]["n_terms"] + 10_000}
+    with pytest.raises(ValueError, match=f"story {sid} has .* terms in a profile of"):
+        StoryIndex.from_state({"meta": state["meta"], "arrays": wrong})
+    short = {**state["arrays"], "n_terms": state["arrays"]["n_terms"][:-1]}
+    with pytest.raises(ValueError, match="term counts"):
+        StoryIndex.from_state({"meta": state["meta"], "arrays": short})
+    missing = {k: v for k, v in state["arrays"].items() if k != "prof_ids"}
+    with pytest.raises(KeyError, match="prof_ids"):
+        StoryIndex.from_state({"meta": state["meta"], "arrays": missing})
 
 
 def test_auto_switches_to_hnsw_and_round_trips(tmp_path):

@@ -1329,7 +1329,7 @@ class StoryIndex:
         members = _unragged(arrays["members"], arrays["members_end"])
         # each array read once: ``arrays`` may be an ``np.load`` archive, which reads a
         # member from the archive every time it is indexed
-        if "prof_ids" in arrays:
+        if meta["version"] >= 3:
             # views into the loaded arrays, not copies (a story's arrays are replaced, never
             # changed in place): loading holds the profiles once, not twice
             ids = _unragged(np.asarray(arrays["prof_ids"]).astype(np.int32, copy=False), arrays["prof_end"])
@@ -1348,6 +1348,15 @@ class StoryIndex:
                 w.append(np.concatenate([tw, nw]))
                 n_terms.append(len(ti))
             del parts
+        n_stories = len(meta["story_ids"])
+        if not len(members) == len(ids) == len(w) == len(n_terms) == n_stories:
+            raise ValueError(f"story state: {n_stories} stories but {len(members)} member lists, "
+                             f"{len(ids)} profiles and {len(n_terms)} term counts")
+        bad = next((i for i, (k, x) in enumerate(zip(n_terms, ids, strict=True))
+                    if not 0 <= k <= len(x)), None)
+        if bad is not None:
+            raise ValueError(f"story state: story {meta['story_ids'][bad]} has {n_terms[bad]} terms "
+                             f"in a profile of {len(ids[bad])} entries")
         emb, t_mins, t_maxs = arrays["story_emb"], arrays["t_min"], arrays["t_max"]
         for i, sid in enumerate(meta["story_ids"]):
             rows = members[i].tolist()
