@@ -5,6 +5,7 @@ pair correlation and stories by language, and placement throughput.
     python bench/bench_stories.py --sweep         # grid over the main knobs, worst case across sets
     python bench/bench_stories.py --scale         # time to place one article at 10k/100k/1M stored
     python bench/bench_stories.py --backend onnx-int8   # vectors from another embedding backend
+    python bench/bench_stories.py --no-semeval --set profile_terms=100   # one option changed
 
 Articles are fed one by one in publication order where dates exist (BASIL), file
 order otherwise (ECB+ has no dates); the pooled stream spreads the undated ECB+
@@ -16,6 +17,7 @@ never copied into the repository.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
@@ -389,6 +391,17 @@ def sweep(bench: Bench) -> None:
         print(f"  worst={w:.3f} threshold={th} w_names={wn} w_lexical={wl} split_threshold={sp}")
 
 
+def config_with(overrides: Sequence[str]) -> StoryConfig:
+    """The default StoryConfig with ``OPTION=VALUE`` overrides (values typed like the defaults)."""
+    data = dataclasses.asdict(DEFAULT_CONFIG)
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or key not in data:
+            raise SystemExit(f"--set {item!r}: expected OPTION=VALUE with OPTION one of {sorted(data)}")
+        data[key] = type(data[key])(value)
+    return StoryConfig.from_dict(data)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sweep", action="store_true", help="grid over threshold and weights")
@@ -398,6 +411,8 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=None,
                     help=f"default: the backend's own ({MAX_TOKENS}; static {STATIC_MAX_TOKENS})")
     ap.add_argument("--no-semeval", action="store_true")
+    ap.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
+                    help="override one StoryConfig option (repeatable), e.g. --set profile_terms=100")
     ap.add_argument(
         "--backend", choices=BACKENDS, default=default_backend(),
         help="embedding backend (see docs/embeddings.md); default: newsdesk's own default",
@@ -413,8 +428,8 @@ def main() -> None:
     if args.sweep:
         sweep(bench)
         return
-    cfg = DEFAULT_CONFIG
-    print(f"# Story clustering, default config: {cfg}\n")
+    cfg = config_with(args.set)
+    print(f"# Story clustering, {'default config' if cfg == DEFAULT_CONFIG else 'config'}: {cfg}\n")
     print(
         f"embedding input: title + first {args.lead_chars} characters, {args.max_tokens} tokens, "
         f"backend {args.backend}\n"

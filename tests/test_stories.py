@@ -775,13 +775,45 @@ def test_a_story_record_is_compact_and_its_centroid_stays_exact():
     assert np.array_equal(idx._sum_of(idx._stories[lone]), feats[5].embedding)  # noqa: SLF001
     # a one-article story of 250 terms and 64 names: no summed vector, and its arrays hold
     # 6 bytes a profile entry (a float32 sum of 384 and 12 bytes an entry: 5,864 bytes)
-    one = StoryIndex(vectors="numpy")
+    # (profile_terms=400 keeps all 250; the owning arrays are measured, not the views)
+    one = StoryIndex(StoryConfig(profile_terms=400), vectors="numpy")
     one.place(feats[0])
     rec = next(iter(one._stories.values()))  # noqa: SLF001
-    size = sum(sys.getsizeof(p.ids) + sys.getsizeof(p.w) for p in (rec.terms, rec.names))
+    assert rec.ids.base is None and rec.w.base is None  # they own their data
+    size = sys.getsizeof(rec.ids) + sys.getsizeof(rec.w)
     assert len(rec.terms) == 250 and len(rec.names) == 64 and rec.emb_sum is None
     assert rec.terms.w.dtype == np.float16 and size < 2_400, size
     assert one._profile_terms(rec.terms) == {t: 1.0 for t in feats[0].terms}  # noqa: SLF001
     again = StoryIndex.from_state(one.state())  # and a one-article story reloads without one
     assert again._stories[rec.id].emb_sum is None  # noqa: SLF001
     assert np.array_equal(again._sum_of(again._stories[rec.id]), feats[0].embedding)  # noqa: SLF001
+
+
+def test_a_long_articles_story_keeps_its_heaviest_terms_by_default():
+    """With the default ``profile_terms`` (100), a story whose profile passes twice that is
+    cut to its 100 heaviest terms by tf-idf (the story record is most of the index's
+    memory at scale); a profile under the limit, here the names, is kept whole."""
+    rng = np.random.default_rng(5)
+    limit = DEFAULT_CONFIG.profile_terms
+    assert limit == 100
+    idx = StoryIndex(vectors="numpy")
+    for i in range(30):  # background articles: common words get a high document frequency
+        v = rng.standard_normal(384).astype(np.float32)
+        own = {f"bg{i}x{k}": 1.0 for k in range(5)}
+        idx.place(ArticleFeatures(id=f"bg{i}", embedding=v / np.linalg.norm(v),
+                                  terms={f"common{k}": 1.0 for k in range(60)} | own, names={}))
+    v = rng.standard_normal(384).astype(np.float32)
+    terms = {f"common{k}": float(1 + k % 3) for k in range(60)}
+    terms |= {f"own{k}": float(1 + (k % 4 == 0)) for k in range(240)}  # 300 terms in all
+    names = {f"name{k}": 1.0 for k in range(150)}
+    long = ArticleFeatures(id="long", embedding=v / np.linalg.norm(v), terms=terms, names=names)
+    got = idx.place(long)
+    assert got.new
+    st = idx._stories[got.story_id]  # noqa: SLF001 - the record itself
+    kept = idx._profile_terms(st.terms)  # noqa: SLF001
+    assert len(kept) == limit and len(st.names) == 150
+    score = {t: w * idx._idf(t) for t, w in terms.items()}  # noqa: SLF001 - df as at the cut
+    heaviest = sorted(score, key=lambda t: (-score[t], t))[:limit]
+    assert set(kept) == set(heaviest)
+    assert all(kept[t] == terms[t] for t in kept)  # weights are the article's own
+    assert not any(t.startswith("common") for t in kept)  # the frequent words went first
