@@ -2,6 +2,7 @@
 
     python bench/bench_batch.py                          # 10,000 HTML pages: local, ray x1, ray x2
     python bench/bench_batch.py --n 1000 --runs local,ray:2
+    python bench/bench_batch.py --runs ray:1,ray:2,ray:2,ray:1   # rounds: each run in a fresh folder
     python bench/bench_batch.py --formats jsonl          # another input format of bench/corpus.py
     python bench/bench_batch.py --pg postgresql://127.0.0.1/postgres   # load into PostgreSQL
     python bench/bench_batch.py --n 100000 --reword 0.25 --republish 0.1   # a steady share of copies
@@ -395,17 +396,22 @@ def main() -> int:
     logs.mkdir(parents=True, exist_ok=True)
     kept_out: Path | None = None
     try:
+        seen: dict[str, int] = {}
         for spec in a.runs.split(","):
             ex, _, w = spec.partition(":")
             workers = int(w or 1)
-            out = tmp / f"{ex}{workers}"
-            db = _fresh_pg(a.pg, f"nd_bench_{ex}{workers}") if a.pg else str(tmp / f"{ex}{workers}.db")
+            # a run named again (rounds: ray:1,ray:2,ray:2,ray:1) gets its own folder, store
+            # and trace: in the first one's folder it would resume, finding every shard done
+            seen[spec] = seen.get(spec, 0) + 1
+            name = f"{ex}{workers}" + (f"_run{seen[spec]}" if seen[spec] > 1 else "")
+            out = tmp / name
+            db = _fresh_pg(a.pg, f"nd_bench_{ex}{workers}") if a.pg else str(tmp / f"{name}.db")
             store_tag = "_pg" if a.pg else ""
-            trace = HERE / "out" / f"bench_batch_n{a.n}{style}_{ex}{workers}{store_tag}_trace.jsonl"
+            trace = HERE / "out" / f"bench_batch_n{a.n}{style}_{name}{store_tag}_trace.jsonl"
             trace.unlink(missing_ok=True)
             try:
                 args = ["--child", ex, str(workers), "--out", str(out), "--db", db, "--inputs", *inputs]
-                res, peak = run(args, logs / f"{ex}{workers}{store_tag}.log", db=db, trace=trace)
+                res, peak = run(args, logs / f"{name}{store_tag}.log", db=db, trace=trace)
             finally:
                 if a.pg:
                     _drop_pg(a.pg, f"nd_bench_{ex}{workers}")
