@@ -398,8 +398,14 @@ def config_with(overrides: Sequence[str]) -> StoryConfig:
         key, sep, value = item.partition("=")
         if not sep or key not in data:
             raise SystemExit(f"--set {item!r}: expected OPTION=VALUE with OPTION one of {sorted(data)}")
-        data[key] = type(data[key])(value)
-    return StoryConfig.from_dict(data)
+        try:
+            data[key] = type(data[key])(value)
+        except ValueError:
+            raise SystemExit(f"--set {item!r}: {key} must be of type {type(data[key]).__name__}") from None
+    try:
+        return StoryConfig.from_dict(data)
+    except ValueError as exc:  # the config's own validation, e.g. profile_terms below 10
+        raise SystemExit(f"--set: {exc}") from None
 
 
 def main() -> None:

@@ -786,6 +786,7 @@ def test_a_story_record_is_compact_and_its_centroid_stays_exact():
     assert one._profile_terms(rec.terms) == {t: 1.0 for t in feats[0].terms}  # noqa: SLF001
     again = StoryIndex.from_state(one.state())  # and a one-article story reloads without one
     assert again._stories[rec.id].emb_sum is None  # noqa: SLF001
+    assert again.config.profile_terms == 400  # a saved index keeps its settings, not today's default
     assert np.array_equal(again._sum_of(again._stories[rec.id]), feats[0].embedding)  # noqa: SLF001
 
 
