@@ -302,6 +302,23 @@ def test_shards_load_in_order_while_later_shards_are_still_in_the_stages(tmp_pat
     assert snaps[0] == snaps[1]  # the order shards finish in changes nothing
 
 
+def test_the_last_shards_are_cut_smaller_so_no_worker_waits_long_at_the_end(tmp_path: Path) -> None:
+    for i in range(43):
+        (tmp_path / f"a-{i:03d}.txt").write_text(f"Story number {i}.\n\nIts body, line {i}.\n")
+    opts = BatchOptions(shard_files=8)
+    shards = plan_shards([tmp_path], opts)
+    sizes = [len(s.paths) for s in shards]
+    # 43 files in 8s: five full shards and three files; the last two full shards' worth
+    # (eight files and the three) go in shards of two
+    assert sizes == [8, 8, 8, 8, 2, 2, 2, 2, 2, 1]
+    assert [p for s in shards for p in s.paths] == [str(p) for p in sorted(tmp_path.iterdir())]
+    assert len({s.key for s in shards}) == len(shards)
+    assert [s.name for s in shards] == [f"shard-{i:05d}" for i in range(len(shards))]
+    assert plan_shards([tmp_path], opts) == shards  # the same plan every time
+    # a run of one or two shards is left as it is
+    assert [len(s.paths) for s in plan_shards(sorted(tmp_path.iterdir())[:12], opts)] == [8, 4]
+
+
 def test_a_changed_input_redoes_only_its_shard(tmp_path: Path) -> None:
     inputs = _corpus(tmp_path, n_files=3, per_file=4)
     out = tmp_path / "out"

@@ -128,44 +128,63 @@ def _file_id(path: Path) -> str:
     return f"{path}\x00{st.st_size}\x00{st.st_mtime_ns}"
 
 
+# The files of a run's last TAPER_SHARDS full shards go in shards of a TAPER_SPLIT-th of the
+# size: at the end of a run a worker that finishes first otherwise idles while another
+# works through a whole last shard or two (Ray Data queues two per actor).
+TAPER_SHARDS = 2
+TAPER_SPLIT = 4
+
+
 def plan_shards(paths: Iterable[str | Path], options: BatchOptions = BatchOptions()) -> list[Shard]:
     """Expand inputs (directories recursively, sorted) and cut them into shards.
 
     A shard's key hashes the options and each file's path, size and mtime, so a
     changed file redoes its shard. Unreadable paths still join a shard: reading
-    them then yields a problem record, as in ``ingest``.
+    them then yields a problem record, as in ``ingest``. The last two full shards'
+    files are cut smaller (``TAPER_SHARDS``), so adding files after a run redoes
+    at most those.
     """
-    files: list[Path] = []
+    files: list[tuple[Path, int]] = []
     for p in iter_inputs(paths):
         if str(p) == "-":
             raise ValueError("batch reads files and directories, not stdin ('-')")
-        files.append(Path(p))
+        try:
+            size = Path(p).stat().st_size
+        except OSError:
+            size = 0
+        files.append((Path(p), size))
+    groups = _cut(files, options.shard_bytes, options.shard_files)
+    if len(groups) > TAPER_SHARDS:
+        tail = [f for g in groups[-TAPER_SHARDS:] for f in g]
+        groups = groups[:-TAPER_SHARDS] + _cut(tail, max(1, options.shard_bytes // TAPER_SPLIT),
+                                                max(1, options.shard_files // TAPER_SPLIT))
     shards: list[Shard] = []
-    group: list[Path] = []
+    for group in groups:
+        h = hashlib.sha256(options.key().encode())
+        for f, _ in group:
+            try:
+                h.update(_file_id(f).encode() + b"\x01")
+            except OSError:
+                h.update(f"{f}\x00missing\x01".encode())
+        shards.append(Shard(f"shard-{len(shards):05d}", tuple(str(f) for f, _ in group), h.hexdigest()))
+    return shards
+
+
+def _cut(files: Sequence[tuple[Path, int]], max_bytes: int, max_files: int) -> list[list[tuple[Path, int]]]:
+    """Consecutive groups of (path, size), each closed once it holds ``max_bytes`` or
+    ``max_files``."""
+    groups: list[list[tuple[Path, int]]] = []
+    group: list[tuple[Path, int]] = []
     size = 0
-
-    def close() -> None:
-        nonlocal group, size
-        if group:
-            h = hashlib.sha256(options.key().encode())
-            for f in group:
-                try:
-                    h.update(_file_id(f).encode() + b"\x01")
-                except OSError:
-                    h.update(f"{f}\x00missing\x01".encode())
-            shards.append(Shard(f"shard-{len(shards):05d}", tuple(str(f) for f in group), h.hexdigest()))
-        group, size = [], 0
-
     for f in files:
         group.append(f)
-        try:
-            size += f.stat().st_size
-        except OSError:
-            pass
-        if size >= options.shard_bytes or len(group) >= options.shard_files:
-            close()
-    close()
-    return shards
+        size += f[1]
+        if size >= max_bytes or len(group) >= max_files:
+            groups.append(group)
+            group, size = [], 0
+    if group:
+        groups.append(group)
+    return groups
 
 
 # ----------------------------------------------------------------------------- Parquet I/O
