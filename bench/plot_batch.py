@@ -110,6 +110,7 @@ def main() -> int:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:,.0f}"))
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))  # "100,000" labels need room
     fig.suptitle(a.title)
     fig.tight_layout()
     a.out.parent.mkdir(parents=True, exist_ok=True)
