@@ -308,8 +308,8 @@ def test_the_last_shards_are_cut_smaller_so_no_worker_waits_long_at_the_end(tmp_
     opts = BatchOptions(shard_files=8)
     shards = plan_shards([tmp_path], opts)
     sizes = [len(s.paths) for s in shards]
-    # 43 files in 8s: five full shards and three files; the last two full shards' worth
-    # (eight files and the three) go in shards of two
+    # 43 files in 8s: five full shards and one of three; the last two (eight files and
+    # three) are cut again into shards of two
     assert sizes == [8, 8, 8, 8, 2, 2, 2, 2, 2, 1]
     assert [p for s in shards for p in s.paths] == [str(p) for p in sorted(tmp_path.iterdir())]
     assert len({s.key for s in shards}) == len(shards)

@@ -128,9 +128,9 @@ def _file_id(path: Path) -> str:
     return f"{path}\x00{st.st_size}\x00{st.st_mtime_ns}"
 
 
-# The files of a run's last TAPER_SHARDS full shards go in shards of a TAPER_SPLIT-th of the
-# size: at the end of a run a worker that finishes first otherwise idles while another
-# works through a whole last shard or two (Ray Data queues two per actor).
+# The files of a run's last TAPER_SHARDS shards (as first cut) go in shards of a
+# TAPER_SPLIT-th of the size: at the end of a run a worker that finishes first otherwise
+# idles while another works through a whole last shard or two (Ray Data queues two per actor).
 TAPER_SHARDS = 2
 TAPER_SPLIT = 4
 
@@ -140,9 +140,9 @@ def plan_shards(paths: Iterable[str | Path], options: BatchOptions = BatchOption
 
     A shard's key hashes the options and each file's path, size and mtime, so a
     changed file redoes its shard. Unreadable paths still join a shard: reading
-    them then yields a problem record, as in ``ingest``. The last two full shards'
-    files are cut smaller (``TAPER_SHARDS``), so adding files after a run redoes
-    at most those.
+    them then yields a problem record, as in ``ingest``. The files of the last two
+    shards are cut again into quarter shards (``TAPER_SHARDS``), so files added after
+    a run's last one redo those few shards.
     """
     files: list[tuple[Path, int]] = []
     for p in iter_inputs(paths):

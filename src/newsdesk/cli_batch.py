@@ -53,7 +53,7 @@ def _fields(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 @click.option("--shard-mb", type=click.FloatRange(min=0.01), default=4.0, show_default=True,
               help="Input megabytes per shard.")
 @click.option("--shard-files", type=click.IntRange(min=1), default=256, show_default=True,
-              help="At most this many files per shard.")
+              help="At most this many files per shard (the last few shards a quarter of it).")
 @click.option("-q", "--quiet", is_flag=True, help="No summary.")
 @click.pass_context
 def batch(
