@@ -578,6 +578,46 @@ def test_profile_weights_add_and_cancel_as_a_term_dict_does():
     assert len(ref) < 200  # some terms did cancel out
 
 
+def test_a_pruned_profile_keeps_its_heaviest_terms_ties_broken_by_the_term():
+    """A profile over twice ``profile_terms`` long keeps the ``profile_terms`` terms of
+    largest tf-idf weight; where equal weights straddle the cut, the terms that sort
+    first. Checked against a plain sort of every term, with many ties."""
+    import math
+
+    from newsdesk.stories import _Profile, _Story
+
+    rng = np.random.default_rng(11)
+    idx = StoryIndex(StoryConfig(profile_terms=10))
+    vocab = [f"t{i:04d}" for i in range(500)]
+    rng.shuffle(vocab)
+    idx._term_ids(vocab)  # noqa: SLF001 - ids in shuffled order, so id order is not term order
+    idx._dfa[:500] = rng.integers(0, 4, 500)  # noqa: SLF001 - few distinct idf values: ties
+    idx._n_docs = 40  # noqa: SLF001
+    for trial in range(300):
+        n = int(rng.integers(21, 120))
+        ids = np.sort(rng.choice(500, n, replace=False)).astype(np.int32)
+        weights = (rng.choice([1.0, 2.0, 3.0], n) if trial % 2 else rng.random(n)).astype(np.float32)
+        st = _Story("s")
+        st.set_profiles(_Profile(ids, weights), _Profile(ids[:3], weights[:3]))
+        idx._prune(st)  # noqa: SLF001
+
+        def idf(i: int) -> float:
+            return math.log((idx._n_docs + 1) / (idx._dfa[i] + 1)) + 1.0  # noqa: SLF001
+
+        ref = sorted(zip(ids.tolist(), weights.tolist(), strict=True),
+                     key=lambda x: (-x[1] * idf(x[0]), idx._terms[x[0]]))[:10]  # noqa: SLF001
+        assert st.terms.ids.tolist() == sorted(i for i, _ in ref), trial
+        assert st.terms.w.tolist() == [w for _, w in sorted(ref)], trial
+        assert st.names.ids.tolist() == ids[:3].tolist()  # under the limit: left alone
+
+
+def test_new_terms_get_one_id_each_even_when_repeated():
+    idx = StoryIndex(StoryConfig())
+    first = idx._term_ids(["war", "peace", "war"]).tolist()  # noqa: SLF001
+    assert first[0] == first[2] != first[1]
+    assert idx._term_ids(["peace", "truce", "war"]).tolist() == [first[1], first[1] + 1, first[0]]  # noqa: SLF001
+
+
 def test_with_embedding_is_features_from_text_with_that_embedding():
     rng = np.random.default_rng(5)
     a, b = rng.standard_normal(384) * 3, rng.standard_normal(384) * 2

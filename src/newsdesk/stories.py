@@ -44,7 +44,7 @@ import logging
 import math
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
@@ -740,16 +740,18 @@ class StoryIndex:
         return {sid: [self._article_ids[r] for r in st.members] for sid, st in self._stories.items()}
 
     # ------------------------------------------------------------ scoring helpers
-    def _term_ids(self, terms: Iterable[str]) -> np.ndarray:
+    def _term_ids(self, terms: Collection[str]) -> np.ndarray:
         """Ids of ``terms``, new terms getting the next ids (document frequency 0)."""
         vocab = self._vocab
-        out = []
-        for t in terms:
-            i = vocab.get(t)
-            if i is None:
-                i = vocab[t] = len(vocab)
-                self._terms.append(t)
-            out.append(i)
+        get = vocab.get
+        out = [get(t) for t in terms]  # one comprehension: most terms are known
+        if None in out:
+            for k, t in enumerate(terms):
+                if out[k] is None:
+                    out[k] = vocab.get(t)  # a term twice in ``terms`` gets one id
+                    if out[k] is None:
+                        out[k] = vocab[t] = len(vocab)
+                        self._terms.append(t)
         if len(vocab) > len(self._dfa):
             grown = np.zeros(max(len(vocab), 2 * len(self._dfa)), dtype=np.float64)
             grown[: len(self._dfa)] = self._dfa
@@ -762,9 +764,6 @@ class StoryIndex:
 
     def _idf(self, term: str) -> float:
         return math.log((self._n_docs + 1) / (self._df(term) + 1)) + 1.0
-
-    def _idf_of(self, term_id: int) -> float:
-        return math.log((self._n_docs + 1) / (int(self._dfa[term_id]) + 1)) + 1.0
 
     def _arrays(self, terms: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """(sorted term ids, their weights) of a term -> weight mapping (not to be changed:
@@ -866,12 +865,23 @@ class StoryIndex:
             return
         for prof in profs:
             if len(prof) > limit * 2:
-                ids, w = prof.ids.tolist(), prof.w.tolist()
-                keep = sorted(range(len(ids)),
-                              key=lambda k: (-w[k] * self._idf_of(ids[k]), self._terms[ids[k]]))[:limit]
-                keep.sort()  # back in id order
+                keep = self._heaviest(prof, limit)
                 prof.ids, prof.w = prof.ids[keep], prof.w[keep]
         story.set_profiles(*profs)
+
+    def _heaviest(self, prof: _Profile, limit: int) -> np.ndarray:
+        """Positions (in id order) of the ``limit`` terms of ``prof`` with the largest
+        tf-idf weight, ties broken by the term. One argsort, and the terms compared only
+        where a tie crosses the cut: a Python sort keyed on (weight, term) of every term
+        was a tenth of story placement in a batch load (py-spy, 2026-12-07)."""
+        score = prof.w.astype(np.float64) * (np.log((self._n_docs + 1) / (self._dfa[prof.ids] + 1.0)) + 1.0)
+        order = np.argsort(-score, kind="stable")
+        cut = score[order[limit - 1]]
+        if score[order[limit]] != cut:
+            return np.sort(order[:limit])
+        above = np.flatnonzero(score > cut)
+        tied = sorted(np.flatnonzero(score == cut).tolist(), key=lambda k: self._terms[int(prof.ids[k])])
+        return np.sort(np.concatenate([above, np.asarray(tied[: limit - len(above)], dtype=np.int64)]))
 
     def _maybe_upgrade(self) -> None:
         if self._mode != "auto" or not isinstance(self._vectors, NumpyIndex):
