@@ -5,7 +5,7 @@
     python bench/bench_store_load.py --n 10000 --runs 3 --pg URL
     python bench/bench_store_load.py --stages DIR --tag new   # a finished `newsdesk batch --no-store` output
     python bench/bench_store_load.py --stages DIR --memory    # and where the memory is (RSS, index by part)
-    python bench/bench_store_load.py --stages DIR --parts     # and the seconds of the driver's parts
+    python bench/bench_store_load.py --stages DIR --parts     # and the driver's parts, by segment
 
 The stages (read+clean, copy sketches, embeddings) run once, with the local
 executor, on bench/corpus.py's corpus into ``bench/out/store_load_n<N>``; then each
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import itertools
 import json
 import platform
 import statistics
@@ -69,7 +70,11 @@ PARTS = (
     ("copies: save", "newsdesk.store", "Store", "save_copy_matches"),
     ("copies: key write", "newsdesk.store", "SqlBuckets", "_write"),
     ("stories: place", "newsdesk.storybook", "StoryBook", "place"),
+    ("stories: re-cuts", "newsdesk.storybook", "StoryBook", "_refine"),
     ("stories: save", "newsdesk.storybook", "StoryBook", "save"),
+    # every transaction's commit, whichever part it ends (on SQLite: writing the pages it
+    # dirtied to the WAL; both dialects use this one method)
+    ("every commit", "sqlalchemy.engine.default", "DefaultDialect", "do_commit"),
 )
 
 
@@ -114,12 +119,16 @@ def timed_parts() -> Iterator[dict[str, float]]:
             setattr(owner, name, fn)
 
 
-def load_once(db: str, out: Path, memory: bool = False, parts: bool = False) -> dict[str, object]:
+def load_once(db: str, out: Path, memory: bool = False, parts: bool = False,
+              segment: int = 10_000) -> dict[str, object]:
     from newsdesk.batch import load
     from newsdesk.store import Store
 
     marks: list[tuple[float, int]] = []
     rss: list[tuple[int, float]] = []  # (stored, VmRSS MB) after each shard, with --memory
+    # with --parts: (stored, seconds, parts' totals so far) at the first shard past each segment
+    cuts: list[tuple[int, float, dict[str, float]]] = [(0, 0.0, {})]
+    totals: dict[str, float] = {}
     stored = 0
     t0 = time.perf_counter()
 
@@ -129,6 +138,8 @@ def load_once(db: str, out: Path, memory: bool = False, parts: bool = False) -> 
         marks.append((time.perf_counter() - t0, stored))
         if memory:
             rss.append((stored, round(memlib.rss_mb(), 1)))
+        if parts and stored >= cuts[-1][0] + segment:
+            cuts.append((stored, time.perf_counter() - t0, dict(totals)))
 
     _reset_peak_rss()
     mem: dict[str, object] = {}
@@ -136,8 +147,11 @@ def load_once(db: str, out: Path, memory: bool = False, parts: bool = False) -> 
     timer: contextlib.AbstractContextManager[dict[str, float]] = (
         timed_parts() if parts else contextlib.nullcontext({}))
     with Store(db) as store, timer as spent:
+        totals = spent  # the running totals, read at each segment's end
         report = load(store, out, progress=progress)
         wall = time.perf_counter() - t0
+        if parts and cuts[-1][0] < stored:
+            cuts.append((stored, wall, dict(spent)))
         cpu = time.process_time() - cpu0
         count = store.count_articles()
         stories = len(set(store.story_map().values()))
@@ -155,8 +169,12 @@ def load_once(db: str, out: Path, memory: bool = False, parts: bool = False) -> 
         if n >= next_mark:
             per_thousand.append(round((t - last_t) / (n - next_mark + 1000) * 1000, 1))
             last_t, next_mark = t, n + 1000
+    by_segment = [{"from": a[0], "to": b[0], "seconds": round(b[1] - a[1], 2)}
+                  | {k: round(v - a[2].get(k, 0.0), 2) for k, v in b[2].items()}
+                  for a, b in itertools.pairwise(cuts)]
     return {"wall": wall, "cpu": cpu, "stored": count, "stories": stories, "per_1000": per_thousand,
-            "peak_rss_mb": _peak_rss_mb(), "parts": {k: round(v, 2) for k, v in spent.items()}} | mem
+            "peak_rss_mb": _peak_rss_mb(), "parts": {k: round(v, 2) for k, v in spent.items()},
+            "parts_by_segment": by_segment} | mem
 
 
 def _reset_peak_rss() -> None:
@@ -186,7 +204,10 @@ def main() -> int:
                     help="also sample RSS after each shard, and after the load measure the story "
                          "index by part and the RSS left once glibc returns freed pages")
     ap.add_argument("--parts", action="store_true",
-                    help="also time the driver's parts (articles, copies, stories) and the garbage collector")
+                    help="also time the driver's parts (articles, copies, stories, commits) and the "
+                         "garbage collector, over the whole load and over each --segment of it")
+    ap.add_argument("--segment", type=int, default=10_000,
+                    help="with --parts, articles per segment of the by-segment table (default 10,000)")
     ap.add_argument("--tag", default="", help="added to the summary file's name")
     ap.add_argument("--pg", metavar="URL",
                     help="also load into a fresh database on this PostgreSQL server (the URL of a "
@@ -200,11 +221,11 @@ def main() -> int:
             for kind in stores:
                 if kind == "sqlite":
                     db = str(Path(tmp) / f"load{i}.db")
-                    r = load_once(db, out, a.memory, a.parts)
+                    r = load_once(db, out, a.memory, a.parts, a.segment)
                 else:
                     db = _fresh_pg(a.pg, "nd_bench_store_load")
                     try:
-                        r = load_once(db, out, a.memory, a.parts)
+                        r = load_once(db, out, a.memory, a.parts, a.segment)
                     finally:
                         _drop_pg(a.pg, "nd_bench_store_load")
                 results[kind].append(r)
@@ -214,6 +235,14 @@ def main() -> int:
                 spent = r["parts"]
                 if isinstance(spent, dict) and spent:
                     print("  seconds by part: " + ", ".join(f"{k} {v}" for k, v in spent.items()), flush=True)
+                    segs = r["parts_by_segment"]
+                    if isinstance(segs, list) and len(segs) > 1:  # where the cost grows
+                        names = list(spent)
+                        print("\n  | stored | seconds | " + " | ".join(names) + " |")
+                        print("  |---|---|" + "---|" * len(names))
+                        for g in segs:
+                            print(f"  | {g['from']:,}-{g['to']:,} | {g['seconds']} | "
+                                  + " | ".join(str(g.get(k, 0.0)) for k in names) + " |", flush=True)
                 if a.memory and "rss_end_mb" in r:
                     print(f"  memory: RSS at the end {r['rss_end_mb']} MB, after malloc_trim "
                           f"{r['rss_trimmed_mb']} MB; story index by part (MB) {r['index_parts_mb']}; "
