@@ -282,14 +282,17 @@ class _Watching:
             self.counts.append(self.store.count_articles())
 
 
-def test_shards_load_in_order_while_later_shards_are_still_in_the_stages(tmp_path: Path) -> None:
+@pytest.mark.parametrize("load_shards", [1, 2])
+def test_shards_load_in_order_while_later_shards_are_still_in_the_stages(tmp_path: Path,
+                                                                          load_shards: int) -> None:
     inputs = _corpus(tmp_path, n_files=3, per_file=6)
-    n = len(plan_shards(inputs, SMALL))
+    options = BatchOptions(shard_files=SMALL.shard_files, load_shards=load_shards)
+    n = len(plan_shards(inputs, options))
     snaps = []
     for backwards in (False, True):
         with Store(tmp_path / f"{backwards}.db") as store:
             ex = _Watching(store, backwards)
-            run_batch(inputs, tmp_path / f"out-{backwards}", ex, store=store, options=SMALL)
+            run_batch(inputs, tmp_path / f"out-{backwards}", ex, store=store, options=options)
             total = store.count_articles()
             snaps.append(_snapshot(store))
         assert len(ex.counts) == n >= 3 and ex.counts[-1] == total > 0
@@ -297,9 +300,43 @@ def test_shards_load_in_order_while_later_shards_are_still_in_the_stages(tmp_pat
             # shard 0 finishes last, and nothing may be loaded before it
             assert ex.counts[:-1] == [0] * (n - 1)
         else:
-            # each shard is in the store before the next one is even read
-            assert 0 < ex.counts[0] < total and ex.counts == sorted(ex.counts)
+            # each group of load_shards shards is in the store before the next shard is even
+            # read: the count moves only when a group's last shard is done
+            ends = [k for k in range(n) if (k + 1) % load_shards == 0 or k == n - 1]
+            assert 0 < ex.counts[ends[0]] < total and ex.counts == sorted(ex.counts)
+            assert all(ex.counts[k] == (ex.counts[k - 1] if k else 0) for k in range(n) if k not in ends)
     assert snaps[0] == snaps[1]  # the order shards finish in changes nothing
+
+
+def test_shards_stored_together_give_what_they_give_one_by_one(tmp_path: Path) -> None:
+    """Loading shards in groups changes only how many go into one batch: the articles,
+    copies and embeddings are those of loading shard by shard. A record given again
+    with new text in a later shard of the same group replaces the first, as it does
+    when the shards are stored one after the other."""
+    inputs = _corpus(tmp_path, n_files=3, per_file=6)
+    again = tmp_path / "again"
+    again.mkdir()
+    first = {"id": "rec-1", "title": "Dam opens", "source": "river.example",
+             "text": "The new dam on the river opened on Monday, officials said. " * 3}
+    (again / "a.jsonl").write_text(json.dumps(first) + "\n")
+    (again / "b.jsonl").write_text(json.dumps(first | {"text": "The dam stayed shut on Monday. " * 4}) + "\n")
+    other = first | {"id": "rec-2", "text": "A bridge closed. " * 5}
+    (again / "c.jsonl").write_text(json.dumps(other) + "\n")
+    snaps: dict[int, list[dict[str, object]]] = {1: [], 4: []}
+    for load_shards in (1, 4):
+        options = BatchOptions(shard_files=1, load_shards=load_shards)
+        assert len(plan_shards(inputs, options)) >= 8  # groups of four hold several shards
+        assert len(plan_shards([again], options)) == 3  # one group of three
+        for name, paths in (("corpus", inputs), ("again", [again])):
+            with Store(tmp_path / f"{name}-{load_shards}.db") as store:
+                run_batch(paths, tmp_path / f"out-{name}-{load_shards}", LocalExecutor(), store=store,
+                          options=options)
+                snap = _snapshot(store)
+                if name == "again":
+                    arts = store.get_articles(["rec-1", "rec-2"])
+                    assert arts["rec-1"].text.startswith("The dam stayed shut") and "rec-2" in arts
+            snaps[load_shards].append({k: v for k, v in snap.items() if k != "stories"})
+    assert snaps[1] == snaps[4]
 
 
 def test_the_last_shards_are_cut_smaller_so_no_worker_waits_long_at_the_end(tmp_path: Path) -> None:
@@ -371,6 +408,12 @@ def test_cli_batch(tmp_path: Path) -> None:
     assert res.exit_code == 1 and "bad.jsonl#line=1" in res.output
     res = runner.invoke(batch_command, [str(bad), "--out", str(tmp_path / "o3"), "--ray-address", "x"])
     assert res.exit_code == 2 and "--ray-address is for the ray executor" in res.output
+    # one shard per file, loaded two at a time
+    res = runner.invoke(batch_command, [str(SAMPLES), "--out", str(tmp_path / "o4"), "--db",
+                                        str(tmp_path / "g.db"), "--shard-files", "1", "--load-shards", "2"])
+    assert res.exit_code == 0 and "2 new" in res.output, res.output
+    res = runner.invoke(batch_command, [str(SAMPLES), "--out", str(tmp_path / "o5"), "--load-shards", "0"])
+    assert res.exit_code == 2 and "--load-shards" in res.output
 
 
 def test_a_damaged_stage_file_is_named_and_redone_once_deleted(tmp_path: Path) -> None:

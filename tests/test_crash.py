@@ -498,8 +498,8 @@ def test_killed_server_resumes_uploads_to_the_reference_store(
 # interrupts), so crashing before each write of a run, in turn, covers every state a
 # kill can leave. These are the writes; ``SqlBuckets.flush`` runs inside
 # ``save_copy_matches``'s transaction.
-WRITES = ("add_articles", "save_copy_matches", "forget_copies", "mark_input_done", "save_embeddings",
-          "write_story_members", "save_story_state")
+WRITES = ("add_articles", "save_copy_matches", "forget_copies", "mark_input_done", "mark_inputs_done",
+          "save_embeddings", "write_story_members", "save_story_state")
 # A subset of the corpus with every kind of state: copies across and within files,
 # the outlet memory, an HTML page and a WARC.
 SUBSET = ("gazette.jsonl", "wire.jsonl", "treaty-copy.txt", "crawl.warc.gz", "aggregator.rss",
@@ -560,31 +560,37 @@ def test_a_crash_before_any_write_reruns_to_the_reference_store(
                 assert got[key] == ref[key], f"crash before write {n} ({calls[-1:]} done): {key} differ"
 
 
+@pytest.mark.parametrize("load_shards", [1, 2])
 def test_a_batch_load_crashed_before_any_write_reloads_to_the_reference_store(
-        corpus: Path, tmp_path: Path, on_postgres: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+        corpus: Path, tmp_path: Path, on_postgres: bool, monkeypatch: pytest.MonkeyPatch,
+        load_shards: int) -> None:
     """The same for loading a batch's stage output (``newsdesk batch``'s load, shard by
-    shard): crash before the n-th write, for every n, load again, and the store equals an
-    uninterrupted load's. Regression: a crash between storing a shard's articles and
-    saving their copies left them unfolded for good (the reload skipped them as
-    unchanged), and the reload placed the caught-up articles before the rest."""
+    shard, or in groups of shards): crash before the n-th write, for every n, load
+    again, and the store equals an uninterrupted load's. Regression: a crash between
+    storing a shard's articles and saving their copies left them unfolded for good (the
+    reload skipped them as unchanged), and the reload placed the caught-up articles
+    before the rest."""
     from newsdesk.batch import BatchOptions, load, run_batch
     from newsdesk.executors import LocalExecutor
 
     out = tmp_path / "stages"
     run_batch([corpus / name for name in SUBSET], out, LocalExecutor(), options=BatchOptions(shard_files=2))
     calls, limit = _crash_before_writes(monkeypatch)
-    load(Store(tmp_path / "ref.db"), out)
+    load(Store(tmp_path / "ref.db"), out, load_shards=load_shards)
     ref = canonical(tmp_path / "ref.db", on_postgres=on_postgres)
     points = len(calls)
-    assert points > 20 and calls.count("mark_input_done") >= 3 and calls[-1] == "save_story_state"
+    shards = len(json.loads((out / "manifest.json").read_text())["shards"])
+    # every group marked done at once, after its writes
+    assert shards >= 4 and calls.count("mark_inputs_done") == -(-shards // load_shards)
+    assert points > 10 and calls[-1] == "save_story_state"
     for n in range(points):
         db = tmp_path / f"crash-{n}.db"
         calls.clear()
         limit[0] = n
         with pytest.raises(Crash):
-            load(Store(db), out)
+            load(Store(db), out, load_shards=load_shards)
         limit[0] = None
-        load(Store(db), out)
+        load(Store(db), out, load_shards=load_shards)
         got = canonical(db, on_postgres=on_postgres)
         for key in ref:
             if key != "vectors":

@@ -83,17 +83,19 @@ MANIFEST = "manifest.json"
 
 @dataclass(frozen=True, slots=True)
 class BatchOptions:
-    """How inputs are read and cut into shards (part of every shard's key but the last two)."""
+    """How inputs are read, cut into shards and loaded (the first three are part of every
+    shard's key)."""
 
     format: Format | None = None
     fields: tuple[tuple[str, str], ...] = ()
     source: str | None = None
     shard_bytes: int = 4 << 20  # a shard closes once its files hold this many bytes...
     shard_files: int = 256  # ...or this many files
+    load_shards: int = 4  # consecutive shards the driver stores as one batch (``LOAD_SHARDS``)
 
     def __post_init__(self) -> None:
-        if self.shard_bytes < 1 or self.shard_files < 1:
-            raise ValueError("shard_bytes and shard_files must be at least 1")
+        if self.shard_bytes < 1 or self.shard_files < 1 or self.load_shards < 1:
+            raise ValueError("shard_bytes, shard_files and load_shards must be at least 1")
 
     def key(self) -> str:
         return json.dumps([VERSION, self.format, list(self.fields), self.source])
@@ -616,8 +618,19 @@ def _stage_done(done: Mapping[str, Mapping[str, Any]], stage: str, shard: Shard)
     return entry is not None and entry.get("key") == shard.key
 
 
+# Consecutive shards the driver stores as one batch, by default. Every write lands at
+# random places in indexes that grow with the store (about a hundred copy keys an
+# article, the search index, the ids); a commit writes each page its batch dirtied, so a
+# batch four times larger writes far fewer pages per article once the indexes outgrow a
+# batch (the commits of a 50,000-article load 64 -> 25 s, docs/batch.md). Groups are
+# fixed by shard position, never by timing, so the store is the same whichever executor
+# ran the stages and however fast they finished.
+LOAD_SHARDS = 4
+
+
 class Loader:
-    """Reads finished shards into a store, strictly in shard order, as they finish.
+    """Reads finished shards into a store, strictly in shard order, as they finish, in
+    groups of ``load_shards`` consecutive shards (a group is stored once all of it is).
 
     Articles are stored as ``ingest`` stores them (unchanged ones skipped), copies
     are folded from the precomputed sketches against everything stored, the batch's
@@ -629,12 +642,15 @@ class Loader:
     """
 
     def __init__(self, store: Store, out: str | Path, *, stories: bool = True,
-                 progress: Callable[[str, int], None] | None = None) -> None:
+                 progress: Callable[[str, int], None] | None = None, load_shards: int = LOAD_SHARDS) -> None:
         from .storybook import StoryBook  # the model's runtime is only needed with stories
 
+        if load_shards < 1:
+            raise ValueError("load_shards must be at least 1")
         self.store = store
         self.out = Path(out)
         self.progress = progress
+        self.load_shards = load_shards
         self.report = IngestReport()
         self.seconds = 0.0  # time spent loading
         self._next = 0
@@ -646,13 +662,15 @@ class Loader:
         self.seconds += time.perf_counter() - t0
 
     def advance(self, shards: Sequence[Shard], done: Mapping[str, Mapping[str, Any]]) -> None:
-        """Load, from the next shard on, every shard whose stages are all finished."""
+        """Load, from the next group of shards on, every group whose stages are all finished."""
         t0 = time.perf_counter()
         try:
-            while self._next < len(shards) and all(_stage_done(done, st, shards[self._next])
-                                                   for st in STAGES):
-                self._load(shards[self._next], done)
-                self._next += 1
+            while self._next < len(shards):
+                group = shards[self._next:(self._next // self.load_shards + 1) * self.load_shards]
+                if not all(_stage_done(done, st, s) for s in group for st in STAGES):
+                    break
+                self._load(group, done)
+                self._next += len(group)
         finally:
             self.seconds += time.perf_counter() - t0
 
@@ -668,25 +686,73 @@ class Loader:
         self.seconds += time.perf_counter() - t0
         return self.report
 
-    def _load(self, s: Shard, done: Mapping[str, Mapping[str, Any]]) -> None:
+    def _load(self, group: Sequence[Shard], done: Mapping[str, Mapping[str, Any]]) -> None:
+        """Store a group of consecutive shards as one batch (see ``LOAD_SHARDS``)."""
         report, store, out = self.report, self.store, self.out
-        report.inputs += 1
-        digest = _load_digest(s)
-        if store.input_done(digest):
-            report.skipped_inputs += 1
-            if self.progress:
-                self.progress(s.name, 0)  # found loaded: counted as done, no article stored
+        batch = _LoadBatch()
+        for s in group:
+            report.inputs += 1
+            digest = _load_digest(s)
+            if store.input_done(digest):
+                report.skipped_inputs += 1
+                if self.progress:
+                    self.progress(s.name, 0)  # found loaded: counted as done, no article stored
+                continue
+            arts, lines = _read_stage(out, "articles", s, articles_from_table)
+            if batch.ids & {a.id for a in arts}:
+                # an id again (a record given twice, perhaps changed): stored after the
+                # batch before it, as loading shard by shard would
+                self._store(batch, done)
+                batch = _LoadBatch()
+            vectors, component, counts = _read_stage(out, "embeddings", s, lambda t: (
+                vectors_from_table(t), component_of_table(t), counts_from_table(t)))
+            batch.add(s, digest, arts, lines, _read_stage(out, "sketches", s, sketches_from_table),
+                      vectors, component, counts)
+        self._store(batch, done)
+
+    def _store(self, batch: _LoadBatch, done: Mapping[str, Mapping[str, Any]]) -> None:
+        if not batch.shards:
             return
-        articles, lines = _read_stage(out, "articles", s, articles_from_table)
-        sketches = _read_stage(out, "sketches", s, sketches_from_table)
-        vectors, component, word_counts = _read_stage(out, "embeddings", s, lambda t: (
-            vectors_from_table(t), component_of_table(t), counts_from_table(t)))
-        problems = done[f"articles/{s.name}"]["problems"]
-        store_cleaned(store, articles, report, sketches=sketches, vectors=vectors,
-                      outlet_lines=lines, component=component, word_counts=word_counts)
-        store.mark_input_done(digest, f"{out / s.name}", len(articles), problems)
+        out = self.out
+        if len(batch.components) > 1:  # one run's stages use one embedder; an edited output may not
+            raise StageFileError(f"{out}: shards {', '.join(s.name for s, _, _ in batch.shards)} hold "
+                                 f"vectors of different embedders ({', '.join(sorted(batch.components))}); "
+                                 "remove the output directory and run the batch again")
+        store_cleaned(self.store, batch.articles, self.report, sketches=batch.sketches,
+                      vectors=batch.vectors, outlet_lines=batch.lines, component=next(iter(batch.components)),
+                      word_counts=batch.word_counts)
+        # one transaction: a crash leaves the whole group to be stored again, as one batch
+        self.store.mark_inputs_done([(digest, f"{out / s.name}", n, done[f"articles/{s.name}"]["problems"])
+                                     for s, digest, n in batch.shards])
         if self.progress:
-            self.progress(s.name, len(articles))
+            for s, _, n in batch.shards:
+                self.progress(s.name, n)
+
+
+@dataclass
+class _LoadBatch:
+    """Finished shards read for one ``store_cleaned`` call."""
+
+    shards: list[tuple[Shard, str, int]] = field(default_factory=list)  # (shard, load digest, articles)
+    articles: list[Article] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
+    lines: dict[str, list[str]] = field(default_factory=dict)
+    sketches: dict[str, CopySketch] = field(default_factory=dict)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    word_counts: dict[str, TermCounts] = field(default_factory=dict)
+    components: set[str] = field(default_factory=set)
+
+    def add(self, shard: Shard, digest: str, articles: list[Article], lines: Mapping[str, list[str]],
+            sketches: Mapping[str, CopySketch], vectors: Mapping[str, np.ndarray], component: str,
+            word_counts: Mapping[str, TermCounts]) -> None:
+        self.shards.append((shard, digest, len(articles)))
+        self.articles += articles
+        self.ids.update(a.id for a in articles)
+        self.lines.update(lines)
+        self.sketches.update(sketches)
+        self.vectors.update(vectors)
+        self.word_counts.update(word_counts)
+        self.components.add(component)
 
 
 class StageFileError(ValueError):
@@ -713,12 +779,15 @@ def load(
     *,
     stories: bool = True,
     progress: Callable[[str, int], None] | None = None,
+    load_shards: int = LOAD_SHARDS,
 ) -> IngestReport:
-    """Read a finished batch into ``store``, shard by shard in order (see ``Loader``)."""
+    """Read a finished batch into ``store``, ``load_shards`` shards at a time in order
+    (see ``Loader``)."""
     out = Path(out)
     data = json.loads((out / MANIFEST).read_text())
     shards = [Shard(s["name"], tuple(s["paths"]), s["key"]) for s in data["shards"]]
-    return Loader(store, out, stories=stories, progress=progress).finish(shards, data["done"])
+    return Loader(store, out, stories=stories, progress=progress,
+                  load_shards=load_shards).finish(shards, data["done"])
 
 
 def run_batch(
@@ -762,7 +831,7 @@ def run_batch(
     def loaded(_shard: str, n: int) -> None:
         tell(loaded=state["loaded"] + 1, stored=state["stored"] + n)
 
-    loader = Loader(store, out, stories=stories, progress=loaded)
+    loader = Loader(store, out, stories=stories, progress=loaded, load_shards=options.load_shards)
 
     def on_update(shards: Sequence[Shard], done: Mapping[str, Mapping[str, Any]]) -> None:
         latest["shards"], latest["done"] = shards, done

@@ -54,19 +54,23 @@ def _fields(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
               help="Input megabytes per shard.")
 @click.option("--shard-files", type=click.IntRange(min=1), default=256, show_default=True,
               help="At most this many files per shard (the last few shards a quarter of it).")
+@click.option("--load-shards", type=click.IntRange(min=1), default=BatchOptions().load_shards,
+              show_default=True,
+              help="Consecutive shards stored as one batch (fewer index pages written per article).")
 @click.option("-q", "--quiet", is_flag=True, help="No summary.")
 @click.pass_context
 def batch(
     ctx: click.Context, paths: tuple[str, ...], out: str, executor: str, workers: int,
     ray_address: str | None, db: str | None, no_store: bool, fmt: str | None, fields: tuple[str, ...],
-    source: str | None, shard_mb: float, shard_files: int, quiet: bool,
+    source: str | None, shard_mb: float, shard_files: int, load_shards: int, quiet: bool,
 ) -> None:
     """Ingest files or directories as stages over shards (read+clean, copy sketches,
     embeddings) written as Parquet under --out, then load them into the store:
     articles, copies, embeddings and stories. An interrupted run resumes: run the
     same command again."""
     options = BatchOptions(format=fmt, fields=_fields(fields), source=source,  # type: ignore[arg-type]
-                           shard_bytes=int(shard_mb * (1 << 20)), shard_files=shard_files)
+                           shard_bytes=int(shard_mb * (1 << 20)), shard_files=shard_files,
+                           load_shards=load_shards)
     try:
         ex = make_executor(executor, workers=workers, address=ray_address)
     except ValueError as exc:

@@ -1645,14 +1645,21 @@ class Store:
             ) is not None
 
     def mark_input_done(self, digest: str, origin: str, n_articles: int, n_problems: int) -> None:
+        self.mark_inputs_done([(digest, origin, n_articles, n_problems)])
+
+    def mark_inputs_done(self, inputs: Sequence[tuple[str, str, int, int]]) -> None:
+        """Record inputs as finished, (digest, origin, articles, problems) each, in one
+        transaction: inputs stored as one batch are all done or none is."""
+        if not inputs:
+            return
         with self.engine.begin() as conn:
-            conn.execute(sa.delete(ingested_inputs).where(ingested_inputs.c.digest == digest))
-            conn.execute(
-                ingested_inputs.insert().values(
-                    digest=digest, origin=origin, articles=n_articles, problems=n_problems,
-                    finished_at=_utcnow(),
-                )
-            )
+            digests = [d for d, *_ in inputs]
+            for chunk in _chunks(digests, 500):
+                conn.execute(sa.delete(ingested_inputs).where(ingested_inputs.c.digest.in_(chunk)))
+            now = _utcnow()
+            conn.execute(ingested_inputs.insert(), [
+                {"digest": d, "origin": o, "articles": n, "problems": p, "finished_at": now}
+                for d, o, n, p in inputs])
 
 
 class VectorSpaceError(ValueError):
