@@ -339,6 +339,26 @@ def test_shards_stored_together_give_what_they_give_one_by_one(tmp_path: Path) -
     assert snaps[1] == snaps[4]
 
 
+def test_a_group_with_vectors_of_two_embedders_stores_each_under_its_own(tmp_path: Path) -> None:
+    """An output whose shards' vectors came from different embedders (edited, or mixed
+    by hand) is stored in groups as shard by shard: each vector under its own label."""
+    import sqlalchemy as sa
+
+    out = tmp_path / "out"
+    run_batch([SAMPLES], out, LocalExecutor(), options=BatchOptions(shard_files=1))
+    path = stage_files(out, "embeddings")[1]
+    table = pq.read_table(path)
+    meta = dict(table.schema.metadata) | {b"newsdesk.component": b"embeddings.other.v1"}
+    pq.write_table(table.replace_schema_metadata(meta), path)
+    labels = []
+    for load_shards in (1, 4):
+        with Store(tmp_path / f"g{load_shards}.db") as store:
+            load(store, out, load_shards=load_shards)
+            with store.engine.connect() as conn:
+                labels.append(sorted(conn.execute(sa.text("SELECT article_id, component FROM embeddings"))))
+    assert labels[0] == labels[1] and len({c for _, c in labels[0]}) == 2
+
+
 def test_the_last_shards_are_cut_smaller_so_no_worker_waits_long_at_the_end(tmp_path: Path) -> None:
     for i in range(43):
         (tmp_path / f"a-{i:03d}.txt").write_text(f"Story number {i}.\n\nIts body, line {i}.\n")

@@ -699,13 +699,13 @@ class Loader:
                     self.progress(s.name, 0)  # found loaded: counted as done, no article stored
                 continue
             arts, lines = _read_stage(out, "articles", s, articles_from_table)
-            if batch.ids & {a.id for a in arts}:
-                # an id again (a record given twice, perhaps changed): stored after the
-                # batch before it, as loading shard by shard would
-                self._store(batch, done)
-                batch = _LoadBatch()
             vectors, component, counts = _read_stage(out, "embeddings", s, lambda t: (
                 vectors_from_table(t), component_of_table(t), counts_from_table(t)))
+            if batch.ids & {a.id for a in arts} or batch.component not in (None, component):
+                # an id again (a record given twice, perhaps changed), or vectors of another
+                # embedder: what came before is stored first, as loading shard by shard would
+                self._store(batch, done)
+                batch = _LoadBatch()
             batch.add(s, digest, arts, lines, _read_stage(out, "sketches", s, sketches_from_table),
                       vectors, component, counts)
         self._store(batch, done)
@@ -714,12 +714,9 @@ class Loader:
         if not batch.shards:
             return
         out = self.out
-        if len(batch.components) > 1:  # one run's stages use one embedder; an edited output may not
-            raise StageFileError(f"{out}: shards {', '.join(s.name for s, _, _ in batch.shards)} hold "
-                                 f"vectors of different embedders ({', '.join(sorted(batch.components))}); "
-                                 "remove the output directory and run the batch again")
+        assert batch.component is not None  # every shard added sets it
         store_cleaned(self.store, batch.articles, self.report, sketches=batch.sketches,
-                      vectors=batch.vectors, outlet_lines=batch.lines, component=next(iter(batch.components)),
+                      vectors=batch.vectors, outlet_lines=batch.lines, component=batch.component,
                       word_counts=batch.word_counts)
         # one transaction: a crash leaves the whole group to be stored again, as one batch
         self.store.mark_inputs_done([(digest, f"{out / s.name}", n, done[f"articles/{s.name}"]["problems"])
@@ -740,7 +737,7 @@ class _LoadBatch:
     sketches: dict[str, CopySketch] = field(default_factory=dict)
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
     word_counts: dict[str, TermCounts] = field(default_factory=dict)
-    components: set[str] = field(default_factory=set)
+    component: str | None = None  # the embedder of every shard's vectors in the batch
 
     def add(self, shard: Shard, digest: str, articles: list[Article], lines: Mapping[str, list[str]],
             sketches: Mapping[str, CopySketch], vectors: Mapping[str, np.ndarray], component: str,
@@ -752,7 +749,7 @@ class _LoadBatch:
         self.sketches.update(sketches)
         self.vectors.update(vectors)
         self.word_counts.update(word_counts)
-        self.components.add(component)
+        self.component = component
 
 
 class StageFileError(ValueError):
