@@ -15,11 +15,13 @@ process, a process pool, or Ray Data); this module never imports Ray. A
 manifest (``manifest.json``, replaced atomically after every finished shard)
 records each finished output with the key of its inputs, so an interrupted run
 redoes only unfinished shards. ``load`` then reads the shards in order into a
-store: articles, copy groups (over the whole result and the store's past, from
-the sketches), the embeddings as computed, and story placement.
+store, a fixed group of consecutive shards at a time: articles, copy groups (over
+the whole result and the store's past, from the sketches), the embeddings as
+computed, and story placement.
 
 Every stage output depends only on its shard, so any executor gives the same
-files; ``load`` is sequential and in shard order, so the store is the same too.
+files; ``load`` is sequential and in shard order, its groups fixed by position,
+so the store is the same too.
 """
 
 from __future__ import annotations
