@@ -6,6 +6,7 @@
     python bench/bench_store_load.py --stages DIR --tag new   # a finished `newsdesk batch --no-store` output
     python bench/bench_store_load.py --stages DIR --memory    # and where the memory is (RSS, index by part)
     python bench/bench_store_load.py --stages DIR --parts     # and the driver's parts, by segment
+    python bench/bench_store_load.py --stages DIR --load-shards 1   # shard by shard (older code's load)
 
 The stages (read+clean, copy sketches, embeddings) run once, with the local
 executor, on bench/corpus.py's corpus into ``bench/out/store_load_n<N>``; then each
@@ -120,7 +121,7 @@ def timed_parts() -> Iterator[dict[str, float]]:
 
 
 def load_once(db: str, out: Path, memory: bool = False, parts: bool = False,
-              segment: int = 10_000) -> dict[str, object]:
+              segment: int = 10_000, load_shards: int | None = None) -> dict[str, object]:
     from newsdesk.batch import load
     from newsdesk.store import Store
 
@@ -148,7 +149,8 @@ def load_once(db: str, out: Path, memory: bool = False, parts: bool = False,
         timed_parts() if parts else contextlib.nullcontext({}))
     with Store(db) as store, timer as spent:
         totals = spent  # the running totals, read at each segment's end
-        report = load(store, out, progress=progress)
+        report = (load(store, out, progress=progress) if load_shards is None
+                  else load(store, out, progress=progress, load_shards=load_shards))
         wall = time.perf_counter() - t0
         if parts and cuts[-1][0] < stored:
             cuts.append((stored, wall, dict(spent)))
@@ -208,6 +210,9 @@ def main() -> int:
                          "garbage collector, over the whole load and over each --segment of it")
     ap.add_argument("--segment", type=int, default=10_000,
                     help="with --parts, articles per segment of the by-segment table (default 10,000)")
+    ap.add_argument("--load-shards", type=int, default=None,
+                    help="consecutive shards stored as one batch (default: newsdesk's; 1: shard by "
+                         "shard, the load before 2026-12-07)")
     ap.add_argument("--tag", default="", help="added to the summary file's name")
     ap.add_argument("--pg", metavar="URL",
                     help="also load into a fresh database on this PostgreSQL server (the URL of a "
@@ -221,11 +226,11 @@ def main() -> int:
             for kind in stores:
                 if kind == "sqlite":
                     db = str(Path(tmp) / f"load{i}.db")
-                    r = load_once(db, out, a.memory, a.parts, a.segment)
+                    r = load_once(db, out, a.memory, a.parts, a.segment, a.load_shards)
                 else:
                     db = _fresh_pg(a.pg, "nd_bench_store_load")
                     try:
-                        r = load_once(db, out, a.memory, a.parts, a.segment)
+                        r = load_once(db, out, a.memory, a.parts, a.segment, a.load_shards)
                     finally:
                         _drop_pg(a.pg, "nd_bench_store_load")
                 results[kind].append(r)
