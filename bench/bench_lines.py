@@ -4,6 +4,7 @@
     python bench/bench_lines.py --quick    # only scrapinghub_aeb held out
     python bench/bench_lines.py --no-loo   # shipped model only (in-sample!)
     python bench/bench_lines.py --within 3 # each set alone, 3-fold by page
+    python bench/bench_lines.py --keep-comments  # without the comment-section rule
 
 Data: ../shared/data/extraction/lines/derived_*.jsonl (whole visible text of a
 page, one labelled line per row).  Each page is fed to ``clean_text`` as plain
@@ -11,7 +12,8 @@ text (lines joined with newlines, extracted=False).  A line counts as kept if
 it is in the cleaned body, or it is the line chosen as ``Cleaned.title`` (the
 headline is kept, as metadata).  Metric: precision / recall / F1 of kept lines
 against label-1 lines, summed over all lines of a set (the official labels,
-unchanged).
+unchanged).  Readers' comment sections are dropped by ``clean_text``'s rule
+(``newsdesk.cleaning.comment_section``) unless ``--keep-comments``.
 
 Transductive repetition: each set is treated as one corpus, and the number of
 its pages each line occurs on is passed to ``clean_text(line_df=...)`` (in the
@@ -52,13 +54,15 @@ from common import LINE_SETS, clean_labels, load_line_set, prf, set_df  # noqa: 
 
 from newsdesk.cleaning import clean_text  # noqa: E402
 
+KEEP_COMMENTS = False  # --keep-comments: readers' comments left to the classifier
+
 
 def kept_lines(
     texts: list[str], model=None, line_df: Mapping[str, int] | None = None
 ) -> tuple[list[bool], float]:
     text = "\n".join(t.replace("\n", " ").replace("\r", " ") for t in texts)
     t0 = time.perf_counter()
-    c = clean_text(text, model=model, line_df=line_df)
+    c = clean_text(text, model=model, line_df=line_df, keep_comments=KEEP_COMMENTS)
     ms = (time.perf_counter() - t0) * 1000
     keep = [bool(t.strip()) for t in texts]
     title_seen = False
@@ -140,7 +144,12 @@ def main() -> None:
     ap.add_argument("--within", type=int, default=0, metavar="K",
                     help="instead: each set alone, K-fold by page (its own labels only)")
     ap.add_argument("--sets", default=",".join(LINE_SETS))
+    ap.add_argument("--keep-comments", action="store_true",
+                    help="clean with keep_comments=True (no comment-section rule; the figures "
+                    "before 2026-12-07)")
     a = ap.parse_args()
+    global KEEP_COMMENTS
+    KEEP_COMMENTS = a.keep_comments
     if a.within == 1 or a.within < 0:
         ap.error(f"--within needs at least 2 folds (got {a.within})")
     if a.quick:

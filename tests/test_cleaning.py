@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from newsdesk.cleaning import Cleaned, clean_text, normalize_line
+from newsdesk.cleaning import Cleaned, clean_text, comment_section, normalize_line
 from newsdesk.records import Removal
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -349,3 +349,77 @@ def test_training_the_line_model_does_not_depend_on_the_hash_seed() -> None:
         assert len(words) == 6
         kept.add(tuple(words))
     assert kept == {tuple(sorted(words40)[:6])}
+
+
+# ----------------------------------------------------------------- readers' comments
+PROSE = "The council voted on Tuesday to rebuild the sea wall that the January storms broke."
+
+
+def _bridge_page() -> tuple[list[str], list[int]]:
+    rows = [ln.split("\t", 1) for ln in (FIX / "scraped_bridge_comments.tsv").read_text(
+        encoding="utf-8").splitlines() if ln]
+    return [t for _, t in rows], [int(y) for y, _ in rows]
+
+
+def test_a_comment_section_under_the_article_is_dropped_with_its_reason() -> None:
+    texts, labels = _bridge_page()
+    start = texts.index("3 comments:")
+    c = clean_text("\n".join(texts))
+    kept = set(c.text.splitlines())
+    assert all(t in kept for t, y in zip(texts, labels, strict=True) if y == 1 and t != c.title)
+    assert not kept & set(texts[start:])
+    by_rule = {r.line for r in c.removed if r.reason == "reader-comments"}
+    assert by_rule and min(by_rule) >= start
+    # the classifier alone keeps comments written as prose: the rule is what drops them
+    kept_too = set(clean_text("\n".join(texts), keep_comments=True).text.splitlines())
+    assert kept_too & set(texts[start:])
+    assert all(r.reason != "reader-comments"
+               for r in clean_text("\n".join(texts), keep_comments=True).removed)
+
+
+def test_a_reply_button_under_every_comment_is_not_the_headline() -> None:
+    texts, _ = _bridge_page()
+    assert clean_text("\n".join(texts)).title != "Reply Delete"
+
+
+@pytest.mark.parametrize(
+    ("lines", "start"),
+    [
+        # a heading, then signatures
+        ([PROSE, PROSE, "12 Comments", "Jo says:", "June 3, 2025 at 5:43 pm", "Nice piece.",
+          "Reply", "Sam says:", "June 3, 2025 at 6:01 pm", "Agreed."], 2),
+        (["Menu", PROSE, "Leave a Reply", "Anonymous 5/4/26 7:42 AM", "Text.", "Reply Delete"], 2),
+        # no heading: a run of author lines with reply buttons
+        ([PROSE, "Jo says:", PROSE, "Reply", "Sam says:", PROSE, "Reply", "Kim wrote:", PROSE],
+         1),
+    ],
+)
+def test_comment_section_starts_at_its_heading_or_first_signature(
+    lines: list[str], start: int
+) -> None:
+    assert comment_section(lines) == start
+
+
+@pytest.mark.parametrize(
+    ("lines", "kept"),
+    [
+        # before any prose: a link to the comments next to the headline
+        (["Comments (12)", "Jo says:", "5:43 pm", PROSE, PROSE], None),
+        # no comments yet
+        ([PROSE, "Comments (0)", "Posted by Ann at 9:43 AM", "Filed at 10:02 AM"], None),
+        # a listing page: a comments link under every post, each with its time
+        ([PROSE, "Comments (3)", "posted by Aaron @ 9:43 AM", PROSE, "Comments (1)",
+          "posted by Aaron @ 9:01 AM", PROSE, "Comments (7)", "posted by Aaron @ 6:50 AM"], None),
+        # a heading with no signatures after it (a section title in the article)
+        ([PROSE, "Discussion", PROSE, PROSE], None),
+        # an article quoting letters: author lines but no reply button, stamp or "says:"
+        ([PROSE, "Makali wrote:", PROSE, "Various people wrote:", PROSE, "Kim wrote:", PROSE,
+          "Lee wrote:", PROSE], None),
+        # the only prose before the heading is not kept (a teaser in a menu)
+        ([PROSE, "14 Comments", "Jo says:", "Reply"], [False, True, True, True]),
+    ],
+)
+def test_comment_section_leaves_pages_without_a_comment_thread(
+    lines: list[str], kept: list[bool] | None
+) -> None:
+    assert comment_section(lines, kept) is None

@@ -10,7 +10,9 @@ Two kinds of decisions are made:
   lines, repeated headlines, a trailing list of "- other headline" links, and
   lines the store has seen on many pages of the same outlet;
 * a statistical line classifier, applied only when the text did NOT come out
-  of an HTML extractor (``extracted=False``).
+  of an HTML extractor (``extracted=False``), and with it a rule that drops
+  readers' comment sections (``comment_section``; ``keep_comments=True`` keeps
+  them).
 
 Why a trained classifier: no available library cleans *plain* scraped text
 well.  jusText and boilerpipe-style tools need the HTML block structure (on the
@@ -33,7 +35,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -49,6 +51,7 @@ __all__ = [
     "REASONS",
     "TextTooLarge",
     "clean_text",
+    "comment_section",
     "line_features",
     "line_scores",
     "normalize_line",
@@ -65,6 +68,7 @@ REASONS: dict[str, str] = {
     "copyright": "copyright / all-rights-reserved line",
     "repeated-across-outlet": "line the store saw on many pages of the same outlet",
     "boilerplate-line": "line the statistical classifier judged boilerplate",
+    "reader-comments": "readers' comments under the article, from their heading or signatures on",
 }
 
 
@@ -644,6 +648,103 @@ def line_scores(
 # --------------------------------------------------------------------------
 # the cleaner
 # Characters of table rows, schedules and product specs, not of headlines.
+# Readers' comments under an article.  They are not the outlet's report (their
+# sentences must not become its quotes or claims), but a line classifier sees prose
+# like the article's, and the public line-labelled sets disagree on them (cleaneval
+# labels comments article text, dragnet boilerplate), so the model trained on both
+# keeps them.  The structure of a comment thread is what gives it away: a heading
+# ("12 Comments", "Leave a Reply", "3 thoughts on ...") followed by signature lines
+# ("Jo says:", "October 1, 2012 at 5:43 pm", "Reply"), or, with no heading, a run of
+# signatures with reply buttons or "2 hours ago" stamps.  No library finds comment
+# sections in plain text (extractors such as trafilatura do it from the HTML).
+_COMMENTS_HEADER = re.compile(
+    r"^(?:[\d,]+\s+(?:comments?|responses?|replies|thoughts|reactions)(?:\s+(?:on|to|for)\b.*)?"
+    r"|(?:\d+\s+)?(?:reader|readers'?|user|your|latest|recent)?\s*comments?"
+    r"(?:\s*[(\[]\s*\d+\s*[)\]])?"
+    r"|(?:reader\s+)?(?:discussion|responses|reactions)"
+    r"|leave\s+a\s+(?:reply|comment|response)(?:\s+to\b.*)?|post\s+a\s+comment"
+    r"|add\s+(?:a|your)\s+comment|write\s+a\s+comment"
+    r"|join\s+the\s+(?:discussion|conversation)|what\s+do\s+you\s+think\??|have\s+your\s+say"
+    r"|(?:show|view|read|see|load)\s+(?:all\s+)?(?:[\d,]+\s+)?comments?"
+    r")\s*[:.]?\s*(?:\(\d+\))?$",
+    re.IGNORECASE,
+)
+_NO_COMMENTS = re.compile(r"^0\s|\(\s*0\s*\)|\[\s*0\s*\]")  # "0 Comments", "Comments (0)"
+# a comment's signature: its author line, its time, its reply button
+_COMMENT_SIGN = re.compile(
+    r"\b(?:says|said|wrote|writes)\s*:\s*$"
+    r"|^(?:reply|reply\s+delete|report(?:\s+abuse)?|permalink|flag|delete|quote|like|recommend"
+    r"|reply\s*↓)$"
+    r"|\b\d+\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago\b"
+    r"|^(?:by|posted\s+by|--|—|–)\s+\S.{0,60}?(?:\d{1,2}:\d{2}|\d{4})"
+    r"|\b(?:at|@)\s+\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?\b"
+    r"|\d{1,2}:\d{2}\s*[ap]\.?m\.?\b",
+    re.IGNORECASE,
+)
+# Without a heading only signatures that blog posts and news articles do not carry
+# count: "X says:" / "X wrote:" author lines, reply buttons, "2 hours ago".
+_COMMENT_AUTHOR = re.compile(r"\b(?:says|said|wrote|writes)\s*:", re.IGNORECASE)
+_COMMENT_SAYS = re.compile(r"\bsays\s*:", re.IGNORECASE)
+_COMMENT_ACTION = re.compile(
+    r"^(?:reply|reply\s+delete|report\s+(?:abuse|comment)|reply\s*↓)$"
+    r"|^(?=(?:\S+\s+){0,11}\S+$).*\b(?:reply|report\s+abuse)\b"
+    r"|\b\d+\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago\b",
+    re.IGNORECASE,
+)
+_COMMENT_WINDOW = 40  # lines after a heading in which its signatures must appear
+_RUN_WINDOW = 60  # lines in which a heading-less run of signatures must appear
+_RUN_MIN = 4  # signatures in such a run
+
+
+def _header_form(line: str) -> str:
+    return re.sub(r"[\d\W]+", " ", line.lower()).strip()
+
+
+def comment_section(lines: Sequence[str], kept: Sequence[bool] | None = None) -> int | None:
+    """Index of the first line of a readers' comment section in ``lines``, or None.
+
+    ``lines`` are a page's non-blank lines in order; ``kept`` optionally says which
+    of them are still taken for article text (only those count as prose: a teaser
+    in a menu does not start the article).  A section starts after some prose (a
+    kept line of ten words or more) at a comment heading that at least two
+    signature lines follow within the next ``_COMMENT_WINDOW`` lines, and runs to the
+    end of the page; a heading found three times or more is a per-post link of a
+    listing page ("Comments (3)" under every post), and one with no comments
+    ("Comments (0)") opens nothing.  Without a heading, a run of at least
+    ``_RUN_MIN`` author or action signatures within ``_RUN_WINDOW`` lines, one of
+    them a reply button, a "2 hours ago" stamp or a "says:" line, starts it.
+    """
+    n = len(lines)
+    nw = [len(t.split()) for t in lines]
+    forms = Counter(_header_form(t) for t, w in zip(lines, nw, strict=True)
+                    if w <= 10 and _COMMENTS_HEADER.match(t))
+    ok = kept if kept is not None else [True] * n
+    prose = False
+    for i, t in enumerate(lines):
+        if nw[i] >= 10 and ok[i]:
+            prose = True
+        if not prose or nw[i] > 10 or not _COMMENTS_HEADER.match(t) or _NO_COMMENTS.search(t):
+            continue
+        if forms[_header_form(t)] > 2:
+            continue
+        signs = sum(1 for j in range(i + 1, min(n, i + 1 + _COMMENT_WINDOW))
+                    if nw[j] <= 20 and _COMMENT_SIGN.search(lines[j]))
+        if signs >= 2:
+            return i
+    prose = False
+    for i, t in enumerate(lines):
+        if nw[i] >= 10 and ok[i]:
+            prose = True
+            continue
+        if not prose or nw[i] > 20 or not (_COMMENT_AUTHOR.search(t) or _COMMENT_ACTION.search(t)):
+            continue
+        run = [lines[j] for j in range(i, min(n, i + _RUN_WINDOW))
+               if nw[j] <= 20 and (_COMMENT_AUTHOR.search(lines[j]) or _COMMENT_ACTION.search(lines[j]))]
+        if len(run) >= _RUN_MIN and any(_COMMENT_ACTION.search(r) or _COMMENT_SAYS.search(r) for r in run):
+            return i
+    return None
+
+
 _NOT_HEADLINE = re.compile(r"[\d:;()\[\]<>@|/–—=+#&%$€£]|\s-\s|--")
 
 
@@ -655,6 +756,7 @@ def clean_text(
     outlet_boilerplate: frozenset[str] = frozenset(),
     model: _Model | None = None,
     line_df: Mapping[str, int] | None = None,
+    keep_comments: bool = False,
 ) -> Cleaned:
     """Clean scraped plain ``text``; see the module docstring.
 
@@ -665,7 +767,8 @@ def clean_text(
     (benchmarks use it).  ``line_df`` optionally maps :func:`normalize_line`
     forms to the number of pages of the same outlet / corpus they occur on; the
     classifier then uses it (lines repeating across pages are mostly
-    boilerplate).
+    boilerplate).  Readers' comments under the article are dropped (reason
+    ``reader-comments``, :func:`comment_section`) unless ``keep_comments``.
 
     Raises :class:`TextTooLarge` for a text over the bounds above.
     """
@@ -714,7 +817,9 @@ def clean_text(
     if not tnorm:
         counts = Counter(norms[i] for i in range(n) if keep[i] and norms[i])
         for i in range(n):
-            if keep[i] and counts[norms[i]] >= 2 and _headline_like(lines[i]):
+            # a comment's "Reply" button repeats under every comment, as a headline does
+            if (keep[i] and counts[norms[i]] >= 2 and _headline_like(lines[i])
+                    and not _COMMENT_ACTION.search(lines[i]) and not _COMMENT_SIGN.search(lines[i])):
                 found_title, tnorm = lines[i], norms[i]
                 break
     if tnorm:
@@ -758,10 +863,14 @@ def clean_text(
     # every non-blank line, as the model was trained on whole scraped pages; it
     # is re-run on the surviving lines until nothing more goes, so that
     # cleaning the cleaned text again removes nothing (idempotence).
+    # Readers' comments (unless kept) are looked for after each pass: on the whole
+    # page the first time (their signature lines are mostly gone after it), then on
+    # what is left, so that the last pass, which drops nothing, has checked the very
+    # lines a second cleaning starts from.
     if not extracted:
         m = model or _model()
         pool = [i for i in range(n) if lines[i]]
-        for _ in range(4):
+        for step in range(4):
             live = [i for i in range(n) if keep[i]]
             if len(live) < 2:
                 break
@@ -771,6 +880,14 @@ def clean_text(
                 if keep[i] and pi < m.threshold:
                     drop(i, "boilerplate-line")
                     dropped += 1
+            if not keep_comments:
+                seen = [i for i in range(n) if lines[i]] if step == 0 else [i for i in range(n) if keep[i]]
+                start = comment_section([lines[i] for i in seen], [keep[i] for i in seen])
+                if start is not None:
+                    for i in seen[start:]:
+                        if keep[i]:
+                            drop(i, "reader-comments")
+                            dropped += 1
             pool = [i for i in range(n) if keep[i]]
             if not dropped:
                 break
