@@ -388,10 +388,14 @@ def test_a_reply_button_under_every_comment_is_not_the_headline() -> None:
         # a heading, then signatures
         ([PROSE, PROSE, "12 Comments", "Jo says:", "June 3, 2025 at 5:43 pm", "Nice piece.",
           "Reply", "Sam says:", "June 3, 2025 at 6:01 pm", "Agreed."], 2),
-        (["Menu", PROSE, "Leave a Reply", "Anonymous 5/4/26 7:42 AM", "Text.", "Reply Delete"], 2),
+        (["Menu", PROSE, PROSE, "Leave a Reply", "Anonymous 5/4/26 7:42 AM", "Text.",
+          "Reply Delete"], 3),
+        # the link under the headline, then the heading of the thread
+        (["by Bud Elliott on Aug 9, 2012 10:31 AM EDT in FSU Football", "199 comments", PROSE,
+          PROSE, "199 comments", "Jo says:", "Nice.", "Reply", "Sam says:"], 4),
         # no heading: a run of author lines with reply buttons
-        ([PROSE, "Jo says:", PROSE, "Reply", "Sam says:", PROSE, "Reply", "Kim wrote:", PROSE],
-         1),
+        ([PROSE, PROSE, "Jo says:", PROSE, "Reply", "Sam says:", PROSE, "Reply", "Kim wrote:",
+          PROSE], 2),
     ],
 )
 def test_comment_section_starts_at_its_heading_or_first_signature(
@@ -416,10 +420,33 @@ def test_comment_section_starts_at_its_heading_or_first_signature(
         ([PROSE, "Makali wrote:", PROSE, "Various people wrote:", PROSE, "Kim wrote:", PROSE,
           "Lee wrote:", PROSE], None),
         # the only prose before the heading is not kept (a teaser in a menu)
-        ([PROSE, "14 Comments", "Jo says:", "Reply"], [False, True, True, True]),
+        ([PROSE, PROSE, "14 Comments", "Jo says:", "Reply"], [False, True, True, True, True]),
+        # bylines are no prose: the link under the headline opens nothing, though short
+        # lines with times follow it
+        (["Posted on August 9, 2012 at 11:11am by Madeleine Morgenstern",
+          "Photographs by Ira Schoffel for the Tallahassee Democrat sports desk team",
+          "Comments (186)",
+          PROSE, "The practice began at 5:30 am on Thursday, after a storm at 4:30 am.",
+          "Fans arrived at 6:15 am", "Doors close at 7:45 pm", PROSE], None),
+        # one sentence of prose is not yet an article
+        ([PROSE, "12 Comments", "Jo says:", "June 3, 2025 at 5:43 pm", "Reply"], None),
     ],
 )
 def test_comment_section_leaves_pages_without_a_comment_thread(
     lines: list[str], kept: list[bool] | None
 ) -> None:
     assert comment_section(lines, kept) is None
+
+
+def test_a_comments_link_under_the_headline_does_not_cut_the_article() -> None:
+    """The link to the thread sits under the byline; the thread itself is at the end."""
+    texts, labels = _bridge_page()
+    byline = texts.index("By Dana Whitfield | Posted on 4 May 2026")
+    start = texts.index("3 comments:")
+    page = texts[: byline + 1] + ["3 comments", "Updated 4 May 2026 at 6:05 pm"] + texts[byline + 1:]
+    c = clean_text("\n".join(page))
+    kept = set(c.text.splitlines())
+    article = [t for t, y in zip(texts, labels, strict=True) if y == 1 and t != c.title]
+    assert all(t in kept for t in article)
+    assert not kept & set(texts[start:])
+    assert comment_section(page) == page.index("3 comments:")

@@ -694,10 +694,21 @@ _COMMENT_ACTION = re.compile(
 _COMMENT_WINDOW = 40  # lines after a heading in which its signatures must appear
 _RUN_WINDOW = 60  # lines in which a heading-less run of signatures must appear
 _RUN_MIN = 4  # signatures in such a run
+_PROSE_MIN = 2  # sentences of kept prose before a section can start
 
 
 def _header_form(line: str) -> str:
     return re.sub(r"[\d\W]+", " ", line.lower()).strip()
+
+
+def _signature(line: str, nw: int) -> bool:
+    """A comment's author, time or reply line: short, and not a sentence."""
+    return nw <= 12 and not _TERMINAL.search(line) and bool(_COMMENT_SIGN.search(line))
+
+
+def _run_signature(line: str, nw: int) -> bool:
+    return nw <= 15 and not _TERMINAL.search(line) and bool(
+        _COMMENT_AUTHOR.search(line) or _COMMENT_ACTION.search(line))
 
 
 def comment_section(lines: Sequence[str], kept: Sequence[bool] | None = None) -> int | None:
@@ -705,41 +716,45 @@ def comment_section(lines: Sequence[str], kept: Sequence[bool] | None = None) ->
 
     ``lines`` are a page's non-blank lines in order; ``kept`` optionally says which
     of them are still taken for article text (only those count as prose: a teaser
-    in a menu does not start the article).  A section starts after some prose (a
-    kept line of ten words or more) at a comment heading that at least two
-    signature lines follow within the next ``_COMMENT_WINDOW`` lines, and runs to the
-    end of the page; a heading found three times or more is a per-post link of a
-    listing page ("Comments (3)" under every post), and one with no comments
-    ("Comments (0)") opens nothing.  Without a heading, a run of at least
-    ``_RUN_MIN`` author or action signatures within ``_RUN_WINDOW`` lines, one of
-    them a reply button, a "2 hours ago" stamp or a "says:" line, starts it.
+    in a menu does not start the article).  A section starts after at least
+    ``_PROSE_MIN`` sentences of prose (kept lines of ten words or more ending a
+    sentence; a byline such as "by Bud Elliott on Aug 9, 2012 10:31 AM" is none) at
+    a comment heading that at least two signature lines follow within the next
+    ``_COMMENT_WINDOW`` lines, and runs to the end of the page.  A heading found
+    three times or more is a per-post link of a listing page ("Comments (3)" under
+    every post), and of one found twice only the second counts (the first is the
+    link under the headline: "Comments (186)"); one with no comments ("Comments
+    (0)") opens nothing.  Without a heading, a run of at least ``_RUN_MIN`` author or
+    action signatures within ``_RUN_WINDOW`` lines, one of them a reply button, a
+    "2 hours ago" stamp or a "says:" line, starts it.
     """
     n = len(lines)
     nw = [len(t.split()) for t in lines]
-    forms = Counter(_header_form(t) for t, w in zip(lines, nw, strict=True)
-                    if w <= 10 and _COMMENTS_HEADER.match(t))
     ok = kept if kept is not None else [True] * n
-    prose = False
-    for i, t in enumerate(lines):
-        if nw[i] >= 10 and ok[i]:
-            prose = True
-        if not prose or nw[i] > 10 or not _COMMENTS_HEADER.match(t) or _NO_COMMENTS.search(t):
+    prose = [nw[i] >= 10 and bool(ok[i]) and bool(_TERMINAL.search(lines[i])) for i in range(n)]
+    headers = [i for i in range(n) if nw[i] <= 10 and _COMMENTS_HEADER.match(lines[i])]
+    forms = Counter(_header_form(lines[i]) for i in headers)
+    last = set({_header_form(lines[i]): i for i in headers}.values())
+    seen = 0
+    for i in range(n):
+        if prose[i]:
+            seen += 1
+        if seen < _PROSE_MIN or i not in last or _NO_COMMENTS.search(lines[i]):
             continue
-        if forms[_header_form(t)] > 2:
+        if forms[_header_form(lines[i])] > 2:
             continue
         signs = sum(1 for j in range(i + 1, min(n, i + 1 + _COMMENT_WINDOW))
-                    if nw[j] <= 20 and _COMMENT_SIGN.search(lines[j]))
+                    if _signature(lines[j], nw[j]))
         if signs >= 2:
             return i
-    prose = False
-    for i, t in enumerate(lines):
-        if nw[i] >= 10 and ok[i]:
-            prose = True
+    seen = 0
+    for i in range(n):
+        if prose[i]:
+            seen += 1
             continue
-        if not prose or nw[i] > 20 or not (_COMMENT_AUTHOR.search(t) or _COMMENT_ACTION.search(t)):
+        if seen < _PROSE_MIN or not _run_signature(lines[i], nw[i]):
             continue
-        run = [lines[j] for j in range(i, min(n, i + _RUN_WINDOW))
-               if nw[j] <= 20 and (_COMMENT_AUTHOR.search(lines[j]) or _COMMENT_ACTION.search(lines[j]))]
+        run = [lines[j] for j in range(i, min(n, i + _RUN_WINDOW)) if _run_signature(lines[j], nw[j])]
         if len(run) >= _RUN_MIN and any(_COMMENT_ACTION.search(r) or _COMMENT_SAYS.search(r) for r in run):
             return i
     return None
