@@ -647,7 +647,6 @@ def line_scores(
 
 # --------------------------------------------------------------------------
 # the cleaner
-# Characters of table rows, schedules and product specs, not of headlines.
 # Readers' comments under an article.  They are not the outlet's report (their
 # sentences must not become its quotes or claims), but a line classifier sees prose
 # like the article's, and the public line-labelled sets disagree on them (cleaneval
@@ -760,6 +759,7 @@ def comment_section(lines: Sequence[str], kept: Sequence[bool] | None = None) ->
     return None
 
 
+# Characters of table rows, schedules and product specs, not of headlines.
 _NOT_HEADLINE = re.compile(r"[\d:;()\[\]<>@|/–—=+#&%$€£]|\s-\s|--")
 
 
