@@ -54,9 +54,12 @@ def main() -> None:
     lines_by_set: Counter[str] = Counter()
     for path in files:
         with path.open(encoding="utf-8") as fh:
-            for raw in fh:
-                rec = json.loads(raw)
-                text = rec.get("text")
+            for no, raw in enumerate(fh, 1):
+                try:
+                    rec = json.loads(raw)
+                except json.JSONDecodeError as exc:
+                    sys.exit(f"error: {path}:{no}: not a JSON record ({exc.msg})")
+                text = rec.get("text") if isinstance(rec, dict) else None
                 if not text:
                     continue
                 texts += 1

@@ -450,3 +450,8 @@ def test_a_comments_link_under_the_headline_does_not_cut_the_article() -> None:
     assert all(t in kept for t in article)
     assert not kept & set(texts[start:])
     assert comment_section(page) == page.index("3 comments:")
+
+
+def test_comment_section_refuses_flags_that_do_not_match_the_lines() -> None:
+    with pytest.raises(ValueError, match="2 flags for 3 lines"):
+        comment_section([PROSE, PROSE, "12 Comments"], [True, True])

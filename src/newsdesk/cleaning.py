@@ -669,25 +669,27 @@ _COMMENTS_HEADER = re.compile(
     re.IGNORECASE,
 )
 _NO_COMMENTS = re.compile(r"^0\s|\(\s*0\s*\)|\[\s*0\s*\]")  # "0 Comments", "Comments (0)"
-# a comment's signature: its author line, its time, its reply button
+# Signatures of a comment: its author line, its time, its reply button.  (The line
+# classifier's ``_COMMENT_MARK`` feature is looser, and changing it would mean a new
+# model; these are the rule's own.)
+_AGO = r"\b\d+\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago\b"
 _COMMENT_SIGN = re.compile(
     r"\b(?:says|said|wrote|writes)\s*:\s*$"
     r"|^(?:reply|reply\s+delete|report(?:\s+abuse)?|permalink|flag|delete|quote|like|recommend"
     r"|reply\s*↓)$"
-    r"|\b\d+\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago\b"
+    rf"|{_AGO}"
     r"|^(?:by|posted\s+by|--|—|–)\s+\S.{0,60}?(?:\d{1,2}:\d{2}|\d{4})"
     r"|\b(?:at|@)\s+\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?\b"
     r"|\d{1,2}:\d{2}\s*[ap]\.?m\.?\b",
     re.IGNORECASE,
 )
 # Without a heading only signatures that blog posts and news articles do not carry
-# count: "X says:" / "X wrote:" author lines, reply buttons, "2 hours ago".
+# count: "X says:" / "X wrote:" author lines, reply buttons (in a line of at most
+# 12 words: "Reply", "up reply actions"), "2 hours ago".
 _COMMENT_AUTHOR = re.compile(r"\b(?:says|said|wrote|writes)\s*:", re.IGNORECASE)
 _COMMENT_SAYS = re.compile(r"\bsays\s*:", re.IGNORECASE)
 _COMMENT_ACTION = re.compile(
-    r"^(?:reply|reply\s+delete|report\s+(?:abuse|comment)|reply\s*↓)$"
-    r"|^(?=(?:\S+\s+){0,11}\S+$).*\b(?:reply|report\s+abuse)\b"
-    r"|\b\d+\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago\b",
+    rf"^(?=(?:\S+\s+){{0,11}}\S+$).*\b(?:reply|report\s+(?:abuse|comment))\b|{_AGO}",
     re.IGNORECASE,
 )
 _COMMENT_WINDOW = 40  # lines after a heading in which its signatures must appear
@@ -728,6 +730,8 @@ def comment_section(lines: Sequence[str], kept: Sequence[bool] | None = None) ->
     "2 hours ago" stamp or a "says:" line, starts it.
     """
     n = len(lines)
+    if kept is not None and len(kept) != n:
+        raise ValueError(f"kept has {len(kept)} flags for {n} lines")
     nw = [len(t.split()) for t in lines]
     ok = kept if kept is not None else [True] * n
     prose = [nw[i] >= 10 and bool(ok[i]) and bool(_TERMINAL.search(lines[i])) for i in range(n)]
