@@ -35,7 +35,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -767,6 +767,67 @@ def comment_section(lines: Sequence[str], kept: Sequence[bool] | None = None) ->
 _NOT_HEADLINE = re.compile(r"[\d:;()\[\]<>@|/–—=+#&%$€£]|\s-\s|--")
 
 
+# At most this many classifier passes over one text (a bound on the cost).  Most
+# pages need two; of the 2,417 pages of the four line sets one needs 11
+# (bench/bench_lines.py --idempotence, 2026-12-07).
+_MAX_PASSES = 20
+
+
+def _drop_bullet_tail(lines: list[str], keep: list[bool], drop: Callable[[int, str], None]) -> int:
+    """Drop a trailing list of >= 3 "- other headline" lines; returns how many went."""
+    tail: list[int] = []
+    for i in range(len(lines) - 1, -1, -1):
+        if not keep[i]:
+            continue
+        if _BULLET.match(lines[i]) and _words(lines[i]) <= 30 and not _TERMINAL.search(
+            lines[i]
+        ):
+            tail.append(i)
+        elif _BULLET.match(lines[i]) and _words(lines[i]) <= 30 and len(tail) >= 1:
+            tail.append(i)  # an occasional item ending with a full stop
+        else:
+            break
+    if len(tail) < 3:
+        return 0
+    for i in tail:
+        drop(i, "trailing-headline-list")
+    return len(tail)
+
+
+def _drop_menus_around(lines: list[str], keep: list[bool], drop: Callable[[int, str], None]) -> int:
+    """Menus and headline lists around the article: after the last prose line, a
+    run of >= 3 headline-like lines (other stories); before the first prose line,
+    a run of >= 4 one- or two-word lines (section links).  Returns how many went."""
+    n = len(lines)
+    live = [i for i in range(n) if keep[i]]
+    prose = [i for i in live if _words(lines[i]) >= 10 and _TERMINAL.search(lines[i])]
+    if not prose:
+        return 0
+    after = _drop_runs([j for j in live if j > prose[-1]], 3, "trailing-headline-list", drop,
+                       lambda i: _headline_like(lines[i]) and 4 <= _words(lines[i]) <= 14
+                       and not _NOT_HEADLINE.search(lines[i]))
+    before = _drop_runs([j for j in live if j < prose[0]], 4, "navigation", drop,
+                        lambda i: _words(lines[i]) <= 2 and not _TERMINAL.search(lines[i]))
+    return after + before
+
+
+def _drop_runs(idx: list[int], least: int, reason: str, drop: Callable[[int, str], None],
+               item: Callable[[int], object]) -> int:
+    """Drop every run of >= ``least`` consecutive ``idx`` lines that are ``item``s."""
+    gone = 0
+    run: list[int] = []
+    for i in [*idx, None]:
+        if i is not None and item(i):
+            run.append(i)
+            continue
+        if len(run) >= least:
+            for j in run:
+                drop(j, reason)
+            gone += len(run)
+        run = []
+    return gone
+
+
 def clean_text(
     text: str,
     *,
@@ -788,6 +849,12 @@ def clean_text(
     classifier then uses it (lines repeating across pages are mostly
     boilerplate).  Readers' comments under the article are dropped (reason
     ``reader-comments``, :func:`comment_section`) unless ``keep_comments``.
+
+    Cleaning is idempotent given the title it found: ``clean_text(c.text,
+    title=c.title)`` removes nothing from ``c = clean_text(text)`` (re-ingesting an
+    exported article does this).  Without the title the body is another input: its
+    first headline-like line that occurs twice, or a short first paragraph, may be
+    taken for the headline.
 
     Raises :class:`TextTooLarge` for a text over the bounds above.
     """
@@ -862,34 +929,21 @@ def clean_text(
                 drop(first, "title")
 
     # 4. trailing list of "- other headline" lines
-    tail: list[int] = []
-    for i in range(n - 1, -1, -1):
-        if not keep[i]:
-            continue
-        if _BULLET.match(lines[i]) and _words(lines[i]) <= 30 and not _TERMINAL.search(
-            lines[i]
-        ):
-            tail.append(i)
-        elif _BULLET.match(lines[i]) and _words(lines[i]) <= 30 and len(tail) >= 1:
-            tail.append(i)  # an occasional item ending with a full stop
-        else:
-            break
-    if len(tail) >= 3:
-        for i in tail:
-            drop(i, "trailing-headline-list")
+    _drop_bullet_tail(lines, keep, drop)
 
     # 5. statistical classifier (plain scraped text only).  The first pass sees
-    # every non-blank line, as the model was trained on whole scraped pages; it
-    # is re-run on the surviving lines until nothing more goes, so that
-    # cleaning the cleaned text again removes nothing (idempotence).
+    # every non-blank line, as the model was trained on whole scraped pages.
     # Readers' comments (unless kept) are looked for after each pass: on the whole
     # page the first time (their signature lines are mostly gone after it), then on
-    # what is left, so that the last pass, which drops nothing, has checked the very
-    # lines a second cleaning starts from.
+    # what is left.  6. then drops menus and headline lists around the article.
+    # Passes repeat until one that scored exactly the surviving lines drops
+    # nothing, so that cleaning the cleaned text again (with the title it found)
+    # removes nothing: idempotence.  Every rule that drops a line changes the
+    # neighbours the classifier sees, hence the rules inside the loop.
     if not extracted:
         m = model or _model()
         pool = [i for i in range(n) if lines[i]]
-        for step in range(4):
+        for step in range(_MAX_PASSES):
             live = [i for i in range(n) if keep[i]]
             if len(live) < 2:
                 break
@@ -907,40 +961,12 @@ def clean_text(
                         if keep[i]:
                             drop(i, "reader-comments")
                             dropped += 1
+            dropped += _drop_bullet_tail(lines, keep, drop)
+            dropped += _drop_menus_around(lines, keep, drop)
+            scored_live = pool == live
             pool = [i for i in range(n) if keep[i]]
-            if not dropped:
+            if not dropped and scored_live:
                 break
-
-    # 6. menus and headline lists around the article: after the last prose
-    # line, a run of >= 3 headline-like lines (other stories); before the first
-    # prose line, a run of >= 4 one- or two-word lines (section links).
-    if not extracted:
-        live = [i for i in range(n) if keep[i]]
-        prose = [i for i in live if _words(lines[i]) >= 10 and _TERMINAL.search(lines[i])]
-        if prose:
-            run: list[int] = []
-            for i in [j for j in live if j > prose[-1]] + [n]:
-                if (
-                    i < n
-                    and _headline_like(lines[i])
-                    and 4 <= _words(lines[i]) <= 14
-                    and not _NOT_HEADLINE.search(lines[i])
-                ):
-                    run.append(i)
-                    continue
-                if len(run) >= 3:
-                    for j in run:
-                        drop(j, "trailing-headline-list")
-                run = []
-            run = []
-            for i in [j for j in live if j < prose[0]] + [n]:
-                if i < n and _words(lines[i]) <= 2 and not _TERMINAL.search(lines[i]):
-                    run.append(i)
-                    continue
-                if len(run) >= 4:
-                    for j in run:
-                        drop(j, "navigation")
-                run = []
 
     # 7. assemble: keep paragraph breaks, collapse runs of blank lines
     out: list[str] = []
