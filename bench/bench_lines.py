@@ -5,6 +5,7 @@
     python bench/bench_lines.py --no-loo   # shipped model only (in-sample!)
     python bench/bench_lines.py --within 3 # each set alone, 3-fold by page
     python bench/bench_lines.py --keep-comments  # without the comment-section rule
+    python bench/bench_lines.py --idempotence    # clean each cleaned page again
 
 Data: ../shared/data/extraction/lines/derived_*.jsonl (whole visible text of a
 page, one labelled line per row).  Each page is fed to ``clean_text`` as plain
@@ -32,6 +33,12 @@ scores that fold; the counts are summed over the folds.  This asks how well the
 classifier learns one set's own labelling convention, without the other sets'
 conventions (readers' comments are text in cleaneval, boilerplate in dragnet).
 
+``--idempotence``: each page is cleaned (shipped model, df), then its cleaned
+text is cleaned again, once with the title the first cleaning found (what
+re-ingesting an exported article does: the record carries its title) and once
+with no title; prints how many pages change, and how many classifier passes the
+first cleaning took.
+
 Honest figures: the classifier is trained on these sets, so for each set the
 model is retrained here on the three OTHER sets and tested on the held-out one
 (leave-one-dataset-out).  The shipped model's figures on a set it was trained
@@ -44,6 +51,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -120,6 +128,41 @@ def within(docs, k: int, df: Mapping[str, int]) -> Scores:
     return prf(*c[:3]), prf(*c[3:]), statistics.median(times)
 
 
+def idempotence(name: str, docs, df: Mapping[str, int]) -> None:
+    """Pages whose cleaned text changes when cleaned again; classifier passes."""
+    import newsdesk.cleaning as cleaning
+
+    scored = cleaning.line_scores
+    calls = [0]
+
+    def counting(*args, **kw):  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        return scored(*args, **kw)
+
+    changed_title, changed_bare, passes = 0, 0, Counter()
+    examples = []
+    cleaning.line_scores = counting
+    try:
+        for texts, _ in docs:
+            text = "\n".join(t.replace("\n", " ").replace("\r", " ") for t in texts)
+            calls[0] = 0
+            once = clean_text(text, line_df=df, keep_comments=KEEP_COMMENTS)
+            passes[calls[0]] += 1
+            again = clean_text(once.text, title=once.title, line_df=df, keep_comments=KEEP_COMMENTS)
+            if again.text != once.text:
+                changed_title += 1
+                examples.append([(r.reason, r.text[:70]) for r in again.removed][:3])
+            bare = clean_text(once.text, line_df=df, keep_comments=KEEP_COMMENTS)
+            changed_bare += bare.text != once.text
+    finally:
+        cleaning.line_scores = scored
+    print(f"  cleaned again with its title: {changed_title} of {len(docs)} pages change; "
+          f"with no title: {changed_bare}")
+    print(f"  classifier passes (passes: pages): {dict(sorted(passes.items()))}")
+    for e in examples[:5]:
+        print(f"    e.g. {e}")
+
+
 def ceiling(docs) -> tuple[float, float, float]:
     tp = fp = fn = 0
     for texts, labels in docs:
@@ -144,6 +187,8 @@ def main() -> None:
     ap.add_argument("--within", type=int, default=0, metavar="K",
                     help="instead: each set alone, K-fold by page (its own labels only)")
     ap.add_argument("--sets", default=",".join(LINE_SETS))
+    ap.add_argument("--idempotence", action="store_true",
+                    help="instead: clean each cleaned page again and count the pages that change")
     ap.add_argument("--keep-comments", action="store_true",
                     help="clean with keep_comments=True (no comment-section rule; the figures "
                     "before 2026-12-07)")
@@ -168,6 +213,9 @@ def main() -> None:
             f"ceiling P {ceil[0]:.3f} R {ceil[1]:.3f} F1 {ceil[2]:.3f}",
             flush=True,
         )
+        if a.idempotence:
+            idempotence(name, docs, df)
+            continue
         if a.within:
             off, w4, med = within(docs, a.within, df)
             label = f"within the set, {a.within}-fold, df"
@@ -196,6 +244,8 @@ def main() -> None:
                 rows.append((name, label, off, w4, ceil, med))
     print(f"\n(total {time.time() - t_start:.0f}s; df = line document frequency over the "
           "evaluated set, treated as one corpus)")
+    if not rows:
+        return
     print("\n| set | model | P | R | F1 | P >=4w | R >=4w | F1 >=4w | ceiling P/R/F1 "
           "| median ms/page |")
     print("|---|---|---|---|---|---|---|---|---|---|")
