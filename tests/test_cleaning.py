@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from newsdesk import cleaning
-from newsdesk.cleaning import Cleaned, clean_text, comment_section, normalize_line
+from newsdesk.cleaning import Cleaned, clean_text, comment_section, normalize_line, removals_by_reason
 from newsdesk.records import Removal
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -515,3 +515,15 @@ def test_a_comments_link_under_the_headline_does_not_cut_the_article() -> None:
 def test_comment_section_refuses_flags_that_do_not_match_the_lines() -> None:
     with pytest.raises(ValueError, match="2 flags for 3 lines"):
         comment_section([PROSE, PROSE, "12 Comments"], [True, True])
+
+
+def test_removals_grouped_by_reason_in_the_order_the_text_meets_them() -> None:
+    removed = [Removal(9, "Home", "navigation"),
+               Removal(2, "x, This news data comes from:", "attribution-spam"),
+               Removal(4, "Menu", "navigation"),
+               Removal(12, "- Other story", "trailing-headline-list")]
+    groups = removals_by_reason(removed)
+    assert [reason for reason, _ in groups] == ["attribution-spam", "navigation", "trailing-headline-list"]
+    assert [r.line for r in groups[1][1]] == [4, 9]
+    assert sum(len(rs) for _, rs in groups) == len(removed)
+    assert removals_by_reason([]) == []

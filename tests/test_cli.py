@@ -44,6 +44,13 @@ def test_ingest_list_show_export(tmp_path: Path) -> None:
     assert code == 0
     assert "Putin meets Kim, praises North Korean troops in Russia" in out
     assert "Removed by cleaning" in out and "attribution-spam" in out
+    # grouped by reason, in the order the text meets them; a long group cut short
+    assert "(13): attribution-spam 1, repeated-headline 2, trailing-headline-list 10" in out
+    trailing = [ln for ln in out.splitlines() if "trailing-headline-list:" in ln]
+    assert len(trailing) == 5 and "5 more trailing-headline-list lines" in out
+    code, out, _ = run(db, "show", seed["id"], "--all-removed")
+    assert len([ln for ln in out.splitlines() if "trailing-headline-list:" in ln]) == 10
+    assert "more trailing-headline-list" not in out
 
     # A unique prefix of a hash id is enough, as with git.
     code, out, _ = run(db, "show", seed["id"][:8], "--json")

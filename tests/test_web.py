@@ -227,3 +227,42 @@ def test_log_in_with_the_token_then_upload(browser: Browser, tmp_path: Path) -> 
         pg.click("#logout-button")
         expect(pg.locator("#login-link")).to_be_visible()
         context.close()
+
+
+def test_a_whole_page_scrape_shows_its_removals_grouped_by_reason(browser: Browser,
+                                                                  tmp_path: Path) -> None:
+    """Hundreds of removed menu lines must not bury the few that tell a story: each
+    reason is one group, a group of more than twelve lines starts closed."""
+    import newsdesk
+    from newsdesk.cleaning import removals_by_reason
+    from newsdesk.store import Store
+
+    rows = (Path(__file__).parent / "fixtures" / "cleaning" / "scraped_bridge_comments.tsv")
+    text = "\n".join(ln.split("\t", 1)[1] for ln in rows.read_text(encoding="utf-8").splitlines() if ln)
+    (tmp_path / "bridge.txt").write_text(text, encoding="utf-8")
+    store = Store(tmp_path / "page.db")
+    assert not newsdesk.ingest(store, [tmp_path / "bridge.txt"], stories=False).problems
+    (article,) = store.iter_articles()
+    groups = dict(removals_by_reason(article.removed))
+    big = [r for r, rs in groups.items() if len(rs) > 12]
+    small = [r for r, rs in groups.items() if len(rs) <= 12]
+    assert big and "reader-comments" in small  # what the page is chosen for
+    with running_server(tmp_path / "page.db", tmp_path / "data") as url:
+        context = browser.new_context(base_url=url)
+        page = context.new_page()
+        page.goto(f"/articles/{article.id}")
+        expect(page.locator("details.removed-group")).to_have_count(len(groups))
+        summary = page.locator(".removed-summary")
+        for reason, rs in groups.items():
+            expect(summary).to_contain_text(f"{reason} {len(rs)}")
+        for reason in small:
+            group = page.locator(f'details.removed-group[data-reason="{reason}"]')
+            expect(group.locator("tbody tr")).to_have_count(len(groups[reason]))
+            expect(group.locator("tbody tr").first).to_be_visible()
+        group = page.locator(f'details.removed-group[data-reason="{big[0]}"]')
+        expect(group.locator("tbody tr").first).to_be_hidden()
+        group.locator("summary").click()
+        expect(group.locator("tbody tr")).to_have_count(len(groups[big[0]]))
+        expect(group.locator("tbody tr").first).to_be_visible()
+        expect(group.locator("tbody tr").first).to_contain_text(groups[big[0]][0].text)
+        context.close()

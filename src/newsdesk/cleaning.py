@@ -55,6 +55,7 @@ __all__ = [
     "line_features",
     "line_scores",
     "normalize_line",
+    "removals_by_reason",
 ]
 
 # Machine-readable reasons used in ``Removal.reason``.
@@ -70,6 +71,17 @@ REASONS: dict[str, str] = {
     "boilerplate-line": "line the statistical classifier judged boilerplate",
     "reader-comments": "readers' comments under the article, from their heading or signatures on",
 }
+
+
+def removals_by_reason(removed: Sequence[Removal]) -> list[tuple[str, list[Removal]]]:
+    """What cleaning removed, grouped by reason in the order the text first meets
+    each, every group in line order.  A whole-page scrape loses hundreds of lines,
+    nearly all to one or two reasons; grouped, a reader sees at once what went and
+    why, and opens a group to read it."""
+    groups: dict[str, list[Removal]] = {}
+    for r in sorted(removed, key=lambda r: r.line):
+        groups.setdefault(r.reason, []).append(r)
+    return list(groups.items())
 
 
 # Bounds on one text: the line classifier's time and memory grow with the number

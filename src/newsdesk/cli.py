@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import api, render
+from .cleaning import removals_by_reason
 from .embeddings import BACKENDS, DEFAULT_BACKEND, ENV_BACKEND, EmbedderError
 from .readers import iter_inputs
 from .records import FORMATS, Article
@@ -260,7 +261,13 @@ def list_articles(ctx: click.Context, source: str | None, limit: int, offset: in
     _out().print(table)
 
 
-def _print_article(a: Article, out: Console, copy: dict[str, object] | None = None) -> None:
+# Lines of each removal reason that ``show`` prints unless asked for all: a
+# whole-page scrape can lose hundreds of menu lines to one reason.
+REMOVED_SHOWN = 5
+
+
+def _print_article(a: Article, out: Console, copy: dict[str, object] | None = None,
+                   all_removed: bool = False) -> None:
     out.print(f"[bold]{escape(a.title or '(no title)')}[/bold]")
     meta = [
         ("id", a.id), ("source", a.source), ("url", a.url),
@@ -279,18 +286,28 @@ def _print_article(a: Article, out: Console, copy: dict[str, object] | None = No
     out.print()
     out.print(escape(a.text), highlight=False)
     if a.removed:
+        groups = removals_by_reason(a.removed)
         out.print()
-        out.print(f"[bold]Removed by cleaning[/bold] ({len(a.removed)})")
-        for r in a.removed:
-            out.print(f"[dim]line {r.line + 1:>4}[/dim] [yellow]{r.reason}[/yellow]: "
-                      f"[strike]{escape(r.text)}[/strike]", highlight=False)
+        out.print(f"[bold]Removed by cleaning[/bold] ({len(a.removed)}): "
+                  + ", ".join(f"{reason} {len(rs)}" for reason, rs in groups), highlight=False)
+        for reason, rs in groups:
+            shown = rs if all_removed else rs[:REMOVED_SHOWN]
+            for r in shown:
+                out.print(f"[dim]line {r.line + 1:>4}[/dim] [yellow]{r.reason}[/yellow]: "
+                          f"[strike]{escape(r.text)}[/strike]", highlight=False)
+            if len(shown) < len(rs):
+                out.print(f"[dim]     ... {len(rs) - len(shown)} more {reason} lines "
+                          "(show --all-removed lists every line)[/dim]", highlight=False)
 
 
 @main.command()
 @click.argument("article_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the article as JSON.")
+@click.option("--all-removed", is_flag=True,
+              help=f"List every line cleaning removed (by default at most {REMOVED_SHOWN} a reason; "
+              "--json always has them all).")
 @click.pass_context
-def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
+def show(ctx: click.Context, article_id: str, as_json: bool, all_removed: bool) -> None:
     """Print one cleaned article, its metadata and what cleaning removed."""
     with _store(ctx) as store:
         article = api.get_article(store, article_id)
@@ -305,7 +322,7 @@ def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
         }
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
     else:
-        _print_article(article, _out(), copy)
+        _print_article(article, _out(), copy, all_removed)
 
 
 @main.command()

@@ -36,7 +36,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__, api, charts
 from .account import account_markdown
+from .cleaning import REASONS, removals_by_reason
 from .desk import MAX_UPLOAD_BYTES, Desk, Job
+from .records import Removal
 from .store import MAX_OFFSET, DamagedStoryIndex, Store
 from .websecurity import (
     SESSION_COOKIE,
@@ -462,7 +464,9 @@ def create_app(db: str | Path | Store, *, data_dir: str | Path | None = None,
     @app.get("/articles/{article_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def ui_article(request: Request, article_id: str, hl: str = "") -> HTMLResponse:
         a = _article(article_id)
-        return page(request, "article.html", a=a, paragraphs=_paragraphs(a["text"], _span(hl)))
+        groups = removals_by_reason([Removal(**r) for r in a["removed"]])
+        return page(request, "article.html", a=a, paragraphs=_paragraphs(a["text"], _span(hl)),
+                    removed_groups=groups, reasons=REASONS)
 
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
     def ui_search(request: Request, q: str = "", mode: Literal["keyword", "semantic"] = "keyword",
