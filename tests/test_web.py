@@ -232,7 +232,8 @@ def test_log_in_with_the_token_then_upload(browser: Browser, tmp_path: Path) -> 
 def test_a_whole_page_scrape_shows_its_removals_grouped_by_reason(browser: Browser,
                                                                   tmp_path: Path) -> None:
     """Hundreds of removed menu lines must not bury the few that tell a story: each
-    reason is one group, a group of more than twelve lines starts closed."""
+    reason is one group, a group of more than twelve lines starts closed.  (And the
+    page says "Copy of" only for a copy: it used to say it on every article.)"""
     import newsdesk
     from newsdesk.cleaning import removals_by_reason
     from newsdesk.store import Store
@@ -240,9 +241,17 @@ def test_a_whole_page_scrape_shows_its_removals_grouped_by_reason(browser: Brows
     rows = (Path(__file__).parent / "fixtures" / "cleaning" / "scraped_bridge_comments.tsv")
     text = "\n".join(ln.split("\t", 1)[1] for ln in rows.read_text(encoding="utf-8").splitlines() if ln)
     (tmp_path / "bridge.txt").write_text(text, encoding="utf-8")
+    # and a copy of its article that another site ran, with a line of its own
+    copy_text = text.replace("the county council said on Thursday.",
+                             "the county council said on Thursday, in a statement to this paper.")
+    assert copy_text != text
+    (tmp_path / "bridge-copy.txt").write_text(copy_text, encoding="utf-8")
     store = Store(tmp_path / "page.db")
     assert not newsdesk.ingest(store, [tmp_path / "bridge.txt"], stories=False).problems
     (article,) = store.iter_articles()
+    assert not newsdesk.ingest(store, [tmp_path / "bridge-copy.txt"], stories=False).problems
+    (copy,) = [a for a in store.iter_articles() if a.id != article.id]
+    assert (store.copy_info(copy.id) or {}).get("original_id") == article.id
     groups = dict(removals_by_reason(article.removed))
     big = [r for r, rs in groups.items() if len(rs) > 12]
     small = [r for r, rs in groups.items() if len(rs) <= 12]
@@ -250,7 +259,10 @@ def test_a_whole_page_scrape_shows_its_removals_grouped_by_reason(browser: Brows
     with running_server(tmp_path / "page.db", tmp_path / "data") as url:
         context = browser.new_context(base_url=url)
         page = context.new_page()
-        page.goto(f"/articles/{article.id}")
+        page.goto(f"/articles/{copy.id}")  # a copy names its original
+        expect(page.locator(".meta-grid")).to_contain_text(f"Copy of{article.id}")
+        page.locator(f'.meta-grid a[href="/articles/{article.id}"]').click()
+        expect(page.locator(".meta-grid")).not_to_contain_text("Copy of")  # an original does not
         expect(page.locator("details.removed-group")).to_have_count(len(groups))
         summary = page.locator(".removed-summary")
         for reason, rs in groups.items():
