@@ -115,6 +115,55 @@ def test_known_title_lines_are_removed() -> None:
     assert c.text.count("\n") == 1
 
 
+# A whole page scraped as text: its <title> line with the site's name, a menu whose
+# entries repeat (as a scrape's headline does), a related headline in two lists.
+_BODY = [
+    "The county council voted on Tuesday to rebuild the harbour sea wall before winter storms.",
+    "Engineers told councillors the old wall had lost a third of its stones since the spring.",
+    "Work on the sea wall starts next month and should take about twenty weeks, the council said.",
+]
+_MENU = ["Today's Paper", "Sections", "Privacy Notice", "Sign In"]
+_RELATED = "Ferry fares to rise again in the new year"
+
+
+def _page(*top: str, after: tuple[str, ...] = ()) -> str:
+    return "\n".join([*top, *_MENU, _RELATED, *after, *_BODY, "Related", _RELATED, *_MENU])
+
+
+@pytest.mark.parametrize("title_line", ["Council to rebuild harbour sea wall - The Harbour Gazette",
+                                        "The Harbour Gazette | Council to rebuild harbour sea wall",
+                                        "Council to rebuild harbour sea wall | News | The Harbour Gazette"])
+def test_headline_paired_with_the_title_line_that_names_the_site(title_line: str) -> None:
+    c = clean_text(_page(title_line, after=("Council to rebuild harbour sea wall",
+                                             "By Ann Reed | 3 March 2026")))
+    assert c.title == "Council to rebuild harbour sea wall"
+    gone = {r.text: r.reason for r in c.removed}
+    assert gone[title_line] == gone["Council to rebuild harbour sea wall"] == "repeated-headline"
+    assert _BODY[0] in c.text
+
+
+def test_repeated_menu_entries_and_related_headlines_are_no_headline() -> None:
+    # before: "Today's Paper" was the first headline-like line seen twice, so it became
+    # the title; the headline written once stayed in the body
+    c = clean_text(_page(after=("Council to rebuild harbour sea wall", "By Ann Reed | 3 March 2026")))
+    assert c.title == "Council to rebuild harbour sea wall"
+    assert "Council to rebuild harbour sea wall" not in c.text
+    assert {r.text for r in c.removed if r.reason in ("title", "repeated-headline")} == {
+        "Council to rebuild harbour sea wall"}
+
+
+def test_no_headline_is_made_up_from_a_line_about_something_else() -> None:
+    c = clean_text(_page(after=("Ferry timetable changes for the winter season",)))
+    assert c.title is None
+
+
+def test_a_headline_written_once_above_its_byline_is_the_title() -> None:
+    rows = (FIX / "scraped_bridge_comments.tsv").read_text(encoding="utf-8").splitlines()
+    c = clean_text("\n".join(r.split("\t", 1)[1] for r in rows if r))
+    assert c.title == "River crossing to close for six weeks of repairs"  # above "By Dana Whitfield | ..."
+    assert not c.text.startswith("River crossing")
+
+
 @pytest.mark.parametrize(
     "junk, kept",
     [

@@ -823,6 +823,83 @@ def _drop_menus_around(lines: list[str], keep: list[bool], drop: Callable[[int, 
     return after + before
 
 
+# Where a page's <title> puts the site's name: "Headline - WSJ", "Headline | News |
+# Al Jazeera", "Opinion | Headline".  (An extractor reads the <title> and the <h1>
+# from the HTML; in plain text the two are lines, and this pairs them.)
+_SITE_SEP = re.compile(r"\s+[-–—|:»·•]\s+|\s*\|\s*|\s+::\s+")
+_SITE_WORDS = 8  # at most this many words of site name around a headline
+_TOP_LINES = 3  # where a scrape's <title> line is
+
+
+def _with_site_name(lines: Sequence[str], keep: Sequence[bool]) -> dict[str, set[int]]:
+    """Normalised text -> the lines that are that text with a site name before or
+    after it, cut at a separator."""
+    out: dict[str, set[int]] = {}
+    for j, line in enumerate(lines):
+        if not keep[j] or len(line) > 300:
+            continue
+        for m in _SITE_SEP.finditer(line):
+            head, tail = line[:m.start()], line[m.end():]
+            if _words(tail) <= _SITE_WORDS:
+                out.setdefault(normalize_line(head), set()).add(j)
+            if _words(head) <= _SITE_WORDS:
+                out.setdefault(normalize_line(tail), set()).add(j)
+    out.pop("", None)
+    return out
+
+
+def _drop_copies(at: int, norms: Sequence[str], keep: Sequence[bool],
+                 drop: Callable[[int, str], None]) -> int:
+    """Drop the other copies of the headline found at line ``at``."""
+    copies = [i for i, nm in enumerate(norms) if keep[i] and i != at and nm == norms[at]]
+    for i in copies:
+        drop(i, "repeated-headline")
+    return len(copies)
+
+
+def _is_prose(line: str) -> bool:
+    return _words(line) >= 10 and bool(_TERMINAL.search(line))
+
+
+def _content_words(line: str) -> set[str]:
+    return {w for w in (t.lower() for t in _TOKEN.findall(line)) if len(w) >= 3 and w not in _STOP}
+
+
+def _about(line: str, prose: Sequence[str]) -> bool:
+    """Whether a headline candidate is about what ``prose`` is about: at least two
+    of its content words, and a third of them, occur in it (a headline words things
+    its own way: "River crossing to close" over "the bridge will close")."""
+    words = _content_words(line)
+    if not words:
+        return False
+    seen: set[str] = set()
+    for p in prose:
+        seen |= words & _content_words(p)
+    return len(seen) >= min(2, len(words)) and 3 * len(seen) >= len(words)
+
+
+_BYLINE = re.compile(r"^(?:by|posted|published|updated|written)\b", re.IGNORECASE)
+_HEADLINE_REACH = 3  # kept lines before the first sentence where a headline is looked for
+
+
+def _headline_before_prose(lines: Sequence[str], keep: Sequence[bool]) -> int | None:
+    """The headline of a page that writes it once: the nearest headline-like line of
+    four words or more among the few kept lines right before the article's first
+    sentence (a byline or a date may sit between them), about what the article's
+    sentences are about."""
+    live = [i for i in range(len(lines)) if keep[i]]
+    prose = [i for i in live if _is_prose(lines[i])]
+    if not prose:
+        return None
+    before = [i for i in live if i < prose[0]][-_HEADLINE_REACH:]
+    for i in reversed(before):
+        line = lines[i]
+        if (_headline_like(line) and _words(line) >= 4 and not _BYLINE.match(line)
+                and not _MONTHS.search(line) and _about(line, [lines[j] for j in prose])):
+            return i
+    return None
+
+
 def _drop_runs(idx: list[int], least: int, reason: str, drop: Callable[[int, str], None],
                item: Callable[[int], object]) -> int:
     """Drop every run of >= ``least`` consecutive ``idx`` lines that are ``item``s."""
@@ -912,17 +989,36 @@ def clean_text(
     # 3. headline: known, repeated, or a short first paragraph
     found_title: str | None = title.strip() if title and title.strip() else None
     tnorm = normalize_line(found_title) if found_title else ""
+    suffixed: list[int] = []  # the headline again with the site's name: "<headline> - WSJ"
     if not tnorm:
         counts = Counter(norms[i] for i in range(n) if keep[i] and norms[i])
+        prose = [i for i in range(n) if keep[i] and _is_prose(lines[i])]
+        with_site = _with_site_name(lines, keep)
+        top = [i for i in range(n) if keep[i]][:_TOP_LINES]
         for i in range(n):
-            # a comment's "Reply" button repeats under every comment, as a headline does
+            # the <title> line leads a whole-page scrape; elsewhere, a menu entry may
+            # have a line of its own with the site's name ("Terms of Service | CNN")
+            others = with_site.get(norms[i], set()) - {i} if keep[i] and _words(lines[i]) >= 3 else set()
+            if others and (min(others) in top or _about(lines[i], [lines[j] for j in prose
+                                                                  if norms[j] != norms[i]])):
+                found_title, tnorm = lines[i], norms[i]
+                suffixed = sorted(with_site[norms[i]] - {i})
+                break
+    if not tnorm:
+        for i in range(n):
+            # A whole page repeats its menu entries ("Today's Paper", "Privacy Notice")
+            # as often as a scrape repeats its headline: a headline has three words or
+            # more and is about what the page's sentences are about.  A comment's
+            # "Reply" button repeats under every comment.
             if (keep[i] and counts[norms[i]] >= 2 and _headline_like(lines[i])
-                    and not _COMMENT_ACTION.search(lines[i]) and not _COMMENT_SIGN.search(lines[i])):
+                    and _words(lines[i]) >= 3
+                    and not _COMMENT_ACTION.search(lines[i]) and not _COMMENT_SIGN.search(lines[i])
+                    and _about(lines[i], [lines[j] for j in prose if norms[j] != norms[i]])):
                 found_title, tnorm = lines[i], norms[i]
                 break
     if tnorm:
         for i in range(n):
-            if keep[i] and norms[i] == tnorm:
+            if keep[i] and (norms[i] == tnorm or i in suffixed):
                 drop(i, "repeated-headline")
     else:
         live = [i for i in range(n) if keep[i]]
@@ -939,6 +1035,7 @@ def clean_text(
             ):
                 found_title = lines[first]
                 drop(first, "title")
+                _drop_copies(first, norms, keep, drop)
 
     # 4. trailing list of "- other headline" lines
     _drop_bullet_tail(lines, keep, drop)
@@ -975,6 +1072,12 @@ def clean_text(
                             dropped += 1
             dropped += _drop_bullet_tail(lines, keep, drop)
             dropped += _drop_menus_around(lines, keep, drop)
+            if found_title is None:
+                at = _headline_before_prose(lines, keep)
+                if at is not None:
+                    found_title = lines[at]
+                    drop(at, "title")
+                    dropped += 1 + _drop_copies(at, norms, keep, drop)
             scored_live = pool == live
             pool = [i for i in range(n) if keep[i]]
             if not dropped and scored_live:
