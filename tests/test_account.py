@@ -16,7 +16,7 @@ import pytest
 
 import newsdesk
 from newsdesk import accountbook, alignment, claims, quotes
-from newsdesk.account import analyse_article, build_account
+from newsdesk.account import analyse_article, build_account, claim_line, quote_line
 from newsdesk.claims import Sentence
 from newsdesk.entities import EntityIndex, merge_entities, name_key
 from newsdesk.metadata import publisher_key
@@ -146,6 +146,28 @@ def test_seed_exports(seed_store: tuple[newsdesk.Store, str]) -> None:
     for section in ("## Summary", "## Quotes", "## Claims", "## Coverage by outlet", "## Timeline"):
         assert section in md
     assert "**made by**" in md  # the added words of the other outlet's wording
+    # What one outlet alone reports: marks only around verbatim words, figures with
+    # what they count (the redcanaco.com scrape has a mixed quote with its own marks)
+    coverage = md.split("## Coverage by outlet")[1].split("## Timeline")[0]
+    assert '- Vladimir Putin: they fought "heroically."' in coverage
+    assert "\u201cthey fought" not in coverage
+    assert "- Thousands (casualties)" in coverage
+    assert "- roughly 15,000 troops\n" in coverage  # "troops" is already in its words
+
+
+def test_a_quote_alone_is_in_marks_only_when_its_words_are_verbatim() -> None:
+    def quote(kind: str, text: str, speaker: str | None = "Jane Doe") -> dict[str, Any]:
+        return {"text": text, "speaker": speaker, "wordings": [
+            {"kind": "indirect", "text": "another outlet's wording"}, {"kind": kind, "text": text}]}
+
+    assert quote_line(quote("direct", "We will rebuild")) == "Jane Doe: \u201cWe will rebuild\u201d"
+    assert quote_line(quote("indirect", "that the wall would be rebuilt")) == (
+        "Jane Doe: that the wall would be rebuilt")
+    assert quote_line(quote("mixed", 'the wall was "a disgrace"', None)) == 'the wall was "a disgrace"'
+    assert claim_line({"kind": "figure", "claim": "Thousands", "counts": "casualties"}) == (
+        "Thousands (casualties)")
+    assert claim_line({"kind": "figure", "claim": "15,000 troops", "counts": "troops"}) == "15,000 troops"
+    assert claim_line({"kind": "statement", "claim": "It rained.", "counts": None}) == "It rained."
 
 
 def test_account_is_cached_and_recomputed_when_a_component_changes(

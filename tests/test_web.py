@@ -83,6 +83,9 @@ def test_upload_seeds_and_read_the_story(page: Page) -> None:
     expect(claim("single-source", "roughly 15,000 troops")).to_have_count(1)
     expect(claim("corroborated", "80th anniversary")).to_have_count(1)
     expect(page.locator("#coverage .only-outlet", has_text="15,000 troops")).to_have_count(1)
+    # marks only around verbatim words: a mixed quote carries its own
+    expect(page.locator("#coverage .only-quote", has_text="they fought")).to_have_text(
+        'Vladimir Putin: they fought "heroically."')
     expect(page.locator("#coverage svg.chart rect.bar").first).to_be_visible()
     expect(page.locator(".members .member")).to_have_count(2)
 

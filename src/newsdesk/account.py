@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 __all__ = ["COMPONENT", "Account", "ArticleAnalysis", "account_markdown", "analyse_article",
-           "analysis_hash", "build_account", "components"]
+           "analysis_hash", "build_account", "claim_line", "components", "quote_line"]
 
 COMPONENT = "account.v2"
 SUMMARY_SENTENCES = 5
@@ -510,6 +510,28 @@ def _default_encoder() -> Encoder:
 
 # --- markdown --------------------------------------------------------------------------
 
+def claim_line(claim: Mapping[str, Any]) -> str:
+    """A claim of an account's data where it stands alone (what one outlet alone
+    reports): a figure says what it counts ("Thousands (casualties)")."""
+    text = str(claim["claim"])
+    counts = claim.get("counts")
+    if claim.get("kind") == "figure" and counts and str(counts).lower() not in text.lower():
+        return f"{text} ({counts})"
+    return text
+
+
+def quote_line(quote: Mapping[str, Any]) -> str:
+    """A quote of an account's data where it stands alone: its speaker, and quotation
+    marks only around words reported verbatim.  An indirect quote is a reporter's
+    paraphrase, and a mixed one carries its own marks ('they fought "heroically."'),
+    so neither is put in marks."""
+    text = str(quote["text"])
+    kind = next((w.get("kind") for w in quote.get("wordings", ()) if w.get("text") == text), "direct")
+    if kind == "direct":
+        text = f"\u201c{text}\u201d"
+    return f"{quote['speaker']}: {text}" if quote.get("speaker") else text
+
+
 def account_markdown(data: Mapping[str, Any]) -> str:
     """The account (as ``Account.to_json`` gives it) as a Markdown report."""
     lines = [f"# {data.get('title') or 'Untitled story'}", "", f"Story `{data['story']}`", ""]
@@ -550,13 +572,13 @@ def account_markdown(data: Mapping[str, Any]) -> str:
             lines.append(f"- {c['claim']}{vals} {cites(c['supports'])} ({', '.join(c['outlets'])})")
         lines.append("")
     lines += ["## Coverage by outlet", ""]
-    claim_text = {c["id"]: c["claim"] for c in data["claims"]}
-    quote_text = {q["id"]: q["text"] for q in data["quotes"]}
+    claim_text = {c["id"]: claim_line(c) for c in data["claims"]}
+    quote_text = {q["id"]: quote_line(q) for q in data["quotes"]}
     for outlet, cov in data["coverage"].items():
         lines.append(f"### {outlet}: {len(cov['claims'])} claim(s) and {len(cov['quotes'])} "
                      "quote(s) no other outlet reports")
         lines += [f"- {claim_text[c]}" for c in cov["claims"] if c in claim_text]
-        lines += [f"- \u201c{quote_text[q]}\u201d" for q in cov["quotes"] if q in quote_text]
+        lines += [f"- {quote_text[q]}" for q in cov["quotes"] if q in quote_text]
         lines.append("")
     lines += ["## Timeline", ""]
     for e in data["timeline"]["events"]:

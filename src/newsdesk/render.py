@@ -14,6 +14,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from .account import claim_line, quote_line
+
 __all__ = ["account", "diff_text"]
 
 _STATUS_STYLE = {"contradicted": "bold red", "corroborated": "green", "single-source": "yellow"}
@@ -146,8 +148,8 @@ def _coverage(out: Console, data: Mapping[str, Any]) -> None:
     only = {o: len(v["claims"]) + len(v["quotes"]) for o, v in data["coverage"].items()}
     top = max([shared[o] + only[o] for o in outlets] + [1])
     width = max(len(o) for o in outlets)
-    claim_text = {c["id"]: c["claim"] for c in data["claims"]}
-    quote_text = {q["id"]: q["text"] for q in data["quotes"]}
+    claim_text = {c["id"]: claim_line(c) for c in data["claims"]}
+    quote_text = {q["id"]: quote_line(q) for q in data["quotes"]}
     for o in outlets:
         a = round(BAR * shared[o] / top)
         b = round(BAR * only[o] / top)
@@ -157,8 +159,7 @@ def _coverage(out: Console, data: Mapping[str, Any]) -> None:
         out.print(line)
     for o in outlets:
         items = [claim_text[c] for c in data["coverage"][o]["claims"] if c in claim_text]
-        items += ["\u201c" + quote_text[q] + "\u201d" for q in data["coverage"][o]["quotes"]
-                  if q in quote_text]
+        items += [quote_text[q] for q in data["coverage"][o]["quotes"] if q in quote_text]
         if items:
             out.print(f"  [bold]only {escape(o)}[/bold] reports:")
             for it in items[:6]:
