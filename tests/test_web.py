@@ -105,6 +105,33 @@ def test_story_list_shows_the_story_with_outlets(page: Page) -> None:
     expect(rows.first.locator("td.num").first).to_have_text("2")
 
 
+_LINES_OF = "el => { const r = document.createRange(); r.selectNodeContents(el); " \
+            "return new Set(Array.from(r.getClientRects(), c => Math.round(c.top))).size; }"
+
+
+@pytest.mark.parametrize("width", [1280, 400])
+def test_tables_read_on_a_desk_and_on_a_phone(page: Page, width: int) -> None:
+    """Column headers break between words, never inside one ("ARTICLE / S" they did),
+    and on a phone no page is wider than the screen: a wide table scrolls sideways."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/")
+    expect(page.locator("tr.story-row")).to_have_count(1)
+    story = page.locator("tr.story-row a").first.get_attribute("href")
+    article = None
+    for path in ["/", story, "/upload", "/search?q=Putin"]:
+        page.goto(str(path))
+        if path == story:
+            expect(page.locator("#summary")).to_be_visible(timeout=ACCOUNT_TIMEOUT)
+            article = page.locator("table.members a[href^='/articles/']").first.get_attribute("href")
+        for th in page.locator("th").all():
+            text = th.inner_text().strip()
+            if text and " " not in text:
+                assert th.evaluate(_LINES_OF) == 1, (path, text)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+    page.goto(str(article))
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
 def test_search_for_kursk(page: Page) -> None:
     page.goto("/")
     page.fill("header .quicksearch input", "Kursk")
