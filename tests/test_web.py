@@ -140,6 +140,9 @@ def test_search_for_kursk(page: Page) -> None:
     hits = page.locator("li.hit")
     expect(hits.first).to_be_visible()
     expect(hits.first.locator("mark").first).to_have_text(re.compile("kursk", re.I))
+    # the seeds carry no date: no empty field between two separators ("redcanaco.com · · story")
+    for meta in hits.locator(".meta").all_inner_texts():
+        assert "· ·" not in meta and "·  ·" not in meta, meta
     page.check("input[name=mode][value=semantic]")
     page.click("form.filters button[type=submit]")
     expect(page.locator("li.hit").first).to_be_visible()
