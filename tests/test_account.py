@@ -16,7 +16,7 @@ import pytest
 
 import newsdesk
 from newsdesk import accountbook, alignment, claims, quotes
-from newsdesk.account import analyse_article, build_account, claim_line, quote_line
+from newsdesk.account import analyse_article, build_account, claim_line, quote_line, wording_tag
 from newsdesk.claims import Sentence
 from newsdesk.entities import EntityIndex, merge_entities, name_key
 from newsdesk.metadata import publisher_key
@@ -152,6 +152,8 @@ def test_seed_exports(seed_store: tuple[newsdesk.Store, str]) -> None:
     assert '- Vladimir Putin: they fought "heroically."' in coverage
     assert "\u201cthey fought" not in coverage
     assert "- Thousands (casualties)" in coverage
+    quoted = md.split("## Quotes")[1].split("## Claims")[0]
+    assert "[2], mixed: they fought \"heroically.\"" in quoted  # no marks around its own marks
     assert "- roughly 15,000 troops\n" in coverage  # "troops" is already in its words
 
 
@@ -168,6 +170,13 @@ def test_a_quote_alone_is_in_marks_only_when_its_words_are_verbatim() -> None:
         "Thousands (casualties)")
     assert claim_line({"kind": "figure", "claim": "15,000 troops", "counts": "troops"}) == "15,000 troops"
     assert claim_line({"kind": "statement", "claim": "It rained.", "counts": None}) == "It rained."
+    # one outlet's wording: its relation to the fullest wording only when there are several
+    w = {"relation": "verbatim", "kind": "indirect", "different_speaker": False, "speaker": "Jane Doe"}
+    assert wording_tag(w, 1) == "indirect"
+    assert wording_tag(w, 2) == "verbatim, indirect"
+    assert wording_tag({**w, "kind": "direct", "different_speaker": True, "speaker": "Jo Bloggs"},
+                       2) == "verbatim, different speaker: Jo Bloggs"
+    assert wording_tag({**w, "kind": "direct"}, 1) == ""
 
 
 def test_account_is_cached_and_recomputed_when_a_component_changes(
@@ -194,6 +203,9 @@ def test_story_command_prints_the_account(seed_store: tuple[newsdesk.Store, str]
         assert heading in out
     assert "roughly 15,000 troops" in out and "single-source" in out
     assert "{+made by+}" in out  # word differences are marked without colour too
+    # a mixed quote carries its own marks, an indirect one is a paraphrase: neither in marks
+    assert 'mixed: they fought "heroically."\n' in out
+    assert "\u201cthat sending the troops" not in out and "indirect: that sending the troops" in out
     proc = subprocess.run([sys.executable, "-m", "newsdesk", "--db", str(db), "export", "story", sid,
                            "--format", "json"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr

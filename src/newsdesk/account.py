@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 __all__ = ["COMPONENT", "Account", "ArticleAnalysis", "account_markdown", "analyse_article",
-           "analysis_hash", "build_account", "claim_line", "components", "quote_line"]
+           "analysis_hash", "build_account", "claim_line", "components", "quote_line", "wording_tag"]
 
 COMPONENT = "account.v2"
 SUMMARY_SENTENCES = 5
@@ -520,6 +520,18 @@ def claim_line(claim: Mapping[str, Any]) -> str:
     return text
 
 
+def wording_tag(wording: Mapping[str, Any], wordings: int) -> str:
+    """What a reader is told about one outlet's wording of a quote: how it relates to
+    the fullest wording (when there are several), the kind of quote unless direct,
+    and a speaker other than the quote's."""
+    parts = [str(wording["relation"])] if wordings > 1 else []
+    if wording.get("kind", "direct") != "direct":
+        parts.append(str(wording["kind"]))
+    if wording.get("different_speaker"):
+        parts.append(f"different speaker: {wording.get('speaker') or '?'}")
+    return ", ".join(parts)
+
+
 def quote_line(quote: Mapping[str, Any]) -> str:
     """A quote of an account's data where it stands alone: its speaker, and quotation
     marks only around words reported verbatim.  An indirect quote is a reporter's
@@ -552,9 +564,11 @@ def account_markdown(data: Mapping[str, Any]) -> str:
         for w in q["wordings"]:
             diff = " ".join(
                 t if op == "=" else (f"~~{t}~~" if op == "-" else f"**{t}**") for op, t in w["diff"])
-            flag = " — attributed to a different speaker" if w["different_speaker"] else ""
-            lines.append(f"- {w['outlet'] or w['article']} [{cite_no.get(w['article'], '?')}], "
-                         f"{w['relation']}{flag}: \u201c{w['text']}\u201d")
+            direct = w.get("kind", "direct") == "direct"  # marks only around verbatim words
+            text = f"\u201c{w['text']}\u201d" if direct else w["text"]
+            tag = wording_tag(w, len(q["wordings"]))
+            lines.append(f"- {w['outlet'] or w['article']} [{cite_no.get(w['article'], '?')}]"
+                         f"{', ' + tag if tag else ''}: {text}")
             if w["relation"] != "verbatim":
                 lines.append(f"  - differences: {diff}")
         lines.append("")

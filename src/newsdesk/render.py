@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .account import claim_line, quote_line
+from .account import claim_line, quote_line, wording_tag
 
 __all__ = ["account", "diff_text"]
 
@@ -80,15 +80,16 @@ def account(out: Console, data: Mapping[str, Any], *, limit: int | None = 12) ->
         out.print(Text("  ") + Text(q["speaker"] or "unknown speaker", style="bold")
                   + Text(f"  ({q['voices']} outlet(s))", style="dim"))
         for w in q["wordings"]:
-            head = Text(f"    {w['outlet'] or 'unknown outlet'} [{number.get(w['article'], '?')}] ",
+            head = Text(f"    {w['outlet'] or 'unknown outlet'} [{number.get(w['article'], '?')}]",
                         style="cyan")
-            tag = w["relation"] + (", different speaker: " + (w["speaker"] or "?")
-                                   if w["different_speaker"] else "")
-            head.append(f"{tag}: ", style="dim")
+            tag = wording_tag(w, len(q["wordings"]))
+            direct = w.get("kind", "direct") == "direct"  # marks only around verbatim words
+            head.append(f" {tag}: " if tag else ": ", style="dim")
+            mark = "\u201c" if direct else ""
             if w["relation"] == "verbatim" or w is q["wordings"][0]:
-                head.append("\u201c" + w["text"] + "\u201d")
+                head.append(mark + w["text"] + mark.replace("\u201c", "\u201d"))
             else:
-                head.append("\u201c").append_text(diff_text(w["diff"])).append("\u201d")
+                head.append(mark).append_text(diff_text(w["diff"])).append(mark.replace("\u201c", "\u201d"))
             out.print(head)
     _more(out, data["quotes"], limit, "quotes")
 
