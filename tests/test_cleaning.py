@@ -132,7 +132,8 @@ def _page(*top: str, after: tuple[str, ...] = ()) -> str:
 
 @pytest.mark.parametrize("title_line", ["Council to rebuild harbour sea wall - The Harbour Gazette",
                                         "The Harbour Gazette | Council to rebuild harbour sea wall",
-                                        "Council to rebuild harbour sea wall | News | The Harbour Gazette"])
+                                        "Council to rebuild harbour sea wall | News | The Harbour Gazette",
+                                        "Harbour news: Council to rebuild harbour sea wall - The Gazette"])
 def test_headline_paired_with_the_title_line_that_names_the_site(title_line: str) -> None:
     c = clean_text(_page(title_line, after=("Council to rebuild harbour sea wall",
                                              "By Ann Reed | 3 March 2026")))

@@ -824,9 +824,10 @@ def _drop_menus_around(lines: list[str], keep: list[bool], drop: Callable[[int, 
 
 
 # Where a page's <title> puts the site's name: "Headline - WSJ", "Headline | News |
-# Al Jazeera", "Opinion | Headline".  (An extractor reads the <title> and the <h1>
-# from the HTML; in plain text the two are lines, and this pairs them.)
-_SITE_SEP = re.compile(r"\s+[-–—|:»·•]\s+|\s*\|\s*|\s+::\s+")
+# Al Jazeera", "Opinion | Headline", "Impeachment hearings: Headline - CBS News".
+# (An extractor reads the <title> and the <h1> from the HTML; in plain text the two
+# are lines, and this pairs them.)
+_SITE_SEP = re.compile(r"\s+[-–—|:»·•]\s+|\s*\|\s*|\s+::\s+|(?<=\w):\s+")
 _SITE_WORDS = 8  # at most this many words of site name around a headline
 _TOP_LINES = 3  # where a scrape's <title> line is
 
@@ -838,12 +839,17 @@ def _with_site_name(lines: Sequence[str], keep: Sequence[bool]) -> dict[str, set
     for j, line in enumerate(lines):
         if not keep[j] or len(line) > 300:
             continue
-        for m in _SITE_SEP.finditer(line):
-            head, tail = line[:m.start()], line[m.end():]
-            if _words(tail) <= _SITE_WORDS:
-                out.setdefault(normalize_line(head), set()).add(j)
-            if _words(head) <= _SITE_WORDS:
-                out.setdefault(normalize_line(tail), set()).add(j)
+        # cut points: the line's ends and its separators ("Section: <headline> - Site")
+        cuts = [(0, 0), *((m.start(), m.end()) for m in _SITE_SEP.finditer(line)), (len(line), len(line))]
+        for a in range(len(cuts) - 1):
+            if _words(line[:cuts[a][0]]) > _SITE_WORDS:
+                break
+            for b in range(len(cuts) - 1, a, -1):
+                if (a, b) == (0, len(cuts) - 1):
+                    continue  # the whole line is not "with a site name"
+                if _words(line[cuts[b][1]:]) > _SITE_WORDS:
+                    break
+                out.setdefault(normalize_line(line[cuts[a][1]:cuts[b][0]]), set()).add(j)
     out.pop("", None)
     return out
 
