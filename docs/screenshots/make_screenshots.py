@@ -1,5 +1,6 @@
-"""Screenshots of the web UI for the README: the story list and a story page, made
-from the bundled samples in Debian's Chromium.
+"""Screenshots of the web UI for the README: the story list, a story page and the
+raw scrape's article page with what cleaning removed, made from the bundled samples
+in Debian's Chromium.
 
     .venv/bin/python docs/screenshots/make_screenshots.py
 """
@@ -47,11 +48,15 @@ def main() -> None:
                 page.screenshot(path=str(OUT / "stories.png"))
                 page.goto(f"{base}/stories/{story}")
                 page.screenshot(path=str(OUT / "story.png"), full_page=True)
+                scrape = next(a for a in httpx.get(base + "/api/articles").json()["items"]
+                              if a["source"] == "redcanaco.com")
+                page.goto(f"{base}/articles/{scrape['id']}")
+                page.screenshot(path=str(OUT / "article.png"), full_page=True)
                 browser.close()
         finally:
             server.terminate()
             server.wait()
-    print(f"wrote {OUT / 'stories.png'} and {OUT / 'story.png'}")
+    print(f"wrote {OUT / 'stories.png'}, {OUT / 'story.png'} and {OUT / 'article.png'}")
 
 
 if __name__ == "__main__":
