@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 
 import newsdesk
 from newsdesk.ingest import to_article
+from newsdesk.metadata import find_stamp_date
 from newsdesk.readers import read
 from newsdesk.records import RawDocument
 from newsdesk.store import Store
@@ -353,3 +355,43 @@ def test_an_exported_store_ingested_again_keeps_every_article(tmp_path: Path) ->
     for r in records:
         assert (again[r["id"]]["title"], again[r["id"]]["text"]) == (r["title"], r["text"])
         assert newsdesk.get_article(second, str(r["id"])).removed == ()  # type: ignore[union-attr]
+
+
+
+def _page_with_stamp(stamp: str) -> str:
+    """Share and navigation words that cleaning's precise rules drop fill the page's
+    first 600 characters (where a date used to be looked for); then the article."""
+    junk = ["Advertisement", "Share on Facebook", "Share on Twitter", "Read more", "Subscribe"] * 16
+    body = [
+        "Harbour board votes to replace island ferry",
+        stamp,
+        "The harbour board voted on Tuesday to replace the island ferry after thirty years of service.",
+        "The new vessel will carry twice as many cars and should enter service next summer, the board said.",
+        "Islanders have asked for a larger ferry since the old one broke down twice last winter.",
+        "In this March 3, 2011, file photo, the old ferry leaves the harbour at dawn.",
+    ]
+    return "\n".join([*junk, *body])
+
+
+@pytest.mark.parametrize("stamp", ["By Ann Reed | November 18, 2025",
+                                   "Updated 10:01 pm, Tuesday, 18 November 2025"])
+def test_a_date_stamp_above_a_scraped_article_is_its_date(stamp: str) -> None:
+    text = _page_with_stamp(stamp)
+    assert "2025" not in text[:600]  # the page's first characters hold no date
+    a = to_article(RawDocument(format="text", origin="page.txt", text=text))
+    assert stamp in a.text
+    assert a.published is not None and a.published.date().isoformat() == "2025-11-18"
+
+
+def test_find_stamp_date_takes_a_stamp_not_a_sentence() -> None:
+    caption = "In this March 3, 2011, file photo, the old ferry leaves the harbour at dawn."
+    head = f"Ferry to be replaced\n{caption}\n"
+    assert find_stamp_date(head + "No date here.") is None
+    assert find_stamp_date(head + "Nov. 19, 2025 8:03 am ET") == datetime(2025, 11, 19)
+    too_far = "\n".join(["A line of the body."] * 12 + ["November 18, 2025"])
+    assert find_stamp_date(too_far) is None
+    assert find_stamp_date("Posted on 4 May 2026.") == datetime(2026, 5, 4)  # a short stamp may end so
+    for not_a_stamp in ("An MSC cargo ship leaves PortMiami, on Aug. 31, 2019. (AP)",  # a caption
+                        "\u2014 Arvind Kejriwal (@ArvindKejriwal) November 1, 2019",  # a tweet
+                        "Source: Russian Defense Ministry, October 25, 2019"):
+        assert find_stamp_date(not_a_stamp) is None, not_a_stamp

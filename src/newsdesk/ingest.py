@@ -25,6 +25,7 @@ from .metadata import (
     content_hash,
     detect_language,
     find_dateline,
+    find_stamp_date,
     find_text_date,
     outlet_from_attribution,
     outlet_from_url,
@@ -112,7 +113,7 @@ def _to_article(raw: RawDocument, outlet_boilerplate: frozenset[str],
                 if source:
                     break
     if published is None:
-        published = find_text_date(raw.text or text)
+        published = find_stamp_date(text) or find_text_date(raw.text or text)
     return Article(
         id=raw_id(raw),
         text=text,

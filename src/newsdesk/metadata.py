@@ -114,6 +114,32 @@ def find_text_date(text: str, *, head_chars: int = 600) -> datetime | None:
     return None
 
 
+_CREDIT = re.compile(r"\s*\([^()]{1,40}\)\s*$")  # "(AP)", "(Photo: Jo Reed)"
+_NOT_STAMP = re.compile(r"\(@\w+\)|^(?:source|sources|credit|photo|image)s?\s*:", re.IGNORECASE)
+
+
+def find_stamp_date(text: str, *, head_lines: int = 12, max_words: int = 15) -> datetime | None:
+    """The date of a date stamp near the top of a cleaned body: the first of its first
+    ``head_lines`` lines that is short and no sentence (a stamp or byline, "By Jo Reed
+    | November 18, 2019", "Updated 10:01 pm, Tuesday, November 19, 2019") and holds a
+    date.  A whole page's scrape opens with menus, so its own first characters rarely
+    hold the date, and a date inside a sentence ("In this Dec. 12, 2006, file photo")
+    is not the article's."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()][:head_lines]
+    for line in lines:
+        words = len(line.split())
+        # a stamp is no sentence (a caption's credit does not count: "... on Aug. 31,
+        # 2019. (AP)"), no embedded tweet ("— Jo (@jo) November 1, 2019") and no
+        # source line ("Source: Ministry of Defence, October 25, 2019")
+        if (words > max_words or _NOT_STAMP.search(line)
+                or (words > 6 and _CREDIT.sub("", line).endswith((".", "!", "?")))):
+            continue
+        found = find_text_date(line)
+        if found is not None:
+            return found
+    return None
+
+
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language, or None when there is too little text."""
     sample = text[:3000]
