@@ -1,19 +1,25 @@
-"""Headlines found in whole-page scraped text.
+"""Headlines and dates found in whole-page scraped text.
 
-    python bench/bench_titles.py               # right / wrong / none
-    python bench/bench_titles.py --errors 40   # and the pages it got wrong
+    python bench/bench_text_metadata.py               # right / wrong / none
+    python bench/bench_text_metadata.py --errors 40   # and the pages it got wrong
 
 Data: the 181 pages of ``extraction/lines/derived_scrapinghub_aeb.jsonl`` (the whole
 visible text of each page, one line per row), cleaned by ``clean_text`` as plain
 text with the set's line document frequencies (as ``bench_lines.py`` does), no title
-given.  Gold: the title trafilatura reads from the same page's HTML
-(``extraction/scrapinghub_aeb/html``: its og:title, <title> or <h1>), which often
-carries the site's name ("... - WSJ") or words the page's own headline line does not.
+given.  Gold: what trafilatura reads from the same page's HTML
+(``extraction/scrapinghub_aeb/html``): its title (og:title, <title> or <h1>, which
+often carries the site's name, "... - WSJ", or words the page's headline line does
+not) and its publication date (htmldate: the page's metadata, its URL, its text).
 
-A found title is right when at least 80 % of its word tokens are in the gold title
-and it holds at least half of the gold title's tokens; wrong otherwise; "none" when
-cleaning found no title.  The headline rules were developed on these pages (there is
-no held-out set with both scraped lines and HTML), so the figures are in-sample.
+Titles: a found title is right when at least 80 % of its word tokens are in the gold
+title and it holds at least half of the gold title's tokens; wrong otherwise; "none"
+when cleaning found no title.  Dates, as ingest finds them for plain text
+(``find_stamp_date`` on the cleaned body, else ``find_text_date`` on the page's first
+characters), and, for comparison, the page's first characters alone (the rule before
+2026-12-07): right when within a day of the gold date (a stamp in local time against a
+date in UTC), wrong otherwise.  The headline and date rules were developed on these
+pages (there is no held-out set with both scraped lines and HTML), so the figures are
+in-sample.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ import json
 import re
 import sys
 import time
+from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -32,6 +40,7 @@ from common import data_dir, load_scrapinghub, set_df  # noqa: E402
 
 from newsdesk.cleaning import clean_text  # noqa: E402
 from newsdesk.extraction import extract_html  # noqa: E402
+from newsdesk.metadata import find_stamp_date, find_text_date  # noqa: E402
 
 _TOK = re.compile(r"\w+")
 
@@ -48,11 +57,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--errors", type=int, default=0, help="print up to N wrong or missing titles")
     a = ap.parse_args()
-    gold = {}
+    gold: dict[str, tuple[str | None, datetime | None]] = {}
     for rec in load_scrapinghub():
-        title = extract_html(rec["html"], url=rec["url"]).title
-        if title:
-            gold[rec["id"]] = title
+        ext = extract_html(rec["html"], url=rec["url"])
+        gold[rec["id"]] = (ext.title, ext.published)
     path = data_dir() / "extraction" / "lines" / "derived_scrapinghub_aeb.jsonl"
     pages = []
     with path.open(encoding="utf-8") as fh:
@@ -60,26 +68,40 @@ def main() -> None:
             rec = json.loads(raw)
             pages.append((rec["id"], [ln["text"] for ln in rec["lines"]]))
     df = set_df([(texts, [0] * len(texts)) for _, texts in pages])
-    counts = {"right": 0, "wrong": 0, "none": 0, "no gold": 0}
+    titles = Counter[str]()
+    dates = {"ingest": Counter[str](), "first characters": Counter[str]()}
     errors = []
     t0 = time.perf_counter()
     for pid, texts in pages:
         text = "\n".join(t.replace("\n", " ").replace("\r", " ") for t in texts)
-        found = clean_text(text, line_df=df).title
-        if pid not in gold:
-            counts["no gold"] += 1
+        cleaned = clean_text(text, line_df=df)
+        gold_title, gold_date = gold.get(pid, (None, None))
+        found = cleaned.title
+        if not gold_title:
+            titles["no gold"] += 1
         elif found is None:
-            counts["none"] += 1
-            errors.append(("none", gold[pid], ""))
-        elif same_title(found, gold[pid]):
-            counts["right"] += 1
+            titles["none"] += 1
+            errors.append(("none", gold_title, ""))
+        elif same_title(found, gold_title):
+            titles["right"] += 1
         else:
-            counts["wrong"] += 1
-            errors.append(("wrong", gold[pid], found))
-    scored = counts["right"] + counts["wrong"] + counts["none"]
+            titles["wrong"] += 1
+            errors.append(("wrong", gold_title, found))
+        for how, got in (("ingest", find_stamp_date(cleaned.text) or find_text_date(text)),
+                         ("first characters", find_text_date(text))):
+            if gold_date is None:
+                dates[how]["no gold"] += 1
+            elif got is None:
+                dates[how]["none"] += 1
+            else:
+                dates[how]["right" if abs((got.date() - gold_date.date()).days) <= 1 else "wrong"] += 1
     print(f"scrapinghub_aeb, {len(pages)} whole pages as scraped text ({time.perf_counter() - t0:.0f} s)")
-    print(f"  right {counts['right']} ({counts['right'] / scored:.1%}), wrong {counts['wrong']}, "
-          f"none {counts['none']}, no gold {counts['no gold']}")
+    scored = titles["right"] + titles["wrong"] + titles["none"]
+    print(f"  titles: right {titles['right']} ({titles['right'] / scored:.1%}), wrong {titles['wrong']}, "
+          f"none {titles['none']}, no gold {titles['no gold']}")
+    for how, c in dates.items():
+        print(f"  dates ({how}): right {c['right']}, wrong {c['wrong']}, none {c['none']}, "
+              f"no gold {c['no gold']}")
     for kind, g, f in errors[: a.errors]:
         print(f"  {kind:5s} gold: {g[:90]!r}\n        found: {f[:90]!r}")
 
