@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 import newsdesk
 from newsdesk.ingest import to_article
-from newsdesk.metadata import find_stamp_date
+from newsdesk.metadata import find_stamp_date, outlet_from_title_line
 from newsdesk.readers import read
 from newsdesk.records import RawDocument
 from newsdesk.store import Store
@@ -395,3 +395,27 @@ def test_find_stamp_date_takes_a_stamp_not_a_sentence() -> None:
                         "\u2014 Arvind Kejriwal (@ArvindKejriwal) November 1, 2019",  # a tweet
                         "Source: Russian Defense Ministry, October 25, 2019"):
         assert find_stamp_date(not_a_stamp) is None, not_a_stamp
+
+
+def test_the_page_title_line_names_the_outlet_of_a_scraped_page() -> None:
+    page = "\n".join([
+        "Council to rebuild harbour sea wall | Local News | The Harbour Gazette", "Home", "News",
+        "Council to rebuild harbour sea wall",
+        "The county council voted on Tuesday to rebuild the harbour sea wall before winter storms.",
+        "Engineers told councillors the old wall had lost a third of its stones since the spring.",
+        "Work on the sea wall starts next month and should take about twenty weeks, the council said.",
+    ])
+    a = to_article(RawDocument(format="text", origin="wall.txt", text=page))
+    assert a.title == "Council to rebuild harbour sea wall"
+    assert a.source == "The Harbour Gazette"
+
+
+@pytest.mark.parametrize("line, site", [
+    ("Mourinho agrees deal | UK News | Sky News", "Sky News"),
+    ("Impeachment hearings: Mourinho agrees deal - CBS News", "CBS News"),
+    ("Mourinho agrees deal: what it means for Spurs", None),  # a colon ends no headline
+    ("Mourinho agrees deal - and the fans are not sure they like it at all", None),  # no name
+    ("Another story entirely - Sky News", None),
+])
+def test_outlet_from_title_line(line: str, site: str | None) -> None:
+    assert outlet_from_title_line(line, "Mourinho agrees deal") == site

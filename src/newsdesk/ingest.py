@@ -28,6 +28,7 @@ from .metadata import (
     find_stamp_date,
     find_text_date,
     outlet_from_attribution,
+    outlet_from_title_line,
     outlet_from_url,
 )
 from .readers import iter_inputs, read
@@ -110,6 +111,13 @@ def _to_article(raw: RawDocument, outlet_boilerplate: frozenset[str],
         for removal in cleaned.removed:
             if removal.reason == "attribution-spam":
                 source = outlet_from_attribution(removal.text)
+                if source:
+                    break
+    if source is None and cleaned.title:
+        # the page's <title> line, paired with the headline by cleaning, names the site
+        for removal in cleaned.removed:
+            if removal.reason == "repeated-headline" and removal.text != cleaned.title:
+                source = outlet_from_title_line(removal.text, cleaned.title)
                 if source:
                     break
     if published is None:

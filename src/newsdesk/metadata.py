@@ -8,6 +8,8 @@ import unicodedata
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from .cleaning import normalize_line
+
 _URL_RE = re.compile(r"https?://[^\s\"'<>)]+", re.I)
 
 # "BEIJING —", "WASHINGTON (Reuters) -", "LONDON, Sept 3 (AP) —": an all-caps place
@@ -84,6 +86,28 @@ def outlet_from_attribution(snippet: str) -> str | None:
     """The site named by attribution spam such as ``This news data comes from:http://x.com``."""
     m = _URL_RE.search(snippet)
     return outlet_from_url(m.group(0)) if m else None
+
+
+# What separates a headline from the site's name in a page's <title> ("... - WSJ",
+# "... | News | Al Jazeera"); a colon ends a section's name, not a headline.
+_SITE_NAME_SEP = re.compile(r"\s+[-–—|»·•]\s+|\s*\|\s*|\s+::\s+")
+
+
+def outlet_from_title_line(line: str, title: str) -> str | None:
+    """The site named after the headline in a page-title line: ``"Mourinho agrees deal |
+    UK News | Sky News"`` with the title ``"Mourinho agrees deal"`` gives ``"Sky News"``
+    (the last part, of at most five words, of at most eight words after the headline)."""
+    key = normalize_line(title)
+    if not key:
+        return None
+    for m in _SITE_NAME_SEP.finditer(line):
+        if not normalize_line(line[:m.start()]).endswith(key):
+            continue
+        parts = [p.strip() for p in _SITE_NAME_SEP.split(line[m.end():]) if p.strip()]
+        if not parts or sum(len(p.split()) for p in parts) > 8 or len(parts[-1].split()) > 5:
+            return None  # words of the headline's own, not a site's name
+        return parts[-1] if any(c.isalpha() for c in parts[-1]) else None
+    return None
 
 
 def find_dateline(text: str) -> str | None:
