@@ -38,9 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from common import data_dir, load_scrapinghub, set_df  # noqa: E402
 
-from newsdesk.cleaning import clean_text  # noqa: E402
 from newsdesk.extraction import extract_html  # noqa: E402
-from newsdesk.metadata import find_stamp_date, find_text_date  # noqa: E402
+from newsdesk.ingest import ArticleError, to_article  # noqa: E402
+from newsdesk.metadata import find_text_date, publisher_key  # noqa: E402
+from newsdesk.records import RawDocument  # noqa: E402
 
 _TOK = re.compile(r"\w+")
 
@@ -55,12 +56,14 @@ def same_title(found: str, gold: str) -> bool:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--errors", type=int, default=0, help="print up to N wrong or missing titles")
+    ap.add_argument("--errors", type=int, default=0, help="print up to N wrong or missing items")
     a = ap.parse_args()
-    gold: dict[str, tuple[str | None, datetime | None]] = {}
+    gold: dict[str, tuple[str | None, datetime | None, set[str | None]]] = {}
     for rec in load_scrapinghub():
         ext = extract_html(rec["html"], url=rec["url"])
-        gold[rec["id"]] = (ext.title, ext.published)
+        # an outlet is right when it names the page's publisher: its site name or host
+        publisher = {publisher_key(ext.sitename), publisher_key(None, rec["url"])}
+        gold[rec["id"]] = (ext.title, ext.published, publisher)
     path = data_dir() / "extraction" / "lines" / "derived_scrapinghub_aeb.jsonl"
     pages = []
     with path.open(encoding="utf-8") as fh:
@@ -68,33 +71,50 @@ def main() -> None:
             rec = json.loads(raw)
             pages.append((rec["id"], [ln["text"] for ln in rec["lines"]]))
     df = set_df([(texts, [0] * len(texts)) for _, texts in pages])
-    titles = Counter[str]()
+    titles, outlets = Counter[str](), Counter[str]()
     dates = {"ingest": Counter[str](), "first characters": Counter[str]()}
     errors = []
     t0 = time.perf_counter()
     for pid, texts in pages:
         text = "\n".join(t.replace("\n", " ").replace("\r", " ") for t in texts)
-        cleaned = clean_text(text, line_df=df)
-        gold_title, gold_date = gold.get(pid, (None, None))
-        found = cleaned.title
+        # as ingest makes an article of a .txt file, with the set's line frequencies
+        try:
+            article = to_article(RawDocument(format="text", origin=f"{pid}.txt", text=text), line_df=df)
+        except ArticleError:  # nothing left after cleaning: the page counts as found nothing
+            article = None
+        gold_title, gold_date, gold_outlet = gold[pid]
+        if article is None:
+            titles["none"] += 1
+            outlets["none"] += 1
+            for c in dates.values():
+                c["none"] += 1
+            continue
+        found = article.title
         if not gold_title:
             titles["no gold"] += 1
         elif found is None:
             titles["none"] += 1
-            errors.append(("none", gold_title, ""))
+            errors.append(("title", "none", gold_title, ""))
         elif same_title(found, gold_title):
             titles["right"] += 1
         else:
             titles["wrong"] += 1
-            errors.append(("wrong", gold_title, found))
-        for how, got in (("ingest", find_stamp_date(cleaned.text) or find_text_date(text)),
-                         ("first characters", find_text_date(text))):
+            errors.append(("title", "wrong", gold_title, found))
+        for how, got in (("ingest", article.published), ("first characters", find_text_date(text))):
             if gold_date is None:
                 dates[how]["no gold"] += 1
             elif got is None:
                 dates[how]["none"] += 1
             else:
                 dates[how]["right" if abs((got.date() - gold_date.date()).days) <= 1 else "wrong"] += 1
+        if article.source is None:
+            outlets["none"] += 1
+        elif publisher_key(article.source) in gold_outlet:
+            outlets["right"] += 1
+        else:
+            outlets["wrong"] += 1
+            named = " / ".join(sorted(k for k in gold_outlet if k))
+            errors.append(("outlet", "wrong", named, article.source))
     print(f"scrapinghub_aeb, {len(pages)} whole pages as scraped text ({time.perf_counter() - t0:.0f} s)")
     scored = titles["right"] + titles["wrong"] + titles["none"]
     print(f"  titles: right {titles['right']} ({titles['right'] / scored:.1%}), wrong {titles['wrong']}, "
@@ -102,8 +122,9 @@ def main() -> None:
     for how, c in dates.items():
         print(f"  dates ({how}): right {c['right']}, wrong {c['wrong']}, none {c['none']}, "
               f"no gold {c['no gold']}")
-    for kind, g, f in errors[: a.errors]:
-        print(f"  {kind:5s} gold: {g[:90]!r}\n        found: {f[:90]!r}")
+    print(f"  outlets: right {outlets['right']}, wrong {outlets['wrong']}, none {outlets['none']}")
+    for what, kind, g, f in errors[: a.errors]:
+        print(f"  {what} {kind:5s} gold: {g[:90]!r}\n        found: {f[:90]!r}")
 
 
 if __name__ == "__main__":
