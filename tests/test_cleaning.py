@@ -143,6 +143,18 @@ def test_headline_paired_with_the_title_line_that_names_the_site(title_line: str
     assert _BODY[0] in c.text
 
 
+def test_a_headline_paired_with_the_page_title_line_beats_a_menu_pair_further_down() -> None:
+    # "Follow the Gazette..." pairs with "Follow the Gazette: RSS | Email" in the footer and
+    # is about the page (the Gazette is named in its sentences); the headline pairs with
+    # the page's first line, its <title>
+    page = "\n".join(["The Harbour Gazette: Council to rebuild harbour sea wall", "Home",
+                      "Follow the Harbour Gazette...", "Council to rebuild harbour sea wall",
+                      *_BODY, "The Harbour Gazette is read in every harbour town of the county.",
+                      "Follow the Harbour Gazette: RSS | Email | Facebook", *_MENU])
+    c = clean_text(page)
+    assert c.title == "Council to rebuild harbour sea wall"
+
+
 def test_repeated_menu_entries_and_related_headlines_are_no_headline() -> None:
     # before: "Today's Paper" was the first headline-like line seen twice, so it became
     # the title; the headline written once stayed in the body

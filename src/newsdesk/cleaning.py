@@ -1001,14 +1001,19 @@ def clean_text(
         prose = [i for i in range(n) if keep[i] and _is_prose(lines[i])]
         with_site = _with_site_name(lines, keep)
         top = [i for i in range(n) if keep[i]][:_TOP_LINES]
-        for i in range(n):
-            # the <title> line leads a whole-page scrape; elsewhere, a menu entry may
-            # have a line of its own with the site's name ("Terms of Service | CNN")
-            others = with_site.get(norms[i], set()) - {i} if keep[i] and _words(lines[i]) >= 3 else set()
-            if others and (min(others) in top or _about(lines[i], [lines[j] for j in prose
-                                                                  if norms[j] != norms[i]])):
-                found_title, tnorm = lines[i], norms[i]
-                suffixed = sorted(with_site[norms[i]] - {i})
+        # The <title> line leads a whole-page scrape: a headline paired with a line
+        # among the first three comes first.  Elsewhere a menu entry may have a line
+        # of its own with the site's name ("Follow Letters of Note: RSS | Email"), so
+        # a pair further down needs a headline about the page's sentences.
+        for near_top in (True, False):
+            for i in range(n):
+                others = with_site.get(norms[i], set()) - {i} if keep[i] and _words(lines[i]) >= 3 else set()
+                if others and ((min(others) in top) if near_top else _about(
+                        lines[i], [lines[j] for j in prose if norms[j] != norms[i]])):
+                    found_title, tnorm = lines[i], norms[i]
+                    suffixed = sorted(with_site[norms[i]] - {i})
+                    break
+            if tnorm:
                 break
     if not tnorm:
         for i in range(n):
