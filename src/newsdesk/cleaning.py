@@ -827,7 +827,10 @@ def _drop_menus_around(lines: list[str], keep: list[bool], drop: Callable[[int, 
 # Al Jazeera", "Opinion | Headline", "Impeachment hearings: Headline - CBS News".
 # (An extractor reads the <title> and the <h1> from the HTML; in plain text the two
 # are lines, and this pairs them.)
-_SITE_SEP = re.compile(r"\s+[-–—|:»·•]\s+|\s*\|\s*|\s+::\s+|(?<=\w):\s+")
+# SITE_NAME_SEP cuts a site's name off a headline (ingest reads the outlet with it:
+# ``metadata.outlet_from_title_line``); a colon also ends a section's name before one.
+SITE_NAME_SEP = re.compile(r"\s+[-–—|»·•]\s+|\s*\|\s*|\s+::\s+")
+_SITE_SEP = re.compile(SITE_NAME_SEP.pattern + r"|\s+:\s+|(?<=\w):\s+")
 _SITE_WORDS = 8  # at most this many words of site name around a headline
 _TOP_LINES = 3  # where a scrape's <title> line is
 

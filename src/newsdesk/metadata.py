@@ -8,7 +8,7 @@ import unicodedata
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from .cleaning import normalize_line
+from .cleaning import SITE_NAME_SEP, normalize_line
 
 _URL_RE = re.compile(r"https?://[^\s\"'<>)]+", re.I)
 
@@ -88,22 +88,18 @@ def outlet_from_attribution(snippet: str) -> str | None:
     return outlet_from_url(m.group(0)) if m else None
 
 
-# What separates a headline from the site's name in a page's <title> ("... - WSJ",
-# "... | News | Al Jazeera"); a colon ends a section's name, not a headline.
-_SITE_NAME_SEP = re.compile(r"\s+[-–—|»·•]\s+|\s*\|\s*|\s+::\s+")
-
-
 def outlet_from_title_line(line: str, title: str) -> str | None:
     """The site named after the headline in a page-title line: ``"Mourinho agrees deal |
     UK News | Sky News"`` with the title ``"Mourinho agrees deal"`` gives ``"Sky News"``
-    (the last part, of at most five words, of at most eight words after the headline)."""
+    (the last part, of at most five words, of at most eight words after the headline;
+    cut at " - ", " | " and the like, not at a colon, which ends a section's name)."""
     key = normalize_line(title)
     if not key:
         return None
-    for m in _SITE_NAME_SEP.finditer(line):
+    for m in SITE_NAME_SEP.finditer(line):
         if not normalize_line(line[:m.start()]).endswith(key):
             continue
-        parts = [p.strip() for p in _SITE_NAME_SEP.split(line[m.end():]) if p.strip()]
+        parts = [p.strip() for p in SITE_NAME_SEP.split(line[m.end():]) if p.strip()]
         if not parts or sum(len(p.split()) for p in parts) > 8 or len(parts[-1].split()) > 5:
             return None  # words of the headline's own, not a site's name
         return parts[-1] if any(c.isalpha() for c in parts[-1]) else None
