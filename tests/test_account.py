@@ -61,8 +61,10 @@ def test_seed_entities_merge_spellings(seed_account: dict[str, Any]) -> None:
 
 def test_seed_putin_quotes_align_across_outlets(seed_account: dict[str, Any]) -> None:
     def group_with(words: str) -> dict[str, Any]:
-        hits = [q for q in seed_account["quotes"]
-                if all(words in w["text"].lower() for w in q["wordings"]) and q["voices"] == 2]
+        # each of the two outlets words the statement in full at least once
+        hits = [q for q in seed_account["quotes"] if q["voices"] == 2
+                and {w["article"] for w in q["wordings"]}
+                == {w["article"] for w in q["wordings"] if words in w["text"].lower()}]
         assert len(hits) == 1, f"no single two-outlet statement containing {words!r}"
         return hits[0]
 
@@ -78,6 +80,8 @@ def test_seed_putin_quotes_align_across_outlets(seed_account: dict[str, Any]) ->
     ops = {op for op, _ in other[0]["diff"]}
     assert ops == {"=", "-", "+"}
     assert ["+", "made by"] in other[0]["diff"]
+    # the raw scrape's lead reports the first statement too: 'saying they fought "heroically."'
+    assert any(w["kind"] == "mixed" and '"heroically."' in w["text"] for w in soldiers["wordings"])
     short = [w for w in soldiers["wordings"] if w["relation"] == "truncated"]
     assert short, "the shorter wording of the soldiers quote is a truncation of the longer"
 
@@ -149,11 +153,13 @@ def test_seed_exports(seed_store: tuple[newsdesk.Store, str]) -> None:
     # What one outlet alone reports: marks only around verbatim words, figures with
     # what they count (the redcanaco.com scrape has a mixed quote with its own marks)
     coverage = md.split("## Coverage by outlet")[1].split("## Timeline")[0]
-    assert '- Vladimir Putin: they fought "heroically."' in coverage
-    assert "\u201cthey fought" not in coverage
+    assert '- Vladimir Putin: their countries\' "trust and friendship"' in coverage
+    assert "\u201ctheir countries" not in coverage
+    # 'they fought "heroically."' reports a statement both outlets carry
+    assert "heroically" not in coverage
     assert "- Thousands (casualties)" in coverage
     quoted = md.split("## Quotes")[1].split("## Claims")[0]
-    assert "[2], mixed: they fought \"heroically.\"" in quoted  # no marks around its own marks
+    assert "[2], paraphrased, mixed: they fought \"heroically.\"" in quoted  # no marks around its own marks
     assert "- roughly 15,000 troops\n" in coverage  # "troops" is already in its words
 
 
@@ -204,7 +210,8 @@ def test_story_command_prints_the_account(seed_store: tuple[newsdesk.Store, str]
     assert "roughly 15,000 troops" in out and "single-source" in out
     assert "{+made by+}" in out  # word differences are marked without colour too
     # a mixed quote carries its own marks, an indirect one is a paraphrase: neither in marks
-    assert 'mixed: they fought "heroically."\n' in out
+    assert 'paraphrased, mixed: [-This was in full accordance' in out
+    assert 'mixed: their countries\' "trust and friendship"\n' in out
     assert "\u201cthat sending the troops" not in out and "indirect: that sending the troops" in out
     proc = subprocess.run([sys.executable, "-m", "newsdesk", "--db", str(db), "export", "story", sid,
                            "--format", "json"], capture_output=True, text=True, check=False)
@@ -237,6 +244,27 @@ def test_alignment_relations_and_separation() -> None:
     rel = {w.quote.article: w.relation for w in big[0].wordings}
     assert rel == {"a": "verbatim", "b": "truncated", "c": "paraphrased"}
     assert any(len(g.wordings) == 1 and g.speaker == "John Roe" for g in out)
+
+
+def test_a_mixed_quotes_quoted_words_align_it_with_their_statement() -> None:
+    # 'saying they fought "heroically."' reports the statement whose words it quotes;
+    # a one-word fragment counts only for the same speaker, a long one for anyone.
+    full = _q("a", "Your soldiers fought courageously and heroically", "Vladimir Putin")
+    mixed = _q("b", 'they fought "heroically."', "Vladimir Putin", kind="mixed")
+    other = _q("c", 'they fought "heroically."', "Kim Jong-un", kind="mixed")
+    out = alignment.align_quotes([full, mixed, other], outlet_of={},
+                                 voice_of={"a": "a", "b": "b", "c": "c"})
+    groups = sorted(sorted(w.quote.article for w in g.wordings) for g in out)
+    assert groups == [["a", "b"], ["c"]]
+    long = _q("d", 'the plan is "a betrayal of every family in this city," he said', "John Roe",
+              kind="mixed")
+    plain = _q("e", "This is a betrayal of every family in this city", "Jane Doe")
+    (g,) = alignment.align_quotes([long, plain], outlet_of={}, voice_of={"d": "d", "e": "e"})
+    assert len(g.wordings) == 2
+    # quoted words without a content word ("it") join nothing
+    bare = _q("f", 'she called "it" a mistake', "Jane Doe", kind="mixed")
+    assert len(alignment.align_quotes([bare, _q("g", "it is over", "Jane Doe")], outlet_of={},
+                                      voice_of={"f": "f", "g": "g"})) == 2
 
 
 def test_alignment_flags_a_different_speaker() -> None:

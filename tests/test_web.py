@@ -67,9 +67,16 @@ def test_upload_seeds_and_read_the_story(page: Page) -> None:
     courage = quotes.filter(has_text="courageously")
     expect(courage).to_have_count(1)
     wordings = courage.locator(".wording")
-    expect(wordings).to_have_count(2)
+    # both outlets' full wordings, and the raw scrape's lead that quotes one word of it
+    expect(wordings).to_have_count(3)
+    direct = wordings.filter(has_not=page.locator(".kind"))
+    expect(direct).to_have_count(2)
     for i in range(2):
-        expect(wordings.nth(i)).to_contain_text("courageously")
+        expect(direct.nth(i)).to_contain_text("courageously")
+    mixed = wordings.filter(has=page.locator(".kind", has_text="mixed"))
+    expect(mixed).to_have_count(1)
+    expect(mixed.locator("ins")).to_have_text(["they"])
+    expect(mixed.locator(".quote-text")).to_contain_text('courageously and "heroically."')
     expect(courage).to_contain_text("fought courageously and heroically")
     sacrifices = quotes.filter(has_text="never forget the sacrifices")
     expect(sacrifices).to_have_count(1)
@@ -84,8 +91,9 @@ def test_upload_seeds_and_read_the_story(page: Page) -> None:
     expect(claim("corroborated", "80th anniversary")).to_have_count(1)
     expect(page.locator("#coverage .only-outlet", has_text="15,000 troops")).to_have_count(1)
     # marks only around verbatim words: a mixed quote carries its own
-    expect(page.locator("#coverage .only-quote", has_text="they fought")).to_have_text(
-        'Vladimir Putin: they fought "heroically."')
+    expect(page.locator("#coverage .only-quote", has_text="trust and friendship")).to_have_text(
+        'Vladimir Putin: their countries\' "trust and friendship"')
+    expect(page.locator("#coverage .only-quote", has_text="heroically")).to_have_count(0)
     expect(page.locator("#coverage svg.chart rect.bar").first).to_be_visible()
     expect(page.locator(".members .member")).to_have_count(2)
 

@@ -31,7 +31,7 @@ from .records import Quote
 
 __all__ = ["COMPONENT", "AlignedQuote", "Wording", "align_quotes", "word_diff"]
 
-COMPONENT = "alignment.v2"
+COMPONENT = "alignment.v3"
 
 Relation = Literal["verbatim", "truncated", "paraphrased"]
 # Containment of content words above which two wordings are one statement.
@@ -49,6 +49,7 @@ FRAGMENT_LOWER = True
 MIN_RUN_WORDS = 4  # a shared run this long is a truncation whoever the speaker is
 
 _WORD = re.compile(r"[\w’']+")
+_QUOTED = re.compile(r"[\"“”]([^\"“”]+)[\"“”]")
 _STOP = frozenset(
     "a an the and or but of to in on at for with by from as is are was were be been being it its "
     "this that these those i we you he she they them our your his her their my me us will would "
@@ -71,6 +72,15 @@ def _contains_run(short: Sequence[str], long: Sequence[str]) -> bool:
     if n == 0 or n > len(long):
         return False
     return any(list(long[i:i + n]) == list(short) for i in range(len(long) - n + 1))
+
+
+def _fragments(q: Quote) -> list[list[str]]:
+    """The speaker's own words in a mixed quote: its runs inside quotation marks
+    that hold a content word (the rest of a mixed quote is the reporter's)."""
+    if q.kind != "mixed":
+        return []
+    runs = (_words(m.group(1)) for m in _QUOTED.finditer(q.text))
+    return [r for r in runs if _content(r)]
 
 
 def _overlap(a: Sequence[str], b: Sequence[str]) -> float:
@@ -138,6 +148,11 @@ def _same_statement(a: Quote, b: Quote, wa: list[str], wb: list[str], speaker_a:
     short, long = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
     if _contains_run(short, long) and (len(short) >= MIN_RUN_WORDS or same_speaker):
         return 2
+    # A mixed quote's quoted words repeated in the other wording: 'saying they
+    # fought "heroically."' reports "your soldiers fought courageously and heroically".
+    for frag, other in [(f, wb) for f in _fragments(a)] + [(f, wa) for f in _fragments(b)]:
+        if _contains_run(frag, other) and (len(frag) >= MIN_RUN_WORDS or same_speaker):
+            return 2
     if a.article == b.article:
         return 0  # two different quotes of one article are two statements
     if _overlap(wa, wb) >= OVERLAP:
