@@ -3,6 +3,7 @@ hand-written cases."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import subprocess
@@ -19,7 +20,7 @@ from newsdesk import accountbook, alignment, claims, quotes
 from newsdesk.account import analyse_article, build_account, claim_line, quote_line, wording_tag
 from newsdesk.claims import Sentence
 from newsdesk.entities import EntityIndex, merge_entities, name_key
-from newsdesk.metadata import publisher_key
+from newsdesk.metadata import publisher_aliases, publisher_key, publisher_voices
 from newsdesk.records import Article, Figure, Mention, Quote
 from newsdesk.timeline import resolve_date
 
@@ -324,6 +325,56 @@ def test_publisher_key_counts_one_publisher_once() -> None:
     assert publisher_key(None, "https://www.bbc.co.uk/news/x") == publisher_key("bbc.com") == "bbc"
     assert publisher_key("BBC News") == "bbc"
     assert publisher_key(None, "https://edition.cnn.com/x") != publisher_key("bbc.com")
+
+
+def test_publisher_voices_join_a_name_to_its_site_and_see_through_aggregators() -> None:
+    voices = publisher_voices({
+        # Google News entries: the link is the aggregator's, <source> the publisher
+        "g1": ("The New York Times", "https://news.google.com/rss/articles/CBMiA", "The New York Times"),
+        "g2": ("BBC News", "https://news.google.com/rss/articles/CBMiB", "BBC News"),
+        "n1": (None, "https://www.nytimes.com/2025/09/03/world/putin-kim.html", None),
+        "f1": ("Fox News", None, None),
+        "f2": (None, "https://www.foxnews.com/world/putin-kim", None),
+        "w1": ("Wall Street Journal", None, None),
+        "w2": ("wsj.com", None, None),
+        "r1": ("Reuters", None, None),
+    })
+    assert voices["g1"] == voices["n1"] == "nytimes"
+    assert voices["g2"] == "bbc"
+    assert voices["f1"] == voices["f2"] == "foxnews"
+    assert voices["w1"] == voices["w2"] == "wsj"
+    assert voices["r1"] == "reuters"
+    assert len(set(voices.values())) == 5
+    # a name joins a site only when exactly one site of the group spells it
+    both = publisher_voices({"a": ("Fox News", None, None), "b": (None, "https://fox.com/x", None),
+                             "c": (None, "https://foxnews.com/y", None)})
+    assert both["a"] == "fox"
+    assert {"nytimes", "nyt"} <= publisher_aliases("The New York Times")
+
+
+def test_an_aggregator_feeds_publishers_are_separate_voices(tmp_path: Path) -> None:
+    # Both seed reports arrive through one Google News feed: two publishers, not one.
+    items = []
+    for name, seed, outlet in (("a", "003_1fbef299465c00bb.txt", "The New York Times"),
+                               ("b", "000_2a837432b18d5e63.txt", "BBC News")):
+        body = "".join(f"<p>{html.escape(line)}</p>" for line in
+                       (SAMPLES / seed).read_text(encoding="utf-8").splitlines() if line.strip())
+        items.append(
+            f"<item><title>Putin and Kim {name}</title>"
+            f"<link>https://news.google.com/rss/articles/{name}</link>"
+            f"<source url=\"https://example.org/{name}\">{outlet}</source>"
+            f"<description><![CDATA[{body}]]></description></item>")
+    feed = tmp_path / "gnews.rss"
+    feed.write_text('<?xml version="1.0"?><rss version="2.0"><channel><title>Google News</title>'
+                    + "".join(items) + "</channel></rss>", encoding="utf-8")
+    store = newsdesk.open_store(tmp_path / "news.db")
+    assert not newsdesk.ingest(store, [feed]).problems
+    (sid,) = {r["story"] for r in newsdesk.export_articles(store)}
+    account = newsdesk.story_account(store, sid)
+    assert account is not None
+    anniversary = next(c for c in account["claims"] if c["claim"] == "80th anniversary")
+    assert anniversary["status"] == "corroborated"
+    assert any(q["voices"] == 2 for q in account["quotes"])
 
 
 def _fig(article: str, value: float | None, text: str, counts: str = "dead",

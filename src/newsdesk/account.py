@@ -34,7 +34,7 @@ from . import alignment, claims, entities, figures, nlp, quotes, timeline
 from .alignment import AlignedQuote
 from .claims import Claim, Sentence
 from .entities import EntityIndex, Role
-from .metadata import outlet_label, publisher_key
+from .metadata import outlet_label, publisher_voices
 from .records import Article, Entity, Figure, Mention, Quote
 from .timeline import DateMention, Event
 
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["COMPONENT", "Account", "ArticleAnalysis", "account_markdown", "analyse_article",
            "analysis_hash", "build_account", "claim_line", "components", "quote_line", "wording_tag"]
 
-COMPONENT = "account.v2"
+COMPONENT = "account.v3"
 SUMMARY_SENTENCES = 5
 MAX_CHARS = 100_000
 
@@ -301,10 +301,12 @@ def build_account(
     by_id = {a.id: a for a in members}
     arts = sorted(members, key=lambda a: (a.published is None, a.published or datetime.min, a.id))
 
+    publishers = publisher_voices({a.id: (a.source, a.url, a.feed_source) for a in members})
+
     def voice(aid: str) -> str:
         root = copy_of.get(aid, aid)
         a = by_id.get(root) or by_id[aid]
-        return publisher_key(a.source, a.url) or f"article:{root}"
+        return publishers.get(a.id) or f"article:{root}"
 
     refs = [ArticleRef(a.id, a.title, a.source, voice(a.id), a.published, a.url, copy_of.get(a.id))
             for a in arts]

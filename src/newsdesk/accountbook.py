@@ -42,7 +42,8 @@ def select_members(arts: dict[str, Article], copy_of: dict[str, str],
         return originals
     by_outlet: dict[str, list[Article]] = {}
     for a in sorted(originals, key=lambda a: (a.published is None, a.published or datetime.min, a.id)):
-        by_outlet.setdefault(publisher_key(a.source, a.url) or a.id, []).append(a)
+        key = publisher_key(a.feed_source) if a.feed_source else publisher_key(a.source, a.url)
+        by_outlet.setdefault(key or a.id, []).append(a)
     queues = list(by_outlet.values())
     out: list[Article] = []
     while len(out) < limit:

@@ -10,7 +10,7 @@ Three kinds of claim:
 * attribution: one statement that outlets attribute to different speakers
   (from the quote alignment) — contradicted by construction.
 
-Independence: an article's *voice* is its publisher (``metadata.publisher_key``),
+Independence: an article's *voice* is its publisher (``metadata.publisher_voices``),
 and a copy speaks with its original's voice, so a wire story on ten sites, or
 one publisher's two sites, count once. Two or more voices make a claim
 *corroborated*; one makes it *single-source*.

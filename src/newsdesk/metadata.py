@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -74,6 +75,68 @@ def publisher_key(source: str | None, url: str | None = None) -> str | None:
     while len(words) > 1 and words[-1] in _NAME_SUFFIXES:
         words = words[:-1]
     return "".join(words) or None
+
+
+def _name_words(name: str) -> list[str]:
+    return re.sub(r"[^\w\s]", " ", name.lower()).split()
+
+
+def publisher_aliases(name: str) -> frozenset[str]:
+    """The host labels a publisher's name may go by: "Fox News" -> foxnews, fox;
+    "The New York Times" -> newyorktimes, nytimes, nyt; "Wall Street Journal" ->
+    wsj; "The Guardian" -> theguardian, guardian. Without a list of publishers
+    (none ships offline), these spellings are how a name meets its site's URL."""
+    words = _name_words(name)
+    out = {"".join(words)}
+    if words and words[0] == "the":
+        words = words[1:]
+    if not words:
+        return frozenset(w for w in out if w)
+    out.add("".join(words))
+    key = publisher_key(name)
+    if key:
+        out.add(key)
+    if len(words) >= 2:
+        out.add("".join(w[0] for w in words))  # wsj, bbc, afp
+        out.add("".join(w[0] for w in words[:-1]) + words[-1])  # nytimes, latimes
+    return frozenset(w for w in out if w)
+
+
+def publisher_voices(
+    articles: Mapping[str, tuple[str | None, str | None, str | None]],
+) -> dict[str, str | None]:
+    """The publisher key of each of a group of articles (id -> outlet name, URL, the
+    publisher a feed entry's <source> names), so one publisher counts once across
+    the ways it is named.
+
+    A feed entry's <source> is its publisher: its link points at the aggregator
+    (every Google News entry's host is news.google.com), so it is not used. An
+    article known only by name takes the key of the one site among the group's
+    URLs that its name spells ("Fox News" and foxnews.com; "The New York Times"
+    and nytimes.com).
+    """
+    keys: dict[str, str | None] = {}
+    named: dict[str, str] = {}
+    hosts: set[str] = set()
+    for aid, (source, url, feed_source) in articles.items():
+        if feed_source and feed_source.strip():
+            keys[aid] = publisher_key(feed_source)
+            named[aid] = feed_source
+        elif outlet_from_url(url):
+            keys[aid] = publisher_key(source, url)
+            hosts.add(keys[aid] or "")
+        else:
+            keys[aid] = publisher_key(source)
+            if source and keys[aid] and not ("." in source and " " not in source.strip()):
+                named[aid] = source
+            elif keys[aid]:
+                hosts.add(keys[aid] or "")
+    hosts.discard("")
+    for aid, name in named.items():
+        fits = hosts & publisher_aliases(name)
+        if len(fits) == 1:
+            keys[aid] = fits.pop()
+    return keys
 
 
 def outlet_label(outlet: str | None, voice: str) -> str:
