@@ -17,7 +17,14 @@ import pytest
 
 import newsdesk
 from newsdesk import accountbook, alignment, claims, quotes
-from newsdesk.account import analyse_article, build_account, claim_line, quote_line, wording_tag
+from newsdesk.account import (
+    analyse_article,
+    build_account,
+    cited_articles,
+    claim_line,
+    quote_line,
+    wording_tag,
+)
 from newsdesk.claims import Sentence
 from newsdesk.entities import EntityIndex, merge_entities, name_key
 from newsdesk.metadata import publisher_aliases, publisher_key, publisher_voices
@@ -150,6 +157,9 @@ def test_seed_exports(seed_store: tuple[newsdesk.Store, str]) -> None:
             assert texts[s["article"]][s["start"]:s["end"]] == s["text"]
     md = newsdesk.story_markdown(store, sid)
     assert md is not None
+    # two sentences of the raw scrape carry the soldiers statement: its article is cited once
+    summary = md.split("## Summary")[1].split("## ")[0]
+    assert '"Your soldiers fought courageously and heroically," Putin said. [1][2]\n' in summary
     for section in ("## Summary", "## Quotes", "## Claims", "## Coverage by outlet", "## Timeline"):
         assert section in md
     assert "**made by**" in md  # the added words of the other outlet's wording
@@ -325,6 +335,12 @@ def test_publisher_key_counts_one_publisher_once() -> None:
     assert publisher_key(None, "https://www.bbc.co.uk/news/x") == publisher_key("bbc.com") == "bbc"
     assert publisher_key("BBC News") == "bbc"
     assert publisher_key(None, "https://edition.cnn.com/x") != publisher_key("bbc.com")
+
+
+def test_cited_articles_once_each_in_number_order() -> None:
+    cs = [{"article": "b", "start": 5}, {"article": "a", "start": 1}, {"article": "b", "start": 9},
+          {"article": "z", "start": 0}]
+    assert cited_articles(cs, {"a": 1, "b": 2}) == [(1, cs[1]), (2, cs[0])]
 
 
 def test_publisher_voices_join_a_name_to_its_site_and_see_through_aggregators() -> None:

@@ -97,6 +97,10 @@ def test_upload_seeds_and_read_the_story(page: Page) -> None:
     expect(page.locator("#coverage svg.chart rect.bar").first).to_be_visible()
     expect(page.locator(".members .member")).to_have_count(2)
 
+    # Each summary sentence cites an article once, however many of its sentences agree.
+    for item in page.locator("#summary li").all():
+        numbers = item.locator("a.cite").all_inner_texts()
+        assert numbers and len(numbers) == len(set(numbers)), numbers
     # A citation opens the article with the cited sentence highlighted.
     page.locator("#summary a.cite").first.click()
     expect(page.locator("mark#hl")).to_be_visible()

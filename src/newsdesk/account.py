@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 __all__ = ["COMPONENT", "Account", "ArticleAnalysis", "account_markdown", "analyse_article",
-           "analysis_hash", "build_account", "claim_line", "components", "quote_line", "wording_tag"]
+           "analysis_hash", "build_account", "cited_articles", "claim_line", "components", "quote_line",
+           "wording_tag"]
 
 COMPONENT = "account.v3"
 SUMMARY_SENTENCES = 5
@@ -546,6 +547,18 @@ def quote_line(quote: Mapping[str, Any]) -> str:
     return f"{quote['speaker']}: {text}" if quote.get("speaker") else text
 
 
+def cited_articles(citations: Sequence[Mapping[str, Any]],
+                   number: Mapping[str, int]) -> list[tuple[int, Mapping[str, Any]]]:
+    """Each cited article once, by its number, with its first cited sentence: a
+    statement two sentences of one article carry is cited "[2]", not "[2][2]"."""
+    first: dict[int, Mapping[str, Any]] = {}
+    for c in citations:
+        n = number.get(c["article"])
+        if n is not None and n not in first:
+            first[n] = c
+    return sorted(first.items(), key=lambda t: t[0])
+
+
 def account_markdown(data: Mapping[str, Any]) -> str:
     """The account (as ``Account.to_json`` gives it) as a Markdown report."""
     lines = [f"# {data.get('title') or 'Untitled story'}", "", f"Story `{data['story']}`", ""]
@@ -553,7 +566,7 @@ def account_markdown(data: Mapping[str, Any]) -> str:
     cite_no = {a["id"]: i + 1 for i, a in enumerate(data["articles"])}
 
     def cites(cs: Sequence[Mapping[str, Any]]) -> str:
-        return "".join(f"[{cite_no[c['article']]}]" for c in cs if c["article"] in cite_no)
+        return "".join(f"[{n}]" for n, _ in cited_articles(cs, cite_no))
 
     lines += ["## Summary", ""]
     for s in data["summary"]:

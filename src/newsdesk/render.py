@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .account import claim_line, quote_line, wording_tag
+from .account import cited_articles, claim_line, quote_line, wording_tag
 
 __all__ = ["account", "diff_text"]
 
@@ -43,8 +43,7 @@ def account(out: Console, data: Mapping[str, Any], *, limit: int | None = 12) ->
     number = {a["id"]: i + 1 for i, a in enumerate(data["articles"])}
 
     def refs(items: Sequence[Mapping[str, Any]]) -> str:
-        ns = sorted({number[i["article"]] for i in items if i["article"] in number})
-        return "".join(f"[{n}]" for n in ns)
+        return "".join(f"[{n}]" for n, _ in cited_articles(items, number))
 
     omitted = data.get("omitted") or {}
     if any(omitted.get(k) for k in ("copies", "other_language", "over_limit")):

@@ -35,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__, api, charts
-from .account import account_markdown, claim_line, quote_line
+from .account import account_markdown, cited_articles, claim_line, quote_line
 from .cleaning import REASONS, removals_by_reason
 from .desk import MAX_UPLOAD_BYTES, Desk, Job
 from .records import Removal
@@ -179,6 +179,7 @@ def create_app(db: str | Path | Store, *, data_dir: str | Path | None = None,
     templates.env.filters["marks"] = _marks
     templates.env.filters["claim_line"] = claim_line
     templates.env.filters["quote_line"] = quote_line
+    templates.env.filters["cited"] = cited_articles
     templates.env.filters["day"] = _day
     templates.env.filters["when"] = _when
     templates.env.globals["version"] = __version__
