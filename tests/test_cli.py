@@ -119,3 +119,17 @@ def test_every_command_is_documented_in_the_readme() -> None:
             names.append(name)
     for name in names:
         assert f"newsdesk --db news.db {name}" in readme, f"README does not document {name!r}"
+
+
+def test_dates_without_a_time_of_day_are_shown_as_days(tmp_path: Path) -> None:
+    db = tmp_path / "news.db"
+    text = "The new dam opened on Monday after eight years of construction, officials said."
+    lines = [json.dumps({"id": "d1", "title": "Dam opens", "text": text, "published": "2011-06-17"}),
+             json.dumps({"id": "d2", "title": "Dam opens to traffic", "text": text + " Traffic flows.",
+                         "published": "2011-06-18T14:30:00"})]
+    code, _, err = run(db, "ingest", "-", input="\n".join(lines) + "\n")
+    assert code == 0, err
+    code, out, _ = run(db, "stories")
+    assert code == 0
+    assert "2011-06-17" in out and "00:00" not in out  # a date-only record claims no time
+    assert "2011-06-18 14:30" in out

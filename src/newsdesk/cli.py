@@ -352,8 +352,8 @@ def similar(ctx: click.Context, article_id: str, k: int, as_json: bool) -> None:
     _out().print(table)
 
 
-def _day(d: datetime | None) -> str:
-    return d.strftime("%Y-%m-%d %H:%M") if d else ""
+def _day(d: datetime | str | None) -> str:
+    return render.when(d)
 
 
 @main.command("stories")

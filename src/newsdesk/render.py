@@ -16,11 +16,22 @@ from rich.text import Text
 
 from .account import cited_articles, claim_line, quote_line, wording_tag
 
-__all__ = ["account", "diff_text"]
+__all__ = ["account", "diff_text", "when"]
 
 _STATUS_STYLE = {"contradicted": "bold red", "corroborated": "green", "single-source": "yellow"}
 BAR = 30
 
+
+def when(value: datetime | str | None) -> str:
+    """A date for people: "2011-06-17" when no time of day is known (a date-only
+    record parses as midnight, and "00:00" would claim a time), else with the minutes."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if (value.hour, value.minute, value.second) == (0, 0, 0):
+        return value.strftime("%Y-%m-%d")
+    return value.strftime("%Y-%m-%d %H:%M")
 
 def diff_text(diff: Sequence[Sequence[str]]) -> Text:
     """Word differences against the reference, marked as git's word diff does

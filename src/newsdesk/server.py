@@ -39,6 +39,7 @@ from .account import account_markdown, cited_articles, claim_line, quote_line
 from .cleaning import REASONS, removals_by_reason
 from .desk import MAX_UPLOAD_BYTES, Desk, Job
 from .records import Removal
+from .render import when
 from .store import MAX_OFFSET, DamagedStoryIndex, Store
 from .websecurity import (
     SESSION_COOKIE,
@@ -557,12 +558,7 @@ def _day(value: Any) -> str:
 
 
 def _when(value: Any) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.strftime("%Y-%m-%d %H:%M") if (value.hour, value.minute) != (0, 0) else value.strftime(
-        "%Y-%m-%d")
+    return when(value)
 
 
 def _date_arg(value: str, name: str, *, end: bool = False) -> datetime | None:
