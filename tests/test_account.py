@@ -280,6 +280,24 @@ def test_a_mixed_quotes_quoted_words_align_it_with_their_statement() -> None:
                                       voice_of={"f": "f", "g": "g"})) == 2
 
 
+def test_a_few_common_words_strewn_over_a_long_quote_are_not_the_same_statement() -> None:
+    # BASIL: "Tell me who you are ... I have a right to know who you are." shares
+    # "tell", "right" and "know" with a 90-word statement of someone else, far apart.
+    short = _q("a", "Tell me who you are ... I have a right to know who you are.", "Bob Etheridge")
+    long = _q("b", "This was a party tracking operation. If it was not a party tracker, why is the "
+              "face blurred and why is the source hidden? You know if it had been a right wing blog, "
+              "they would identify themselves and be booking this person on TV all day. One minute "
+              "this guy is interviewing a member of Congress on camera and the next a video is "
+              "released with his face blurred out? If that does not tell you this is a hatchet job "
+              "nothing will.", "Brad Woodhouse")
+    assert len(alignment.align_quotes([short, long], outlet_of={}, voice_of={"a": "a", "b": "b"})) == 2
+    # the same words said together are one statement
+    close = _q("c", "Nobody has a right to know who you are unless you tell them, he said then",
+               "Brad Woodhouse")
+    para = _q("d", "you have no right to know who I am, tell me why", "Brad Woodhouse")
+    assert len(alignment.align_quotes([close, para], outlet_of={}, voice_of={"c": "c", "d": "d"})) == 1
+
+
 def test_alignment_flags_a_different_speaker() -> None:
     qs = [_q("a", "the bridge will reopen on Monday after the inspection is finished", "Jane Doe"),
           _q("b", "the bridge will reopen on Monday after the inspection is finished", "Jane Doe"),

@@ -31,11 +31,14 @@ from .records import Quote
 
 __all__ = ["COMPONENT", "AlignedQuote", "Wording", "align_quotes", "word_diff"]
 
-COMPONENT = "alignment.v3"
+COMPONENT = "alignment.v4"
 
 Relation = Literal["verbatim", "truncated", "paraphrased"]
 # Containment of content words above which two wordings are one statement.
 OVERLAP = 0.6
+# ... found within this many times the shorter wording's length (plus five words).
+OVERLAP_WINDOW = 2
+MIN_SHARED = 3  # two shared words of three are chance in a long quote
 # Embedding cosine above which two quotes are one statement: of one speaker, and
 # of any speakers (an outlet may credit a statement to someone else).
 COSINE_SAME_SPEAKER = 0.55
@@ -84,12 +87,26 @@ def _fragments(q: Quote) -> list[list[str]]:
 
 
 def _overlap(a: Sequence[str], b: Sequence[str]) -> float:
-    """Share of the shorter wording's content words that the other also uses."""
+    """Share of the shorter wording's content words that the other also uses
+    within a stretch about twice the shorter's length: a paraphrase or a part of
+    a long statement says its words together, and three common words strewn over
+    a 90-word quote ("tell", "right", "know") are not the same statement."""
     ca, cb = Counter(_content(a)), Counter(_content(b))
-    small = min(sum(ca.values()), sum(cb.values()))
+    if sum(ca.values()) > sum(cb.values()):
+        a, b, ca, cb = b, a, cb, ca
+    small = sum(ca.values())
     if small < 3:
         return 0.0
-    return sum((ca & cb).values()) / small
+    width = OVERLAP_WINDOW * len(a) + 5
+    if len(b) <= width:
+        best = sum((ca & cb).values())
+    else:
+        best = 0
+        for i in range(len(b) - width + 1):
+            best = max(best, sum((ca & Counter(_content(b[i:i + width]))).values()))
+            if best == small:
+                break
+    return best / small if best >= MIN_SHARED else 0.0
 
 
 @dataclass(frozen=True, slots=True)
