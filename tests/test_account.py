@@ -349,6 +349,23 @@ def test_entities_merge_spellings_surnames_and_roles() -> None:
     assert kim_entities == {"Kim"}
 
 
+def test_a_surname_the_model_tags_an_organisation_joins_its_person() -> None:
+    def m(text: str, label: str, start: int) -> Mention:
+        return Mention("a", start, start + len(text), text, label)
+
+    ms = [m("Bob Etheridge", "PERSON", 0), m("Etheridge", "ORG", 100), m("Etheridge", "ORG", 200),
+          m("Etheridge", "GPE", 300), m("Etheridge", "PERSON", 400),
+          # a first name alone is not joined: the city beside its police chief stays a place
+          m("Alexandria Police Chief Michael Brown", "PERSON", 500), m("Alexandria", "GPE", 600),
+          m("Alexandria", "GPE", 700), m("Alexandria", "PERSON", 800),
+          # never tagged a person: the company stays a company
+          m("Harrison Ford", "PERSON", 900), m("Ford", "ORG", 1000), m("Ford", "ORG", 1100)]
+    kinds = {e.name: (e.kind, len(e.mentions)) for e in merge_entities(ms)}
+    assert kinds["Bob Etheridge"] == ("person", 5) and "Etheridge" not in kinds
+    assert kinds["Alexandria"] == ("place", 3)
+    assert kinds["Ford"] == ("organisation", 2) and kinds["Harrison Ford"] == ("person", 1)
+
+
 def test_publisher_key_counts_one_publisher_once() -> None:
     assert publisher_key(None, "https://www.bbc.co.uk/news/x") == publisher_key("bbc.com") == "bbc"
     assert publisher_key("BBC News") == "bbc"
