@@ -366,6 +366,24 @@ def test_a_surname_the_model_tags_an_organisation_joins_its_person() -> None:
     assert kinds["Ford"] == ("organisation", 2) and kinds["Harrison Ford"] == ("person", 1)
 
 
+def test_a_name_with_and_without_a_middle_initial_or_a_title_is_one_person() -> None:
+    def m(text: str, label: str, start: int, article: str = "a") -> Mention:
+        return Mention(article, start, start + len(text), text, label)
+
+    ms = [m("Anthony D. Weiner", "PERSON", 0), m("Anthony Weiner", "PERSON", 0, "b"),
+          m("Weiner", "ORG", 100), m("Weiner", "PERSON", 200, "b"), m("Mr. Weiner", "PERSON", 300),
+          m("President Obama", "PERSON", 400), m("Obama", "PERSON", 500, "b"),
+          m("George H. W. Bush", "PERSON", 600), m("George W. Bush", "PERSON", 700)]
+    ents = {e.name: e for e in merge_entities(ms)}
+    weiner = next(e for e in ents.values() if "Anthony Weiner" in e.aliases)
+    assert weiner.kind == "person" and len(weiner.mentions) == 5
+    assert {"Anthony D. Weiner", "Weiner", "Mr. Weiner"} <= set(weiner.aliases)
+    obama = next(e for e in ents.values() if "Obama" in e.aliases)
+    assert "President Obama" in obama.aliases and len(obama.mentions) == 2
+    # two presidents Bush, told apart by their initials
+    assert {"George H. W. Bush", "George W. Bush"} <= set(ents)
+
+
 def test_publisher_key_counts_one_publisher_once() -> None:
     assert publisher_key(None, "https://www.bbc.co.uk/news/x") == publisher_key("bbc.com") == "bbc"
     assert publisher_key("BBC News") == "bbc"

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COMPONENT", "EntityIndex", "article_mentions", "merge_entities", "name_key"]
 
-COMPONENT = "entities.rules.v2"
+COMPONENT = "entities.rules.v3"
 
 Kind = Literal["person", "organisation", "place", "group", "other"]
 _KIND: dict[str, Kind] = {
@@ -79,7 +79,11 @@ def name_key(text: str) -> str:
 
 
 def _person_words(key: str) -> list[str]:
-    return [w for w in key.split() if w not in _TITLES]
+    """A person's name words without titles and, beside other words, without
+    initials: "president anthony d weiner" and "anthony weiner" are one name."""
+    words = [w for w in key.split() if w not in _TITLES]
+    named = [w for w in words if len(w) > 1]
+    return named if named else words
 
 
 def _clean_span(span: Span) -> tuple[int, int, str] | None:
@@ -261,19 +265,35 @@ def merge_entities(mentions: Iterable[Mention], roles: Iterable[Role] = (),
     # person at least once that ends exactly one person's full name in the
     # story (its surname) is that person. Not a first part: "Alexandria" the
     # city would join "Alexandria Police Chief Michael Brown".
-    full_names = [_person_words(k) for k, kind in kind_of.items()
-                  if kind == "person" and len(_person_words(k)) > 1]
+    full_names = {tuple(_person_words(k)) for k, kind in kind_of.items()
+                  if kind == "person" and len(_person_words(k)) > 1}
     for k, kind in list(kind_of.items()):
         if kind != "person" and labels[k]["person"]:
-            words = _person_words(k)
-            n = len(words)
-            if n and len([f for f in full_names if len(f) > n and f[-n:] == words]) == 1:
+            tail = tuple(_person_words(k))
+            n = len(tail)
+            if n and len([f for f in full_names if len(f) > n and f[-n:] == tail]) == 1:
                 kind_of[k] = "person"
 
-    # Persons named by part of a full name join it when exactly one full name fits.
+    # One name written with and without a title or a middle initial ("Anthony D.
+    # Weiner", "Anthony Weiner", "Mr. Weiner" is a part, below) is one person, under
+    # its fullest written key.
     parent: dict[str, str] = {}
     persons = [k for k in by_key if kind_of[k] == "person"]
+    same: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for k in persons:
+        same[tuple(_person_words(k))].append(k)
+    for keys in same.values():
+        initials = {tuple(w for w in k.split() if len(w) == 1) for k in keys} - {()}
+        if len(initials) > 1:
+            continue  # "George H. W. Bush" and "George W. Bush" are two people
+        top = max(keys, key=lambda k: (len(k.split()), len(by_key[k]), k))
+        for k in keys:
+            if k != top:
+                parent[k] = top
+    # Persons named by part of a full name join it when exactly one full name fits.
     for k in sorted(persons, key=lambda k: len(k.split())):
+        if k in parent:
+            continue
         words = _person_words(k)
         fits = [f for f in persons if f != k and _part_of(words, _person_words(f))]
         roots = {_root(parent, f) for f in fits}
