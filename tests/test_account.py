@@ -390,6 +390,21 @@ def test_publisher_key_counts_one_publisher_once() -> None:
     assert publisher_key(None, "https://edition.cnn.com/x") != publisher_key("bbc.com")
 
 
+@pytest.mark.parametrize("text, ok", [
+    ('"Your soldiers fought courageously," Putin said.', True),
+    ('Putin praised their "trust and friendship" and left.', True),
+    ("\u201cI know,\u201d he said.", True),
+    # a sentence split inside a quote reads as broken: never a summary sentence
+    ('It was a prank," Weiner reiterated. "', False),
+    ('he said \u201cI know it was.', False),
+    ('"We will rebuild," she said. "And', False),
+])
+def test_a_summary_sentence_closes_every_quote_it_opens(text: str, ok: bool) -> None:
+    from newsdesk.account import _marks_balanced
+
+    assert _marks_balanced(text) is ok
+
+
 def test_cited_articles_once_each_in_number_order() -> None:
     cs = [{"article": "b", "start": 5}, {"article": "a", "start": 1}, {"article": "b", "start": 9},
           {"article": "z", "start": 0}]

@@ -45,7 +45,7 @@ __all__ = ["COMPONENT", "Account", "ArticleAnalysis", "account_markdown", "analy
            "analysis_hash", "build_account", "cited_articles", "claim_line", "components", "quote_line",
            "wording_tag"]
 
-COMPONENT = "account.v3"
+COMPONENT = "account.v4"
 SUMMARY_SENTENCES = 5
 MAX_CHARS = 100_000
 
@@ -423,7 +423,7 @@ def _summary(cls: Sequence[Claim], aligned: Sequence[AlignedQuote],
 
     def try_add(source: Sentence, cites: list[Citation], claim_id: str) -> None:
         r = row.get((source.article, source.index))
-        if r is None or len(source.text.split()) < 6:
+        if r is None or len(source.text.split()) < 6 or not _marks_balanced(source.text):
             return
         if any(float(svec[r] @ svec[c]) >= 0.7 for c in chosen_rows):
             return  # already said
@@ -487,6 +487,24 @@ def _quote_sentence(a: AlignedQuote, sent_at: Mapping[tuple[str, int], Sentence]
         if best is None or key < best[0]:
             best = (key, s)
     return best[1] if best else None
+
+
+def _marks_balanced(text: str) -> bool:
+    """Does every quotation mark the sentence opens close in it? A sentence split
+    inside a quote ('It was a prank," Weiner reiterated. "') reads as broken."""
+    depth = 0
+    for i, c in enumerate(text):
+        if c == '"':
+            # a straight mark opens at the start or after a space, a bracket or a dash
+            opens = i == 0 or text[i - 1].isspace() or text[i - 1] in "([{\u2014\u2013-"
+        elif c in "\u201c\u201d":
+            opens = c == "\u201c"
+        else:
+            continue
+        depth += 1 if opens else -1
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _adder(fn: Callable[[Sentence, list[Citation], str], None], s: Sentence, cites: list[Citation],
