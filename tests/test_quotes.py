@@ -1391,6 +1391,14 @@ def test_a_name_described_as_a_place_is_no_person() -> None:
         # ... but title-cased words that a verb of saying reports are a statement
         ('"We Will Not Back Down," Mayor Ann Lee said.\n', ["We Will Not Back Down"]),
         ('"Gone with the wind," Mayor Ann Lee said of the budget.\n', ["Gone with the wind"]),
+        # a show named in marks before "show" is no quote, even beside a verb of saying,
+        # (BASIL) nor is the show someone told something
+        ('"Today" show host Meredith Vieira asked Trump, "You\'ve been privy to the birth '
+         'certificate?"\n', ["You've been privy to the birth certificate?"]),
+        ('"And to be honest with you, I hope he can," he told "Today."\n',
+         ["And to be honest with you, I hope he can"]),
+        ('She appeared on the "Meet the Press" program, where she said "we will win."\n',
+         ["we will win."]),
         # a link's label in capitals is no reported clause
         ("The group cheered.\n\nREAD MORE: Alberta proposes 8 new Rocky Mountain parks for land "
          "protection and recreation\n\nThe minister said the plan would work.\n",

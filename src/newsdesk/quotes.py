@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v36"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v36+attributions.clf.v1"
+COMPONENT = "quotes.rules.v37"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v37+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -323,6 +323,8 @@ def _extract_doc(
             continue
         if _title(text[seg.start : seg.end]) and not _said(doc, seg.cue):
             continue  # a book, film or show ('reclaims "The Kid Who Would Be King"')
+        if _names_a_work(text, seg):
+            continue  # 'told NBC's "Today" show'
         items.append((seg.start, seg.end, "direct", seg.cue))
     items.sort(key=lambda it: (it[0], it[1]))
 
@@ -529,6 +531,36 @@ def _title(content: str) -> bool:
     if len(words) < 3 or re.search(r"[.!?,;:]", content.strip().rstrip("\"”’'")):
         return False
     return all(w[0].isupper() or w.lower() in _TITLE_SMALL for w in words)
+
+
+# Nouns that words in marks before them name ('NBC's "Today" show').
+_WORK_NOUNS = frozenset(
+    "show shows program programs programme programmes series film films movie movies book books "
+    "novel album song column podcast magazine newspaper blog documentary episode broadcast "
+    "segment special play musical hashtag".split()
+)
+
+
+def _names_a_work(text: str, s: _Seg) -> bool:
+    """A few words in marks that name a show or a book, not a quote: a noun of a
+    work follows them ('"Today" show host Meredith Vieira asked', 'the "Meet the
+    Press" program'), or they are whom something was told ('he told "Today."'),
+    whatever cue the window found for them."""
+    if not s.closed:
+        return False
+    content = text[s.start : s.end]
+    if len(content.split()) > 6 or re.search(r"[.!?,;:]", content.rstrip(".,!?\"”’'")):
+        return False
+    after = re.match(r"\s*([A-Za-z]+)", text[s.close + 1 : s.close + 40])
+    if after and after.group(1).lower() in _WORK_NOUNS:
+        return True
+    # whom something was told: 'he told "Today."', 'she told "Fox News Sunday"'
+    words = re.findall(r"[^\W\d_][\w'’-]*", content)
+    return (bool(_TOLD_BEFORE.search(text[max(0, s.open - 12) : s.open])) and 0 < len(words) <= 4
+            and all(w[0].isupper() or w.lower() in _TITLE_SMALL for w in words))
+
+
+_TOLD_BEFORE = re.compile(r"\b(?:told|tell|tells|telling)\s*$", re.I)
 
 
 def _line_before(doc: Doc, text: str, s: _Seg) -> list[Token]:
