@@ -384,7 +384,25 @@ def test_a_name_with_and_without_a_middle_initial_or_a_title_is_one_person() -> 
     assert {"George H. W. Bush", "George W. Bush"} <= set(ents)
 
 
-def test_publisher_key_counts_one_publisher_once() -> None:
+def test_acronyms_join_the_name_they_spell() -> None:
+    def m(text: str, label: str, start: int) -> Mention:
+        return Mention("a", start, start + len(text), text, label)
+
+    ms = [m("NAACP", "ORG", 0), m("N.A.A.C.P.", "ORG", 50),
+          m("National Association for the Advancement of Colored People", "ORG", 100),
+          m("U.S.", "GPE", 200), m("United States", "GPE", 300),
+          # an acronym that spells nothing here, and a word not written in capitals
+          # (Apple is no acronym), stay apart
+          m("NATO", "ORG", 400), m("Apple", "ORG", 500),
+          m("Association of Pediatric Physicians Licensed Educators", "ORG", 600)]
+    ents = merge_entities(ms)
+    naacp = next(e for e in ents if "NAACP" in e.aliases)
+    assert {"N.A.A.C.P.", "National Association for the Advancement of Colored People"} <= set(naacp.aliases)
+    assert naacp.kind == "organisation" and len(naacp.mentions) == 3
+    us = next(e for e in ents if "U.S." in e.aliases)
+    assert "United States" in us.aliases
+    assert len(ents) == 5  # NAACP, U.S., NATO, Apple, the association
+
     assert publisher_key(None, "https://www.bbc.co.uk/news/x") == publisher_key("bbc.com") == "bbc"
     assert publisher_key("BBC News") == "bbc"
     assert publisher_key(None, "https://edition.cnn.com/x") != publisher_key("bbc.com")

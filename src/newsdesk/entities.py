@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COMPONENT", "EntityIndex", "article_mentions", "merge_entities", "name_key"]
 
-COMPONENT = "entities.rules.v3"
+COMPONENT = "entities.rules.v4"
 
 Kind = Literal["person", "organisation", "place", "group", "other"]
 _KIND: dict[str, Kind] = {
@@ -299,6 +299,9 @@ def merge_entities(mentions: Iterable[Mention], roles: Iterable[Role] = (),
         roots = {_root(parent, f) for f in fits}
         if len(roots) == 1:
             parent[k] = roots.pop()
+    capitals = {k for k, ms in by_key.items()
+                if any(re.sub(r"[\s.]", "", m.text).isupper() for m in ms)}
+    _join_acronyms([k for k in by_key if k in capitals or len(k.split()) > 1], kind_of, parent)
     # A group of mentions whose key is the whole of another only differing by a title.
     groups: dict[str, list[str]] = defaultdict(list)
     for k in by_key:
@@ -338,6 +341,51 @@ def merge_entities(mentions: Iterable[Mention], roles: Iterable[Role] = (),
         ))
     entities.sort(key=lambda e: (-len(e.mentions), e.name))
     return entities
+
+
+# Words an acronym skips ("National Association for the Advancement of Colored People").
+_ACRONYM_SKIP = frozenset("of the for and in on at to a an de du la le".split())
+
+
+def _acronym(key: str) -> str | None:
+    """A key that is an acronym: "naacp", or "n a a c p" from "N.A.A.C.P."."""
+    words = key.split()
+    if len(words) == 1 and 2 <= len(words[0]) <= 8 and words[0].isalpha():
+        return words[0]
+    if len(words) >= 2 and all(len(w) == 1 and w.isalpha() for w in words):
+        return "".join(words)
+    return None
+
+
+def _join_acronyms(keys: Sequence[str], kind_of: Mapping[str, Kind], parent: dict[str, str]) -> None:
+    """Organisations and places written as an acronym (in capitals; ``keys`` holds
+    only those and longer names) join the one longer name of
+    the same kind whose initials spell it ("NAACP", "N.A.A.C.P." and "National
+    Association for the Advancement of Colored People"; "U.S." and "United
+    States"). Several spellings of one acronym join each other too."""
+    by_acronym: dict[tuple[str, Kind], list[str]] = defaultdict(list)
+    longer: dict[tuple[str, Kind], list[str]] = defaultdict(list)
+    for k in keys:
+        kind = kind_of[k]
+        if kind == "person" or k in parent:
+            continue
+        short = _acronym(k)
+        if short:
+            by_acronym[(short, kind)].append(k)
+            continue
+        words = [w for w in k.split() if w not in _ACRONYM_SKIP]
+        if len(words) >= 2:
+            longer[("".join(w[0] for w in words), kind)].append(k)
+    for ak, spelled in by_acronym.items():
+        full = longer.get(ak, [])
+        target = full[0] if len(full) == 1 else None
+        if target is None:
+            if len(spelled) < 2:
+                continue
+            target = max(spelled, key=lambda k: (len(k.split()) == 1, k))
+        for k in spelled:
+            if k != target:
+                parent[k] = target
 
 
 def _fullest(forms: Counter[str]) -> str:
