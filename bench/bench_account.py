@@ -128,6 +128,7 @@ def evaluate(limit: int | None, part: str = "all", errors: bool = False) -> None
     fig_found = fig_gold = fig_pred = 0
     q_found = q_gold = 0
     spk_right = 0
+    attr_pred = attr_right = attr_gold = 0
     spk_errors: list[str] = []
     relation_hits: Counter[tuple[str, str]] = Counter()
     t0 = time.perf_counter()
@@ -186,6 +187,20 @@ def evaluate(limit: int | None, part: str = "all", errors: bool = False) -> None
         for gi, pi in match.items():
             if sum(1 for g in gold_group if g == gold_group[gi]) > 1:
                 relation_hits[(gold_rel[gi], rel_of.get(pred_q[pi], "?"))] += 1
+
+        # --- attributions: a statement outlets credit to different speakers. A
+        # predicted one is right when one of its sentences holds a gold mention that
+        # the annotator flagged as credited to someone else.
+        flagged = [(m["article"], m["start"], m["end"]) for g in st["quotes"] for m in g["mentions"]
+                   if m.get("different_speaker")]
+        attr_gold += len({g["id"] for g in st["quotes"]
+                          if any(m.get("different_speaker") for m in g["mentions"])})
+        for c in data["claims"]:
+            if c["kind"] != "attribution":
+                continue
+            attr_pred += 1
+            attr_right += any(s["article"] == a and s["start"] < e and b < s["end"]
+                              for s in c["supports"] for a, b, e in flagged)
 
         # --- figures
         pred_f = []
@@ -253,6 +268,9 @@ def evaluate(limit: int | None, part: str = "all", errors: bool = False) -> None
         ngold = sum(1 for g, _ in status_pairs if g == s)
         p, r, f1 = _prf(tp, npred, ngold)
         print(f"  {s:14} P {p:.3f} R {r:.3f} F1 {f1:.3f} (gold {ngold}, predicted {npred})")
+    print(f"attribution contradictions (a statement credited to different speakers): predicted "
+          f"{attr_pred}, right {attr_right} (gold statements with a mention credited to someone "
+          f"else: {attr_gold})")
     for line in spk_errors:
         print(line)
 

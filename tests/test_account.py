@@ -307,10 +307,37 @@ def test_alignment_flags_a_different_speaker() -> None:
     assert [w.different_speaker for w in g.wordings] == [False, False, True]
     sents = {(q.article, 0): Sentence(q.article, 0, 0, len(q.text), q.text, q.article, q.article)
              for q in qs}
-    qs2 = [Quote(q.article, q.start, q.end, q.text, q.kind, q.speaker, sentence=0) for q in qs]
+    # each outlet names its speaker in the quote's sentence
+    qs2 = [Quote(q.article, q.start, q.end, q.text, q.kind, q.speaker, speaker_text=q.speaker,
+                 sentence=0) for q in qs]
     (g2,) = alignment.align_quotes(qs2, outlet_of={}, voice_of={"a": "a", "b": "b", "c": "c"})
     (attr,) = claims.attribution_claims([g2], sents)
     assert attr.status == "contradicted" and "John Roe" in attr.text and "Jane Doe" in attr.text
+
+
+@pytest.mark.parametrize("written, contradicted", [
+    ("John Roe", True), ("Roe", True), ("the RCMP", True),
+    # a speaker the resolver found through a pronoun, a description or the quote before
+    ("he", False), (None, False), ("the young man", False), ("Roe's office", False),
+])
+def test_only_speakers_named_in_the_sentence_contradict(written: str | None, contradicted: bool) -> None:
+    text = "the bridge will reopen on Monday after the inspection is finished"
+    qs = [Quote("a", 0, len(text), text, "direct", "Jane Doe", speaker_text="Jane Doe", sentence=0),
+          Quote("b", 0, len(text), text, "direct", "John Roe", speaker_text=written, sentence=0)]
+    sents = {(q.article, 0): Sentence(q.article, 0, 0, len(text), text, q.article, q.article) for q in qs}
+    (g,) = alignment.align_quotes(qs, outlet_of={}, voice_of={"a": "a", "b": "b"})
+    assert any(w.different_speaker for w in g.wordings)
+    assert bool(claims.attribution_claims([g], sents)) is contradicted
+
+
+def test_one_surname_written_two_ways_is_no_contradiction() -> None:
+    text = "I would like to know who those people are, because they follow a false prophet"
+    qs = [Quote("a", 0, len(text), text, "direct", "Vicente Fox", speaker_text="Fox", sentence=0),
+          Quote("b", 0, len(text), text, "direct", "Vincente Fox", speaker_text="Fox", sentence=0)]
+    sents = {(q.article, 0): Sentence(q.article, 0, 0, len(text), text, q.article, q.article) for q in qs}
+    (g,) = alignment.align_quotes(qs, outlet_of={}, voice_of={"a": "a", "b": "b"})
+    assert any(w.different_speaker for w in g.wordings)
+    assert claims.attribution_claims([g], sents) == []
 
 
 @pytest.mark.parametrize("kinds, groups", [(("direct", "direct"), 1), (("mixed", "indirect"), 2)])
