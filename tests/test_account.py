@@ -298,6 +298,17 @@ def test_a_few_common_words_strewn_over_a_long_quote_are_not_the_same_statement(
     assert len(alignment.align_quotes([close, para], outlet_of={}, voice_of={"c": "c", "d": "d"})) == 1
 
 
+def test_two_speakers_on_one_subject_need_more_shared_words() -> None:
+    # Calderón and Vicente Fox both said Mexico would not pay for the wall (BASIL):
+    # three of five content words in common make one statement of one speaker, not of two.
+    calderon = _q("a", "Mexican people, we are not going to pay a single cent for such a stupid wall!",
+                  "Felipe Calderón")
+    fox = _q("b", "I'm not going to pay for that fucking wall", "Vicente Fox")
+    assert len(alignment.align_quotes([calderon, fox], outlet_of={}, voice_of={"a": "a", "b": "b"})) == 2
+    same = _q("b", "I'm not going to pay for that fucking wall", "Felipe Calderón")
+    assert len(alignment.align_quotes([calderon, same], outlet_of={}, voice_of={"a": "a", "b": "b"})) == 1
+
+
 def test_alignment_flags_a_different_speaker() -> None:
     qs = [_q("a", "the bridge will reopen on Monday after the inspection is finished", "Jane Doe"),
           _q("b", "the bridge will reopen on Monday after the inspection is finished", "Jane Doe"),

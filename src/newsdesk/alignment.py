@@ -31,13 +31,16 @@ from .records import Quote
 
 __all__ = ["COMPONENT", "AlignedQuote", "Wording", "align_quotes", "word_diff"]
 
-COMPONENT = "alignment.v4"
+COMPONENT = "alignment.v5"
 
 Relation = Literal["verbatim", "truncated", "paraphrased"]
 # Containment of content words above which two wordings are one statement.
 OVERLAP = 0.6
 # ... found within this many times the shorter wording's length (plus five words).
 OVERLAP_WINDOW = 2
+# ... and for quotes of two named speakers, who share words when they speak on one
+# subject ("not going to pay ... for such a stupid wall", Calderón and Vicente Fox).
+OVERLAP_ANY = 0.7
 MIN_SHARED = 3  # two shared words of three are chance in a long quote
 # Embedding cosine above which two quotes are one statement: of one speaker, and
 # of any speakers (an outlet may credit a statement to someone else).
@@ -172,7 +175,8 @@ def _same_statement(a: Quote, b: Quote, wa: list[str], wb: list[str], speaker_a:
             return 2
     if a.article == b.article:
         return 0  # two different quotes of one article are two statements
-    if _overlap(wa, wb) >= OVERLAP:
+    if _overlap(wa, wb) >= (OVERLAP if same_speaker or speaker_a is None or speaker_b is None
+                            else OVERLAP_ANY):
         return 2
     if cosine is None:
         return 0
