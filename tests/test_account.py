@@ -441,6 +441,8 @@ def test_acronyms_join_the_name_they_spell() -> None:
     assert "United States" in us.aliases
     assert len(ents) == 5  # NAACP, U.S., NATO, Apple, the association
 
+
+def test_publisher_key_counts_one_publisher_once() -> None:
     assert publisher_key(None, "https://www.bbc.co.uk/news/x") == publisher_key("bbc.com") == "bbc"
     assert publisher_key("BBC News") == "bbc"
     assert publisher_key(None, "https://edition.cnn.com/x") != publisher_key("bbc.com")
@@ -478,13 +480,18 @@ def test_publisher_voices_join_a_name_to_its_site_and_see_through_aggregators() 
         "w1": ("Wall Street Journal", None, None),
         "w2": ("wsj.com", None, None),
         "r1": ("Reuters", None, None),
+        "a1": ("Associated Press", None, None),
+        "a2": (None, "https://apnews.com/article/x", None),
+        "c1": ("CBS", None, None),
+        "c2": (None, "https://www.cbsnews.com/news/y", None),
     })
     assert voices["g1"] == voices["n1"] == "nytimes"
     assert voices["g2"] == "bbc"
     assert voices["f1"] == voices["f2"] == "foxnews"
     assert voices["w1"] == voices["w2"] == "wsj"
     assert voices["r1"] == "reuters"
-    assert len(set(voices.values())) == 5
+    assert voices["a1"] == voices["a2"] == "apnews" and voices["c1"] == voices["c2"] == "cbsnews"
+    assert len(set(voices.values())) == 7
     # a name joins a site only when exactly one site of the group spells it
     both = publisher_voices({"a": ("Fox News", None, None), "b": (None, "https://fox.com/x", None),
                              "c": (None, "https://foxnews.com/y", None)})

@@ -84,7 +84,8 @@ def _name_words(name: str) -> list[str]:
 def publisher_aliases(name: str) -> frozenset[str]:
     """The host labels a publisher's name may go by: "Fox News" -> foxnews, fox;
     "The New York Times" -> newyorktimes, nytimes, nyt; "Wall Street Journal" ->
-    wsj; "The Guardian" -> theguardian, guardian. Without a list of publishers
+    wsj; "The Guardian" -> theguardian, guardian; "Associated Press" -> apnews;
+    "CBS" -> cbsnews. Without a list of publishers
     (none ships offline), these spellings are how a name meets its site's URL."""
     words = _name_words(name)
     out = {"".join(words)}
@@ -96,9 +97,12 @@ def publisher_aliases(name: str) -> frozenset[str]:
     key = publisher_key(name)
     if key:
         out.add(key)
+    short = "".join(w[0] for w in words) if len(words) >= 2 else words[0]
     if len(words) >= 2:
-        out.add("".join(w[0] for w in words))  # wsj, bbc, afp
+        out.add(short)  # wsj, bbc, afp
         out.add("".join(w[0] for w in words[:-1]) + words[-1])  # nytimes, latimes
+    if short != "news":
+        out.add(short + "news")  # "Associated Press" and apnews.com, "CBS" and cbsnews.com
     return frozenset(w for w in out if w)
 
 
