@@ -45,7 +45,7 @@ __all__ = ["COMPONENT", "Account", "ArticleAnalysis", "account_markdown", "analy
            "analysis_hash", "build_account", "cited_articles", "claim_line", "components", "quote_line",
            "wording_tag"]
 
-COMPONENT = "account.v4"
+COMPONENT = "account.v5"
 SUMMARY_SENTENCES = 5
 MAX_CHARS = 100_000
 
