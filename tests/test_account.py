@@ -446,6 +446,10 @@ def test_publisher_key_counts_one_publisher_once() -> None:
     assert publisher_key(None, "https://www.bbc.co.uk/news/x") == publisher_key("bbc.com") == "bbc"
     assert publisher_key("BBC News") == "bbc"
     assert publisher_key(None, "https://edition.cnn.com/x") != publisher_key("bbc.com")
+    # a record's junk source names no publisher, and stops nothing
+    assert publisher_key("...") is None and publisher_key("") is None and publisher_key("!!!") is None
+    junk = {"a": ("...", None, None), "b": ("", "not a url", "  ")}
+    assert publisher_voices(junk) == {"a": None, "b": None}
 
 
 @pytest.mark.parametrize("text, ok", [

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from .account import ArticleAnalysis, analyse_article, analysis_hash, build_account, components
-from .metadata import publisher_key
+from .metadata import publisher_voices
 from .records import Article
 from .store import Store
 
@@ -40,10 +40,10 @@ def select_members(arts: dict[str, Article], copy_of: dict[str, str],
     originals = [a for a in arts.values() if a.id not in copy_of and english(a)]
     if len(originals) <= limit:
         return originals
+    voices = publisher_voices({a.id: (a.source, a.url, a.feed_source) for a in originals})
     by_outlet: dict[str, list[Article]] = {}
     for a in sorted(originals, key=lambda a: (a.published is None, a.published or datetime.min, a.id)):
-        key = publisher_key(a.feed_source) if a.feed_source else publisher_key(a.source, a.url)
-        by_outlet.setdefault(key or a.id, []).append(a)
+        by_outlet.setdefault(voices[a.id] or a.id, []).append(a)
     queues = list(by_outlet.values())
     out: list[Article] = []
     while len(out) < limit:

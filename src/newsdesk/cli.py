@@ -348,12 +348,8 @@ def similar(ctx: click.Context, article_id: str, k: int, as_json: bool) -> None:
         table.add_column(col, no_wrap=True)
     table.add_column("title", overflow="fold")
     for a, cos in hits:
-        table.add_row(f"{cos:.3f}", a.id, _day(a.published), a.source or "", escape(a.title or ""))
+        table.add_row(f"{cos:.3f}", a.id, render.when(a.published), a.source or "", escape(a.title or ""))
     _out().print(table)
-
-
-def _day(d: datetime | str | None) -> str:
-    return render.when(d)
 
 
 @main.command("stories")
@@ -369,7 +365,7 @@ def list_stories(ctx: click.Context, limit: int) -> None:
         table.add_column(col, no_wrap=True, justify="right" if col in ("articles", "outlets") else "left")
     table.add_column("title", overflow="fold")
     for s in rows[:limit]:
-        table.add_row(s["id"], _day(s["first"]), _day(s["last"]), str(s["articles"]),
+        table.add_row(s["id"], render.when(s["first"]), render.when(s["last"]), str(s["articles"]),
                       str(s["outlets"]), escape(s["title"] or ""))
     _out().print(table)
 
@@ -394,7 +390,7 @@ def show_story(ctx: click.Context, story_id: str, as_json: bool, brief: bool, sh
         return
     out = _out()
     out.print(f"[bold]{escape(st['title'] or '(untitled story)')}[/bold]")
-    span = f" · {_day(st['first'])} – {_day(st['last'])}" if st["first"] else " · undated"
+    span = f" · {render.when(st['first'])} – {render.when(st['last'])}" if st["first"] else " · undated"
     out.print(f"[dim]{st['id']} · {st['articles']} article(s) from {st['outlets']} independent "
               f"outlet(s){span}[/dim]", highlight=False)
     if account is not None:
@@ -410,7 +406,7 @@ def show_story(ctx: click.Context, story_id: str, as_json: bool, brief: bool, sh
         out.print(f"[bold cyan]{escape(outlet)}[/bold cyan]")
         for m in members:
             n = f"[{number[m['id']]}]" if m["id"] in number else ""
-            out.print(f"  {n:5}{_day(m['published']):16} {m['id']}  {escape(m['title'] or '')}",
+            out.print(f"  {n:5}{render.when(m['published']):16} {m['id']}  {escape(m['title'] or '')}",
                       highlight=False)
             if m["original_id"]:
                 why = "; ".join(f"{e['method']} {e['score']:.2f}" for e in m["evidence"] or [])

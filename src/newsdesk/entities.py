@@ -42,7 +42,7 @@ _KIND: dict[str, Kind] = {
     "NORP": "group",
 }
 LABELS = frozenset(_KIND)
-_TITLES = frozenset(
+TITLES = frozenset(
     "mr mrs ms miss dr prof sir dame lord lady rev gen col lt sgt capt sen rep gov pres "
     "president premier minister chancellor king queen prince princess pope judge justice".split()
 )
@@ -81,7 +81,7 @@ def name_key(text: str) -> str:
 def _person_words(key: str) -> list[str]:
     """A person's name words without titles and, beside other words, without
     initials: "president anthony d weiner" and "anthony weiner" are one name."""
-    words = [w for w in key.split() if w not in _TITLES]
+    words = [w for w in key.split() if w not in TITLES]
     named = [w for w in words if len(w) > 1]
     return named if named else words
 

@@ -52,6 +52,11 @@ _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "ac", "edu", "ne", 
 _NAME_SUFFIXES = ("news", "online", "newspaper", "network", "media", "group", "daily", "digital")
 
 
+def _is_domain(source: str | None) -> bool:
+    """An outlet written as its site ("bbc.co.uk"), not as its name."""
+    return source is not None and "." in source and " " not in source.strip()
+
+
 def publisher_key(source: str | None, url: str | None = None) -> str | None:
     """The publisher behind an outlet, so one publisher's several sites count once:
     ``bbc.co.uk``, ``www.bbc.com`` and "BBC News" all give ``bbc``.
@@ -60,10 +65,9 @@ def publisher_key(source: str | None, url: str | None = None) -> str | None:
     here): the registered label of the host, else the outlet's name without
     "the" and words like "News".
     """
-    host = outlet_from_url(url) or (source.strip().lower() if source and "." in source
-                                    and " " not in source.strip() else None)
-    if host:
-        labels = [x for x in host.lower().split(".") if x]
+    host = outlet_from_url(url) or (source.strip().lower() if source and _is_domain(source) else None)
+    labels = [x for x in (host or "").lower().split(".") if x]
+    if labels:  # a source of dots alone ("...") names no host
         if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL:
             return labels[-3]
         return labels[-2] if len(labels) >= 2 else labels[0]
@@ -131,7 +135,7 @@ def publisher_voices(
             hosts.add(keys[aid] or "")
         else:
             keys[aid] = publisher_key(source)
-            if source and keys[aid] and not ("." in source and " " not in source.strip()):
+            if source and keys[aid] and not _is_domain(source):
                 named[aid] = source
             elif keys[aid]:
                 hosts.add(keys[aid] or "")

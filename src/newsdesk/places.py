@@ -24,6 +24,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from .entities import TITLES
+
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
@@ -32,10 +34,8 @@ __all__ = ["COMPONENT", "correct_place_names", "is_place_name"]
 COMPONENT = "places.geonames-100k.v1"
 MIN_POPULATION = 100_000
 COMMON_SURNAMES = 5_000
-_TITLES = frozenset(
-    "mr mrs ms miss dr prof sir dame lord lady rev gen president senator sen rep gov "
-    "governor mayor minister king queen prince princess pope judge justice coach".split()
-)
+# The titles of a person's name, and a few more that stand before a surname alone.
+_TITLES = TITLES | {"senator", "governor", "mayor", "coach"}
 
 
 @lru_cache(maxsize=1)

@@ -33,6 +33,7 @@ def when(value: datetime | str | None) -> str:
         return value.strftime("%Y-%m-%d")
     return value.strftime("%Y-%m-%d %H:%M")
 
+
 def diff_text(diff: Sequence[Sequence[str]]) -> Text:
     """Word differences against the reference, marked as git's word diff does
     ([-dropped-] {+added+}) so they read without colour too, and coloured."""

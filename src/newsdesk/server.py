@@ -182,7 +182,7 @@ def create_app(db: str | Path | Store, *, data_dir: str | Path | None = None,
     templates.env.filters["quote_line"] = quote_line
     templates.env.filters["cited"] = cited_articles
     templates.env.filters["day"] = _day
-    templates.env.filters["when"] = _when
+    templates.env.filters["when"] = when
     templates.env.globals["version"] = __version__
     templates.env.globals["auth"] = guard_token is not None
     templates.env.filters["part"] = _part
@@ -555,10 +555,6 @@ def _day(value: Any) -> str:
     if isinstance(value, str):
         return value[:10]
     return value.strftime("%Y-%m-%d")
-
-
-def _when(value: Any) -> str:
-    return when(value)
 
 
 def _date_arg(value: str, name: str, *, end: bool = False) -> datetime | None:
