@@ -6,6 +6,7 @@
     python bench/bench_lines.py --within 3 # each set alone, 3-fold by page
     python bench/bench_lines.py --keep-comments  # without the comment-section rule
     python bench/bench_lines.py --idempotence    # clean each cleaned page again
+    python bench/bench_lines.py --oracles        # what perfect long-line decisions would score
 
 Data: ../shared/data/extraction/lines/derived_*.jsonl (whole visible text of a
 page, one labelled line per row).  Each page is fed to ``clean_text`` as plain
@@ -32,6 +33,15 @@ for each fold a model is trained on the other folds of the same set only and
 scores that fold; the counts are summed over the folds.  This asks how well the
 classifier learns one set's own labelling convention, without the other sets'
 conventions (readers' comments are text in cleaneval, boilerplate in dragnet).
+
+``--oracles``: what the target asks of the short lines (three words or fewer).
+For each set, the scores of cleaners that are perfect on every line of four
+words or more and then (a) drop every short line, (b) keep the short lines lying
+inside the span of the page's >= 4-word article lines, (c) are perfect on short
+lines too but at short-line precision 0.90; then the short-line recall that a
+cleaner perfect on long lines would need at short-line precision 1.0 and 0.9 to
+reach F1 0.85 with P 0.90, beside what the shipped model does on short lines
+(in-sample, so at its most generous).
 
 ``--idempotence``: each page is cleaned (shipped model, df), then its cleaned
 text is cleaned again, once with the title the first cleaning found (what
@@ -174,6 +184,51 @@ def ceiling(docs) -> tuple[float, float, float]:
     return prf(tp, fp, fn)
 
 
+def oracles(name: str, docs) -> None:
+    """Scores of cleaners perfect on >= 4-word lines (see ``--oracles``)."""
+    n_long = n_short = 0  # positives
+    neg_short_in = n_short_in = 0  # short lines inside the span: negatives, positives
+    for texts, labels in docs:
+        pairs = [(t, y) for t, y in zip(texts, labels, strict=True) if t.strip()]
+        long_pos = [i for i, (t, y) in enumerate(pairs) if y == 1 and len(t.split()) >= 4]
+        lo, hi = (min(long_pos), max(long_pos)) if long_pos else (1, 0)
+        for i, (t, y) in enumerate(pairs):
+            if len(t.split()) >= 4:
+                n_long += y
+                continue
+            n_short += y
+            if lo <= i <= hi:
+                n_short_in += y
+                neg_short_in += 1 - y
+    drop = prf(n_long, 0, n_short)
+    span = prf(n_long + n_short_in, neg_short_in, n_short - n_short_in)
+
+    def needed(p_short: float) -> float | None:
+        """Least short-line recall reaching F1 0.85 and P 0.90 (None: none does)."""
+        for k in range(1001):
+            tp_s = n_short * k / 1000
+            fp = tp_s * (1 - p_short) / p_short
+            P, _, F = prf(n_long + tp_s, fp, n_short - tp_s)
+            if F >= 0.85 and P >= 0.90:
+                return k / 1000
+        return None
+
+    c, _ = count(docs, None, set_df(docs))
+    short = prf(c[0] - c[3], c[1] - c[4], c[2] - c[5])
+    r1, r9 = needed(1.0), needed(0.9)
+    print(f"  short lines: {n_short} of {n_short + n_long} article lines "
+          f"({n_short / (n_short + n_long):.0%})")
+    print(f"  perfect on >=4w, every short line dropped: P {drop[0]:.3f} R {drop[1]:.3f} "
+          f"F1 {drop[2]:.3f}")
+    print(f"  perfect on >=4w, short lines kept inside the span: P {span[0]:.3f} "
+          f"R {span[1]:.3f} F1 {span[2]:.3f}")
+    print("  short-line recall needed (perfect on >=4w) at short precision 1.0: "
+          f"{r1 if r1 is not None else 'unreachable'}; at 0.9: "
+          f"{r9 if r9 is not None else 'unreachable'}")
+    print(f"  shipped model on short lines (in-sample, df): P {short[0]:.3f} R {short[1]:.3f} "
+          f"F1 {short[2]:.3f}", flush=True)
+
+
 def keep_all(docs) -> tuple[float, float, float]:
     tp = sum(sum(lab) for _, lab in docs)
     n = sum(len(lab) for _, lab in docs)
@@ -189,6 +244,8 @@ def main() -> None:
     ap.add_argument("--sets", default=",".join(LINE_SETS))
     ap.add_argument("--idempotence", action="store_true",
                     help="instead: clean each cleaned page again and count the pages that change")
+    ap.add_argument("--oracles", action="store_true",
+                    help="instead: scores of cleaners perfect on lines of four words or more")
     ap.add_argument("--keep-comments", action="store_true",
                     help="clean with keep_comments=True (no comment-section rule; the figures "
                     "before 2026-12-07)")
@@ -215,6 +272,9 @@ def main() -> None:
         )
         if a.idempotence:
             idempotence(name, docs, df)
+            continue
+        if a.oracles:
+            oracles(name, docs)
             continue
         if a.within:
             off, w4, med = within(docs, a.within, df)
