@@ -1146,10 +1146,27 @@ def test_it_without_an_organisation_names_no_one() -> None:
         # ... nor a person brought in two sentences later
         ("A witness said the car was red. The street was empty. Mayor Tom Jones said he saw "
          "nothing.\n", "witness"),
+        # ... nor a person the next sentence brings in under another description
+        ('"Stay tuned -- our position has not changed," an AARP spokeswoman said in an '
+         "email.\nAARP legislative policy director David Certner said on CNN Friday that "
+         "the story was wrong.\n", "AARP spokeswoman"),
     ],
 )
 def test_a_description_named_in_the_text(text: str, speaker: str) -> None:
     assert extract_quotes(text, "a")[0].speaker == speaker
+
+
+def test_a_name_in_apposition_to_the_subject_is_the_subject() -> None:
+    # "he" is the chief executive named in apposition in its own sentence, not the
+    # speaker of the sentence before
+    text = (
+        "Benefit cuts would be small, Mr. Rother said.\n"
+        "As word of the position spread on Friday, the group's chief executive, Barry "
+        "Rand, issued a formal statement refuting what he described as \u201cmisleading\u201d "
+        "media reports.\n"
+    )
+    quotes = [q for q in extract_quotes(text, "a") if q.text.startswith("misleading")]
+    assert [q.speaker for q in quotes] == ["Barry Rand"]
 
 
 def test_a_first_names_gender_counts_for_a_pronoun_but_less_than_the_texts() -> None:

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v37"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v37+attributions.clf.v1"
+COMPONENT = "quotes.rules.v38"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v38+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -1823,8 +1823,11 @@ def _build_resolver(doc: Doc, sent_of: list[int], in_quote: list[bool]) -> _Reso
             for role in _left_title(doc, e) + _appos_roles(e):
                 res.roles.setdefault(role, []).append((e.start_char, name))
         if not any(in_quote[t.i] for t in e):
-            subj = any(t.dep_ in ("nsubj", "nsubjpass") for t in e)
-            spk = any(t.dep_ == "nsubj" and t.head.lemma_.lower() in SPEECH_VERBS for t in e)
+            # "the group's chief executive, Barry Rand, issued": the name in apposition
+            # to the subject is the subject.
+            heads = [t.head if t.dep_ == "appos" else t for t in e]
+            subj = any(t.dep_ in ("nsubj", "nsubjpass") for t in heads)
+            spk = any(t.dep_ == "nsubj" and t.head.lemma_.lower() in SPEECH_VERBS for t in heads)
             label = e.label_
             nw = tuple(name.split())
             if label == "PERSON" and any(n[-1].lower() in _ORG_LAST_WORDS for n in [w, nw] + [
@@ -2201,6 +2204,19 @@ def _introduced_next(res: _Resolver, tok: Token) -> str | None:
     first = min(nxt, key=lambda m: m.start)
     if any(m.name == first.name and m.start < tok.idx for m in res.mentions):
         return None
+    # "an AARP spokeswoman said ... AARP legislative policy director David Certner
+    # said": a person brought in under another description is someone else.
+    doc = res.doc
+    span = doc.char_span(first.start, first.end, alignment_mode="expand")
+    if span is not None:
+        own = []
+        i = span.start - 1
+        while i >= 0 and doc[i].tag_ in ("NN", "JJ", "NNP") and doc[i].sent == span.sent:
+            if doc[i].tag_ == "NN" and doc[i].is_lower:
+                own.append(doc[i].lemma_.lower())
+            i -= 1
+        if own and tok.lemma_.lower() not in own:
+            return None
     return first.name
 
 
