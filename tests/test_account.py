@@ -341,6 +341,26 @@ def test_only_speakers_named_in_the_sentence_contradict(written: str | None, con
     assert bool(claims.attribution_claims([g], sents)) is contradicted
 
 
+def test_a_report_within_a_report_is_no_contradiction() -> None:
+    # 'Trump said ... which he claimed the Republican Party was asking him to do if he
+    # wanted to moderate the debate' (BASIL): the party's words are inside Trump's claim
+    text = "to do if he wanted to moderate the debate"
+    outer = "the Republican Party was asking him " + text
+    qs = [Quote("a", 0, len(text), text, "indirect", "Donald Trump", speaker_text="Trump", sentence=0),
+          Quote("b", 0, len(outer), outer, "indirect", "Donald Trump", speaker_text="he", sentence=0),
+          Quote("b", len(outer) - len(text), len(outer), text, "indirect", "Republican Party",
+                speaker_text="the Republican Party", sentence=0)]
+    sents = {(q.article, 0): Sentence(q.article, 0, 0, len(outer), outer, q.article, q.article)
+             for q in qs}
+    groups = alignment.align_quotes(qs, outlet_of={}, voice_of={"a": "a", "b": "b"})
+    assert any(w.different_speaker for g in groups for w in g.wordings)
+    assert claims.attribution_claims(groups, sents) == []
+    # the same words credited to the party on their own are a contradiction
+    alone = [qs[0], qs[2]]
+    groups = alignment.align_quotes(alone, outlet_of={}, voice_of={"a": "a", "b": "b"})
+    assert len(claims.attribution_claims(groups, sents)) == 1
+
+
 def test_one_surname_written_two_ways_is_no_contradiction() -> None:
     text = "I would like to know who those people are, because they follow a false prophet"
     qs = [Quote("a", 0, len(text), text, "direct", "Vicente Fox", speaker_text="Fox", sentence=0),

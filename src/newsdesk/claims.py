@@ -30,12 +30,12 @@ import numpy as np
 from . import figures as figures_mod
 from .alignment import AlignedQuote
 from .metadata import outlet_label
-from .records import Figure
+from .records import Figure, Quote
 
 __all__ = ["COMPONENT", "Claim", "Sentence", "Support", "attribution_claims", "figure_claims",
            "statement_claims"]
 
-COMPONENT = "claims.v3"
+COMPONENT = "claims.v4"
 Status = Literal["corroborated", "single-source", "contradicted"]
 # Cosine of MiniLM sentence embeddings above which two sentences of different
 # articles may state the same fact. Set on the seed pair, where the same-fact
@@ -302,6 +302,18 @@ def attribution_claims(aligned: Sequence[AlignedQuote],
                        sentences: Mapping[tuple[str, int], Sentence]) -> list[Claim]:
     """A statement that independent outlets attribute to different speakers."""
     claims = []
+    by_article: dict[str, list[Quote]] = defaultdict(list)
+    for a in aligned:
+        for w in a.wordings:
+            by_article[w.quote.article].append(w.quote)
+
+    def reported_within(q: Quote) -> bool:
+        """Inside a longer quote of someone else in its article: "which he claimed the
+        Republican Party was asking him to do" is his claim about the party, not the
+        outlet's attribution."""
+        return any(o.start <= q.start and q.end <= o.end and o.end - o.start > q.end - q.start
+                   and o.speaker != q.speaker for o in by_article[q.article])
+
     for a in aligned:
         speakers = {w.quote.speaker for w in a.wordings if w.quote.speaker}
         if len(speakers) < 2 or not any(w.different_speaker for w in a.wordings):
@@ -313,7 +325,7 @@ def attribution_claims(aligned: Sequence[AlignedQuote],
         # "Dick Durbin" and "Richard J. Durbin" are one person written two ways.
         named: dict[str, set[str]] = defaultdict(set)
         for w in a.wordings:
-            if w.quote.speaker and _names_speaker(w.quote.speaker_text):
+            if w.quote.speaker and _names_speaker(w.quote.speaker_text) and not reported_within(w.quote):
                 named[w.voice].add(w.quote.speaker.split()[-1].casefold())
         if not any(named[v1].isdisjoint(named[v2]) for v1 in named for v2 in named if v1 < v2):
             continue
