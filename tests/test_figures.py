@@ -147,7 +147,17 @@ CASES = [
         True,
     ),
     ("The storm destroyed about 300 homes.", "about 300 homes", 300, "homes", "homes", "count", True),
+    # pounds are a weight unless the text writes money in sterling
+    ("AARP is the 800-pound gorilla of the lobby.", "800-pound", 800, "lb", "gorilla", "quantity",
+     False),
+    ("He lost 40 pounds in a year.", "40 pounds", 40, "lb", "lose", "quantity", False),
 ]
+
+
+def test_pounds_are_money_where_the_text_writes_sterling() -> None:
+    found = extract_figures("The fine was 500 pounds and a ticket cost £20.", "a")
+    assert [(f.text, f.unit, f.kind) for f in found] == [
+        ("500 pounds", "GBP", "money"), ("£20", "GBP", "money")]
 
 
 @pytest.mark.parametrize(("sentence", "text", "value", "unit", "counts", "kind", "approx"), CASES)

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COMPONENT", "consistent", "extract_figures", "group_figures", "same_quantity"]
 
-COMPONENT = "figures.rules.v2"
+COMPONENT = "figures.rules.v3"
 log = logging.getLogger(__name__)
 
 _MAX_CHARS = 1_000_000  # spaCy's default max_length; longer texts are read up to here
@@ -161,6 +161,10 @@ _MEASURE = re.compile(
     r"|sq km|mph|km/h|kph|degrees?|mw|gw|kw|megawatts?|gigawatts?)\b",
     re.I,
 )
+# "an 800-pound gorilla", "a 5-pound bag": pounds of weight; pounds of money are written
+# with "£" or "sterling" in British text, which is what makes a bare "pounds" money here.
+_POUNDS = re.compile(r"[- ](?P<u>pounds?|lbs?)\b", re.I)
+_STERLING = re.compile(r"£|\bsterling\b|\bpence\b", re.I)
 _TIME_OF_DAY = re.compile(
     r"\s?(?:a\.m\.|p\.m\.|am\b|pm\b|o'clock|gmt\b|bst\b|utc\b|[ecmp][sd]?t\b|hrs\b)", re.I
 )
@@ -624,6 +628,12 @@ def _figure(text: str, doc: Doc, m: re.Match[str], article: str, sent_starts: li
         counts = _event(unit_tok)
         if modifier == "over":
             modifier = None  # "over three days" says when, not how many
+    elif (w := _POUNDS.match(after)) is not None and (
+        w.group(0).startswith("-") or _STERLING.search(text) is None
+    ):
+        kind, unit = "quantity", "lb"
+        end += w.end()
+        counts = _event(_phrase_root(doc, core_start, end) or root)
     elif (q := _MEASURE.match(after)) is not None or m.group("attached") in ("m", "M"):
         kind = "quantity"
         raw = q.group("u").lower() if q is not None else "m"
