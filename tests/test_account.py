@@ -442,6 +442,43 @@ def test_a_name_with_and_without_a_middle_initial_or_a_title_is_one_person() -> 
     assert {"George H. W. Bush", "George W. Bush"} <= set(ents)
 
 
+def test_a_nickname_or_a_middle_name_is_one_person() -> None:
+    def m(text: str, start: int, article: str = "a") -> Mention:
+        return Mention(article, start, start + len(text), text, "PERSON")
+
+    ms = [m("Bob Bauer", 0), m("Robert F. Bauer", 0, "b"), m("Bauer", 100, "b"),
+          m("Hillary Rodham Clinton", 200), m("Hillary Clinton", 200, "b"),
+          m("Dick Blumenthal", 300), m("Richard Blumenthal", 300, "b"), m("Blumenthal", 400),
+          m("Representative Darrell Issa", 500), m("Issa", 600, "b"),
+          # two people: other given names, other initials, other middle names
+          m("Bill Clinton", 700), m("John Paul Smith", 800), m("John Peter Smith", 900),
+          m("George H. W. Bush", 1000), m("George W. Bush", 1100)]
+    ents = merge_entities(ms)
+    by_alias = {a: e for e in ents for a in e.aliases}
+    bauer = by_alias["Bob Bauer"]
+    assert bauer.name == "Robert F. Bauer" and {"Robert F. Bauer", "Bauer"} <= set(bauer.aliases)
+    assert by_alias["Hillary Clinton"].name == "Hillary Rodham Clinton"
+    assert by_alias["Dick Blumenthal"] is by_alias["Blumenthal"] is by_alias["Richard Blumenthal"]
+    assert by_alias["Issa"].name == "Representative Darrell Issa"
+    assert by_alias["Bill Clinton"] is not by_alias["Hillary Clinton"]
+    assert by_alias["John Paul Smith"] is not by_alias["John Peter Smith"]
+    assert by_alias["George H. W. Bush"] is not by_alias["George W. Bush"]
+
+
+def test_words_without_a_capital_are_no_entity() -> None:
+    from newsdesk import nlp
+    from newsdesk.entities import article_mentions
+
+    # the small model tags "n’t" a place and "lesbian group" a person here (BASIL)
+    doc = nlp.parse(
+        "Donald J. Trump has dropped plans to moderate a presidential debate, but don\u2019t "
+        "expect him to fade quietly from the political scene.\nThe Perry ad was denounced by "
+        "the Log Cabin Republicans, a gay men and lesbian group, which said it was wrong.\n")
+    mentions, _ = article_mentions(doc, "a")
+    assert "Donald J. Trump" in [x.text for x in mentions]
+    assert all(any(c.isupper() for c in x.text) for x in mentions)
+
+
 def test_acronyms_join_the_name_they_spell() -> None:
     def m(text: str, label: str, start: int) -> Mention:
         return Mention("a", start, start + len(text), text, label)

@@ -25,16 +25,18 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from .records import Entity, Mention
 
 if TYPE_CHECKING:
+    from nicknames import NickNamer
     from spacy.tokens import Doc, Span
 
 __all__ = ["COMPONENT", "EntityIndex", "article_mentions", "merge_entities", "name_key"]
 
-COMPONENT = "entities.rules.v4"
+COMPONENT = "entities.rules.v5"
 
 Kind = Literal["person", "organisation", "place", "group", "other"]
 _KIND: dict[str, Kind] = {
@@ -44,7 +46,8 @@ _KIND: dict[str, Kind] = {
 LABELS = frozenset(_KIND)
 TITLES = frozenset(
     "mr mrs ms miss dr prof sir dame lord lady rev gen col lt sgt capt sen rep gov pres "
-    "president premier minister chancellor king queen prince princess pope judge justice".split()
+    "president premier minister chancellor king queen prince princess pope judge justice "
+    "justices senator representative congressman congresswoman governor mayor".split()
 )
 # Words that may stand in a role before a name but are not the role itself.
 _ROLE_STOP = frozenset("the a an his her their its our former then new late acting".split())
@@ -86,6 +89,38 @@ def _person_words(key: str) -> list[str]:
     return named if named else words
 
 
+@lru_cache(maxsize=1)
+def _nicknamer() -> NickNamer:
+    from nicknames import NickNamer
+
+    return NickNamer()
+
+
+@lru_cache(maxsize=4096)
+def _same_given_name(a: str, b: str) -> bool:
+    """One given name or a nickname of it: "bob" and "robert", "dick" and "richard"."""
+    if a == b:
+        return True
+    nn = _nicknamer()
+    return b in nn.nicknames_of(a) or a in nn.nicknames_of(b)
+
+
+def _same_person_name(a: list[str], b: list[str]) -> bool:
+    """Two full names of one person: the same surname, given names that are one name
+    or its nickname, and middle names of one inside the other's ("Hillary Rodham
+    Clinton" and "Hillary Clinton"; not "John Paul Smith" and "John Peter Smith")."""
+    if len(a) < 2 or len(b) < 2 or a[-1] != b[-1] or not _same_given_name(a[0], b[0]):
+        return False
+    ma, mb = a[1:-1], b[1:-1]
+    return set(ma) <= set(mb) or set(mb) <= set(ma)
+
+
+def _initials_differ(a: str, b: str) -> bool:
+    """Both keys written with initials, and not the same ones."""
+    ia, ib = (tuple(w for w in k.split() if len(w) == 1) for k in (a, b))
+    return bool(ia) and bool(ib) and ia != ib
+
+
 def _clean_span(span: Span) -> tuple[int, int, str] | None:
     """Character offsets of an entity span without a leading 'the' or a trailing possessive."""
     tokens = list(span)
@@ -97,8 +132,8 @@ def _clean_span(span: Span) -> tuple[int, int, str] | None:
         return None
     start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
     text = span.doc.text[start:end]
-    if not any(c.isalpha() for c in text):
-        return None
+    if not any(c.isupper() for c in text):
+        return None  # "n’t" and "lesbian group" are no names
     return start, end, text
 
 
@@ -283,13 +318,25 @@ def merge_entities(mentions: Iterable[Mention], roles: Iterable[Role] = (),
     for k in persons:
         same[tuple(_person_words(k))].append(k)
     for keys in same.values():
-        initials = {tuple(w for w in k.split() if len(w) == 1) for k in keys} - {()}
-        if len(initials) > 1:
+        if any(_initials_differ(a, b) for a in keys for b in keys):
             continue  # "George H. W. Bush" and "George W. Bush" are two people
         top = max(keys, key=lambda k: (len(k.split()), len(by_key[k]), k))
         for k in keys:
             if k != top:
                 parent[k] = top
+    # A nickname or a middle name more ("Bob Bauer" and "Robert F. Bauer", "Hillary
+    # Rodham Clinton" and "Hillary Clinton"): one person when the name fits exactly
+    # one other person's full name (two fits may be two people).
+    names = sorted({_root(parent, k) for k in persons if len(_person_words(k)) > 1})
+    for k in names:
+        matches = {_root(parent, f) for f in names if f != k
+                   and _same_person_name(_person_words(k), _person_words(f))
+                   and not _initials_differ(k, f)} - {_root(parent, k)}
+        if len(matches) == 1:
+            other = matches.pop()
+            a, b = sorted((_root(parent, k), other),
+                          key=lambda r: (len(r.split()), len(by_key[r]), r))
+            parent[a] = b
     # Persons named by part of a full name join it when exactly one full name fits.
     for k in sorted(persons, key=lambda k: len(k.split())):
         if k in parent:
@@ -389,9 +436,11 @@ def _join_acronyms(keys: Sequence[str], kind_of: Mapping[str, Kind], parent: dic
 
 
 def _fullest(forms: Counter[str]) -> str:
-    """The most complete written form; among equally long ones, the most frequent."""
-    def words(f: str) -> int:
-        return len(_person_words(name_key(f)))
+    """The most complete written form (name words, then initials: "Robert F. Bauer"
+    over "Bob Bauer"); among equally complete ones, the most frequent."""
+    def words(f: str) -> tuple[int, int]:
+        key = name_key(f)
+        return len(_person_words(key)), len([w for w in key.split() if w not in TITLES])
 
     return max(forms, key=lambda f: (words(f), forms[f], -len(f), f))
 

@@ -35,7 +35,7 @@ COMPONENT = "places.geonames-100k.v1"
 MIN_POPULATION = 100_000
 COMMON_SURNAMES = 5_000
 # The titles of a person's name, and a few more that stand before a surname alone.
-_TITLES = TITLES | {"senator", "governor", "mayor", "coach"}
+_TITLES = TITLES | {"coach"}
 
 
 @lru_cache(maxsize=1)
