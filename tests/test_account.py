@@ -666,6 +666,39 @@ def test_build_account_on_hand_written_articles() -> None:
     assert any(e["date"] == "2024-05-06" for e in acc["timeline"]["events"])  # Monday before the 8th
 
 
+@pytest.mark.parametrize("day, precision, ahead", [
+    (date(2036, 1, 1), "year", True), (date(2011, 1, 1), "year", False),
+    (date(2011, 12, 1), "month", False), (date(2012, 1, 1), "month", True),
+    (date(2011, 12, 13), "day", False), (date(2011, 12, 27), "day", True),
+])
+def test_an_event_after_the_newest_article_is_ahead(day: date, precision: str, ahead: bool) -> None:
+    from newsdesk.timeline import Event
+
+    assert Event(day, precision, ()).after(date(2011, 12, 13)) is ahead  # type: ignore[arg-type]
+
+
+def test_the_timeline_marks_what_lies_ahead_of_the_articles() -> None:
+    from rich.console import Console
+
+    from newsdesk.account import account_markdown
+    from newsdesk.render import account as print_account
+
+    a = Article(id="a1", text=("Trump said on Tuesday that he would not moderate the debate. "
+                               "The Dec. 27 debate was sponsored by Newsmax. By 2036 the fund "
+                               "will be empty, the trustees said."),
+                title="Trump drops debate", source="Daily One", url="https://dailyone.example/t",
+                published=datetime(2011, 12, 13), lang="en", author=None, format="text", origin="t",
+                content_hash="h1")
+    acc = build_account("st-t", [a], {"a1": analyse_article(a)}).to_json()
+    ahead = {e["date"]: e["ahead"] for e in acc["timeline"]["events"]}
+    assert ahead == {"2011-12-13": False, "2011-12-27": True, "2036": True}
+    assert "**2036** (after the newest article)" in account_markdown(acc)
+    out = Console(record=True, width=200)
+    print_account(out, acc)
+    text = out.export_text()
+    assert "2011-12-13 ◆" in text and "2011-12-27 ◇" in text and "2036 ◇" in text
+
+
 def test_account_reads_originals_spread_over_outlets() -> None:
     from newsdesk.accountbook import select_members
 

@@ -261,3 +261,20 @@ def test_a_damaged_saved_story_index_is_a_503_naming_it(tmp_path: Path) -> None:
         message = _error(c.post(f"/api/stories/{sid}/split", json={"articles": ["x"]}), 503)
         assert "saved story index" in message and "cannot be read" in message
         assert c.get("/api/health").json()["status"] == "ok"  # reading what is stored still works
+
+
+def test_story_page_marks_events_after_the_newest_article(client: httpx.Client) -> None:
+    record = {"id": "ahead-1", "title": "Trump drops debate", "source": "dailyone.example",
+              "published": "2011-12-13T10:00:00", "lang": "en",
+              "text": "Trump said on Tuesday that he would not moderate the debate. The Dec. 27 "
+                      "debate was sponsored by Newsmax. By 2036 the fund will be empty, the "
+                      "trustees said."}
+    job = client.post("/api/ingest", params={"wait": "true"}, files=[
+        ("files", ("ahead.jsonl", json.dumps(record).encode(), "application/json"))]).json()
+    assert job["status"] == "done", job
+    sid = next(s["id"] for s in client.get("/api/stories").json()["items"]
+               if s["title"] == "Trump drops debate")
+    client.get(f"/api/stories/{sid}", params={"wait": "true"})
+    page = client.get(f"/stories/{sid}").text
+    assert page.count('<li class="ahead">') == 2  # the 27th, and 2036
+    assert "<b>2011-12-13</b>:" in page

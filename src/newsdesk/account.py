@@ -45,7 +45,7 @@ __all__ = ["COMPONENT", "Account", "ArticleAnalysis", "account_markdown", "analy
            "analysis_hash", "build_account", "cited_articles", "claim_line", "components", "quote_line",
            "wording_tag"]
 
-COMPONENT = "account.v5"
+COMPONENT = "account.v6"
 SUMMARY_SENTENCES = 5
 MAX_CHARS = 100_000
 
@@ -218,6 +218,7 @@ class Account:
 
     def to_json(self) -> dict[str, Any]:
         """The account as plain JSON data (what ``export story --format json`` writes)."""
+        newest = max((a.published.date() for a in self.articles if a.published), default=None)
         return _jsonable({
             "story": self.story,
             "title": self.title,
@@ -258,6 +259,8 @@ class Account:
             "timeline": {
                 "events": [
                     {"date": e.label, "precision": e.precision, "component": timeline.COMPONENT,
+                     # after the newest article: a schedule, a plan or a projection
+                     "ahead": newest is not None and e.after(newest),
                      "mentions": [{"article": m.article, "sentence": m.sentence, "text": m.text,
                                    "start": m.start, "end": m.end,
                                    "context": self.context.get((m.article, m.sentence))}
@@ -630,7 +633,8 @@ def account_markdown(data: Mapping[str, Any]) -> str:
     lines += ["## Timeline", ""]
     for e in data["timeline"]["events"]:
         mentions = e["mentions"]
-        lines.append(f"- **{e['date']}**: " + "; ".join(
+        ahead = " (after the newest article)" if e.get("ahead") else ""
+        lines.append(f"- **{e['date']}**{ahead}: " + "; ".join(
             f"{m['text']} {cites([m])}" for m in mentions[:3]))
     lines += ["", "Articles:", ""]
     for a in data["timeline"]["articles"]:

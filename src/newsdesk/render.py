@@ -193,9 +193,16 @@ def _timeline(out: Console, data: Mapping[str, Any], number: Mapping[str, int]) 
     if not events and not arts:
         out.print("  [dim]no dates found[/dim]")
         return
+    ahead_shown = False
     for e in events:
         m = e["mentions"][0]
-        out.print(Text(f"  {e['date']:>10} ◆ ", style="magenta")
+        if e.get("ahead") and not ahead_shown:
+            # what the articles expect, plan or project, not what happened
+            out.print(Text("  after the newest article (◇: scheduled, expected or projected):",
+                           style="dim"))
+            ahead_shown = True
+        mark = "◇" if e.get("ahead") else "◆"
+        out.print(Text(f"  {e['date']:>10} {mark} ", style="magenta")
                   + Text(_short(m.get("context") or m["text"], 120))
                   + Text(f" [{number.get(m['article'], '?')}]"
                                                 + (f" +{len(e['mentions']) - 1}" if len(e["mentions"]) > 1

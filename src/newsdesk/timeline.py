@@ -54,6 +54,15 @@ class Event:
     precision: Precision
     mentions: tuple[DateMention, ...]
 
+    def after(self, day: date) -> bool:
+        """Does the event lie wholly after ``day`` at its own precision ("2036" after
+        an article of 2011; "December 2011" not after 13 December 2011)?"""
+        if self.precision == "year":
+            return self.day.year > day.year
+        if self.precision == "month":
+            return (self.day.year, self.day.month) > (day.year, day.month)
+        return self.day > day
+
     @property
     def label(self) -> str:
         if self.precision == "year":
