@@ -644,19 +644,19 @@ def test_relative_dates_need_a_publication_date() -> None:
     assert resolve_date("August 2024", None) == (date(2024, 8, 1), "month")
 
 
+def _dated(aid: str, text: str, title: str, source: str, url: str, published: datetime) -> Article:
+    return Article(id=aid, text=text, title=title, source=source, url=url, published=published,
+                   lang="en", author=None, format="text", origin="t", content_hash=f"h-{aid}")
+
+
 def test_build_account_on_hand_written_articles() -> None:
-    a = Article(id="a1", text=("Mayor Jane Doe opened the new Elm Street bridge on Monday. "
-                               "\"This bridge will carry 20,000 cars a day,\" Doe said. "
-                               "The bridge cost $12 million."),
-                title="Bridge opens", source="Daily One", url="https://dailyone.example/b",
-                published=datetime(2024, 5, 8), lang="en", author=None, format="text", origin="t",
-                content_hash="h1")
-    b = Article(id="b1", text=("The new Elm Street bridge opened on Monday, Mayor Jane Doe said. "
-                               "\"This bridge will carry 20,000 cars every day,\" the mayor said. "
-                               "It cost $15 million, according to the city."),
-                title="Elm Street bridge opens", source="Town Two", url="https://towntwo.example/x",
-                published=datetime(2024, 5, 8), lang="en", author=None, format="text", origin="t",
-                content_hash="h2")
+    a = _dated("a1", "Mayor Jane Doe opened the new Elm Street bridge on Monday. "
+               "\"This bridge will carry 20,000 cars a day,\" Doe said. The bridge cost $12 million.",
+               "Bridge opens", "Daily One", "https://dailyone.example/b", datetime(2024, 5, 8))
+    b = _dated("b1", "The new Elm Street bridge opened on Monday, Mayor Jane Doe said. "
+               "\"This bridge will carry 20,000 cars every day,\" the mayor said. "
+               "It cost $15 million, according to the city.",
+               "Elm Street bridge opens", "Town Two", "https://towntwo.example/x", datetime(2024, 5, 8))
     acc = build_account("st-test", [a, b], {x.id: analyse_article(x) for x in (a, b)}).to_json()
     multi = [q for q in acc["quotes"] if q["voices"] == 2]
     assert len(multi) == 1 and multi[0]["speaker"] == "Jane Doe"
@@ -683,12 +683,9 @@ def test_the_timeline_marks_what_lies_ahead_of_the_articles() -> None:
     from newsdesk.account import account_markdown
     from newsdesk.render import account as print_account
 
-    a = Article(id="a1", text=("Trump said on Tuesday that he would not moderate the debate. "
-                               "The Dec. 27 debate was sponsored by Newsmax. By 2036 the fund "
-                               "will be empty, the trustees said."),
-                title="Trump drops debate", source="Daily One", url="https://dailyone.example/t",
-                published=datetime(2011, 12, 13), lang="en", author=None, format="text", origin="t",
-                content_hash="h1")
+    a = _dated("a1", "Trump said on Tuesday that he would not moderate the debate. The Dec. 27 "
+               "debate was sponsored by Newsmax. By 2036 the fund will be empty, the trustees said.",
+               "Trump drops debate", "Daily One", "https://dailyone.example/t", datetime(2011, 12, 13))
     acc = build_account("st-t", [a], {"a1": analyse_article(a)}).to_json()
     ahead = {e["date"]: e["ahead"] for e in acc["timeline"]["events"]}
     assert ahead == {"2011-12-13": False, "2011-12-27": True, "2036": True}
