@@ -666,6 +666,23 @@ def test_build_account_on_hand_written_articles() -> None:
     assert any(e["date"] == "2024-05-06" for e in acc["timeline"]["events"])  # Monday before the 8th
 
 
+def test_a_summary_quote_cites_only_outlets_giving_it_to_the_same_speaker() -> None:
+    words = "The bridge will reopen on Monday once the inspectors have finished their work"
+    arts = [
+        _dated("a1", f'"{words}," Mayor Jane Doe said on Friday. The river rose overnight.',
+               "Bridge", "Daily One", "https://dailyone.example/b", datetime(2024, 5, 8)),
+        _dated("b1", f'"{words}," Jane Doe told reporters on Friday. Traffic was heavy.',
+               "Bridge", "Town Two", "https://towntwo.example/b", datetime(2024, 5, 8)),
+        _dated("c1", f'"{words}," John Roe said on Friday. Schools were closed.',
+               "Bridge", "Third Post", "https://thirdpost.example/b", datetime(2024, 5, 8)),
+    ]
+    acc = build_account("st-q", arts, {x.id: analyse_article(x) for x in arts}).to_json()
+    (group,) = [q for q in acc["quotes"] if len(q["wordings"]) == 3]
+    assert group["speaker"] == "Jane Doe"
+    (line,) = [s for s in acc["summary"] if words in s["text"]]
+    assert sorted({c["article"] for c in line["citations"]}) == ["a1", "b1"]
+
+
 @pytest.mark.parametrize("day, precision, ahead", [
     (date(2036, 1, 1), "year", True), (date(2011, 1, 1), "year", False),
     (date(2011, 12, 1), "month", False), (date(2012, 1, 1), "month", True),

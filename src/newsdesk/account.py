@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import alignment, claims, entities, figures, nlp, quotes, timeline
-from .alignment import AlignedQuote
+from .alignment import AlignedQuote, Wording
 from .claims import Claim, Sentence
 from .entities import EntityIndex, Role
 from .metadata import outlet_label, publisher_voices
@@ -45,7 +45,7 @@ __all__ = ["COMPONENT", "Account", "ArticleAnalysis", "account_markdown", "analy
            "analysis_hash", "build_account", "cited_articles", "claim_line", "components", "quote_line",
            "wording_tag"]
 
-COMPONENT = "account.v6"
+COMPONENT = "account.v7"
 SUMMARY_SENTENCES = 5
 MAX_CHARS = 100_000
 
@@ -448,14 +448,18 @@ def _summary(cls: Sequence[Claim], aligned: Sequence[AlignedQuote],
         prio = (0 if c.status != "single-source" else 1, -c.voices, source.index)
         candidates.append((prio, _adder(try_add, source, cites, c.id)))
     for a in aligned:
-        if a.voices < 2:
+        # An outlet that gives the words to someone else does not support the sentence
+        # that names the speaker ("an AARP spokeswoman said" is not what Fox wrote).
+        own = [w for w in a.wordings if not w.different_speaker]
+        voices = len({w.voice for w in own})
+        if voices < 2:
             continue
-        s = _quote_sentence(a, sent_at)
+        s = _quote_sentence(own, sent_at)
         if s is None:
             continue
         cites = [x for x in (cite(w.quote.article, w.quote.sentence if w.quote.sentence is not None
-                                  else -1) for w in a.wordings) if x]
-        candidates.append(((0, -a.voices, s.index + 1), _adder(try_add, s, cites, a.id)))
+                                  else -1) for w in own) if x]
+        candidates.append(((0, -voices, s.index + 1), _adder(try_add, s, cites, a.id)))
     for prio, add in sorted(candidates, key=lambda t: t[0]):
         # What one outlet alone says fills the summary only when little is corroborated.
         if len(picked) >= SUMMARY_SENTENCES or (prio[0] == 1 and len(picked) >= 3):
@@ -470,12 +474,13 @@ def _summary(cls: Sequence[Claim], aligned: Sequence[AlignedQuote],
 _PRONOUNS = frozenset("he she they it we i you".split())
 
 
-def _quote_sentence(a: AlignedQuote, sent_at: Mapping[tuple[str, int], Sentence]) -> Sentence | None:
+def _quote_sentence(wordings: Sequence[Wording],
+                    sent_at: Mapping[tuple[str, int], Sentence]) -> Sentence | None:
     """The sentence to copy for a quote: one that carries the quotation marks and
     its attribution ("...," Putin said; a name before "he"), so the summary never
     states a quote as fact or leaves it without a speaker."""
     best: tuple[tuple[int, int, int], Sentence] | None = None
-    for w in a.wordings:
+    for w in wordings:
         q = w.quote
         s = sent_at.get((q.article, q.sentence if q.sentence is not None else -1))
         if s is None or not (s.start <= q.start < s.end):
