@@ -361,6 +361,24 @@ def test_a_report_within_a_report_is_no_contradiction() -> None:
     assert len(claims.attribution_claims(groups, sents)) == 1
 
 
+@pytest.mark.parametrize("first, second, contradicted", [
+    # "Trump Jr. later replied" and the Times' "Mr. Trump said": one man
+    (("Donald Trump Jr.", "Trump Jr."), ("Trump", "Mr. Trump"), False),
+    # a news organisation credited with the report is where it was read, not a speaker
+    (("James Comey", "Comey"), ("New York Times", "the Times"), False),
+    (("James Comey", "Comey"), ("CNN", "CNN"), False),
+    (("James Comey", "Comey"), ("Donald Trump", "Trump"), True),
+])
+def test_suffixes_and_news_organisations_make_no_contradiction(
+        first: tuple[str, str], second: tuple[str, str], contradicted: bool) -> None:
+    text = "Already did that earlier today, and the answer was the same"
+    qs = [Quote("a", 0, len(text), text, "direct", first[0], speaker_text=first[1], sentence=0),
+          Quote("b", 0, len(text), text, "direct", second[0], speaker_text=second[1], sentence=0)]
+    sents = {(q.article, 0): Sentence(q.article, 0, 0, len(text), text, q.article, q.article) for q in qs}
+    (g,) = alignment.align_quotes(qs, outlet_of={}, voice_of={"a": "a", "b": "b"})
+    assert bool(claims.attribution_claims([g], sents)) is contradicted
+
+
 def test_one_surname_written_two_ways_is_no_contradiction() -> None:
     text = "I would like to know who those people are, because they follow a false prophet"
     qs = [Quote("a", 0, len(text), text, "direct", "Vicente Fox", speaker_text="Fox", sentence=0),

@@ -49,3 +49,12 @@ def test_parse_relabels_kyiv_in_the_seed_sentence() -> None:
     assert ents.get("Kyiv") == "GPE"
     # the model's own tag, which the correction exists for
     assert {e.text: e.label_ for e in nlp.parse(text, places=False).ents}.get("Kyiv") == "PERSON"
+
+
+def test_a_name_with_a_verb_inside_is_no_name() -> None:
+    # BASIL: the small model tags "Manley put Reid" one organisation
+    doc = nlp.parse("Spokesman Jim Manley said Republicans should back the bill.\n"
+                "But at the same time, Manley put Reid on the record for the first time in the "
+                "hyper-sensitive and volatile mosque debate.\n")
+    assert all(not any(t.is_lower and t.tag_.startswith("VB") for t in e) for e in doc.ents)
+    assert "Jim Manley" in [e.text for e in doc.ents]

