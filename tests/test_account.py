@@ -309,6 +309,18 @@ def test_two_speakers_on_one_subject_need_more_shared_words() -> None:
     assert len(alignment.align_quotes([calderon, same], outlet_of={}, voice_of={"a": "a", "b": "b"})) == 1
 
 
+def test_a_name_in_common_is_not_a_statement_in_common() -> None:
+    # BASIL: Pence on the 14th Amendment and Trump's "will be settled by the United
+    # States Supreme Court" share four words, all of one name
+    pence = _q("a", "We all cherish the language of the 14th Amendment, but the Supreme Court of the "
+                    "United States has never ruled on whether it applies", "Mike Pence")
+    trump = _q("b", "will be settled by the United States Supreme Court", "Donald Trump")
+    assert len(alignment.align_quotes([pence, trump], outlet_of={}, voice_of={"a": "a", "b": "b"})) == 2
+    # the same name with the statement's own words is one statement
+    other = _q("b", "the Supreme Court of the United States has never ruled on it", "Donald Trump")
+    assert len(alignment.align_quotes([pence, other], outlet_of={}, voice_of={"a": "a", "b": "b"})) == 1
+
+
 def test_alignment_flags_a_different_speaker() -> None:
     qs = [_q("a", "the bridge will reopen on Monday after the inspection is finished", "Jane Doe"),
           _q("b", "the bridge will reopen on Monday after the inspection is finished", "Jane Doe"),

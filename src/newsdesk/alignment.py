@@ -31,7 +31,7 @@ from .records import Quote
 
 __all__ = ["COMPONENT", "AlignedQuote", "Wording", "align_quotes", "word_diff"]
 
-COMPONENT = "alignment.v5"
+COMPONENT = "alignment.v6"
 
 Relation = Literal["verbatim", "truncated", "paraphrased"]
 # Containment of content words above which two wordings are one statement.
@@ -89,7 +89,14 @@ def _fragments(q: Quote) -> list[list[str]]:
     return [r for r in runs if _content(r)]
 
 
-def _overlap(a: Sequence[str], b: Sequence[str]) -> float:
+def _name_words(text: str) -> set[str]:
+    """Words a text writes only with a capital: names ("United States Supreme Court")."""
+    cased = _WORD.findall(text)
+    lower = {w for w in cased if w[:1].islower()}
+    return {w.replace("’", "'").lower() for w in cased if w[:1].isupper() and w.lower() not in lower}
+
+
+def _overlap(a: Sequence[str], b: Sequence[str], names: frozenset[str] = frozenset()) -> float:
     """Share of the shorter wording's content words that the other also uses
     within a stretch about twice the shorter's length: a paraphrase or a part of
     a long statement says its words together, and three common words strewn over
@@ -103,12 +110,17 @@ def _overlap(a: Sequence[str], b: Sequence[str]) -> float:
     width = OVERLAP_WINDOW * len(a) + 5
     if len(b) <= width:
         best = sum((ca & cb).values())
+        common = set(ca & cb)
     else:
-        best = 0
+        best, common = 0, set()
         for i in range(len(b) - width + 1):
-            best = max(best, sum((ca & Counter(_content(b[i:i + width]))).values()))
+            shared = ca & Counter(_content(b[i:i + width]))
+            if sum(shared.values()) > best:
+                best, common = sum(shared.values()), set(shared)
             if best == small:
                 break
+    if common and common <= names:
+        return 0.0  # only a name in common: two statements about one thing
     return best / small if best >= MIN_SHARED else 0.0
 
 
@@ -175,7 +187,8 @@ def _same_statement(a: Quote, b: Quote, wa: list[str], wb: list[str], speaker_a:
             return 2
     if a.article == b.article:
         return 0  # two different quotes of one article are two statements
-    if _overlap(wa, wb) >= (OVERLAP if same_speaker or speaker_a is None or speaker_b is None
+    names = frozenset(_name_words(a.text) & _name_words(b.text))
+    if _overlap(wa, wb, names) >= (OVERLAP if same_speaker or speaker_a is None or speaker_b is None
                             else OVERLAP_ANY):
         return 2
     if cosine is None:
