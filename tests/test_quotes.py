@@ -1467,6 +1467,11 @@ def test_what_reads_as_a_title(content: str, title: bool) -> None:
         # without a subject
         ("Out of the Cold program users report they prefer the faith-based organizations to "
          "shelters.\n", ["Cold program users"]),
+        # a name and its party in brackets, parsed as part of the clause before (BASIL)
+        ("Sen. Marco Rubio (R-Fla.) expressed \u201cgreat admiration\u201d for the former senator, "
+         "Sen. John Cornyn (R-Texas) speculated that Lieberman could get 100 confirmation votes, "
+         "and Sen. John McCain (R-Ariz.), said he would be \u201coverjoyed\u201d if Lieberman "
+         "were nominated.\n", ["John Cornyn", "John McCain"]),
     ],
 )
 def test_the_speaker_where_the_parse_goes_astray(text: str, speakers: list[str | None]) -> None:

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v38"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v38+attributions.clf.v1"
+COMPONENT = "quotes.rules.v39"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v39+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -1318,6 +1318,12 @@ def _subject(verb: Token) -> Token | None:
             # "tenants advocate Josh Matlow told ...": the parse made the name an
             # object of the noun before it, leaving the verb without a subject.
             prev = verb.doc[verb.i - 1]
+            if prev.text == ")":
+                # "Sen. John Cornyn (R-Texas) speculated": the name before the brackets
+                opening = next((t for t in reversed(verb.doc[max(0, verb.i - 8):verb.i - 1])
+                                if t.text == "("), None)
+                if opening is not None and opening.i > 0:
+                    prev = verb.doc[opening.i - 1]
             if prev.pos_ == "PROPN" and prev.ent_type_ in ("PERSON", "ORG") and not prev.is_sent_start:
                 return prev
             # "Out of the Cold program users report they ...": the parse took the
