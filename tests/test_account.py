@@ -391,6 +391,20 @@ def test_suffixes_and_news_organisations_make_no_contradiction(
     assert bool(claims.attribution_claims([g], sents)) is contradicted
 
 
+def test_alike_words_of_two_speakers_are_no_contradiction() -> None:
+    # BASIL: Schumer and Reed both asked that the meeting be cancelled; the outlets
+    # align the two, but only the same words credited to two people contradict
+    a = "Trump should cancel the meeting until Russia takes steps to stop the interference"
+    b = "Trump should immediately cancel his meeting with Russia over the interference"
+    qs = [Quote("a", 0, len(a), a, "indirect", "Chuck Schumer", speaker_text="Chuck Schumer", sentence=0),
+          Quote("b", 0, len(b), b, "indirect", "Jack Reed", speaker_text="Jack Reed", sentence=0)]
+    sents = {(q.article, 0): Sentence(q.article, 0, 0, len(q.text), q.text, q.article, q.article)
+             for q in qs}
+    (g,) = alignment.align_quotes(qs, outlet_of={}, voice_of={"a": "a", "b": "b"})
+    assert any(w.different_speaker for w in g.wordings)
+    assert claims.attribution_claims([g], sents) == []
+
+
 def test_one_surname_written_two_ways_is_no_contradiction() -> None:
     text = "I would like to know who those people are, because they follow a false prophet"
     qs = [Quote("a", 0, len(text), text, "direct", "Vicente Fox", speaker_text="Fox", sentence=0),

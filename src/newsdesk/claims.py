@@ -35,7 +35,7 @@ from .records import Figure, Quote
 __all__ = ["COMPONENT", "Claim", "Sentence", "Support", "attribution_claims", "figure_claims",
            "statement_claims"]
 
-COMPONENT = "claims.v5"
+COMPONENT = "claims.v6"
 Status = Literal["corroborated", "single-source", "contradicted"]
 # Cosine of MiniLM sentence embeddings above which two sentences of different
 # articles may state the same fact. Set on the seed pair, where the same-fact
@@ -316,6 +316,28 @@ def _surname(name: str) -> str:
     return (words or name.split())[-1].casefold()
 
 
+RUN_WORDS = 6  # words in a row that two outlets print alike: the same quote, not alike talk
+_RUN_WORD = re.compile(r"[\w’']+")
+
+
+def _run_words(text: str) -> list[str]:
+    return [w.replace("’", "'").lower() for w in _RUN_WORD.findall(text)]
+
+
+def _same_words_two_speakers(a: AlignedQuote) -> bool:
+    """Two wordings credited to different speakers that share a run of words."""
+    ws = [(w, _run_words(w.quote.text)) for w in a.wordings if w.quote.speaker]
+    for i, (w1, t1) in enumerate(ws):
+        for w2, t2 in ws[i + 1:]:
+            if w1.voice == w2.voice or _surname(w1.quote.speaker or "") == _surname(w2.quote.speaker or ""):
+                continue
+            short, long = (t1, t2) if len(t1) <= len(t2) else (t2, t1)
+            grams = {tuple(long[k:k + RUN_WORDS]) for k in range(len(long) - RUN_WORDS + 1)}
+            if any(tuple(short[k:k + RUN_WORDS]) in grams for k in range(len(short) - RUN_WORDS + 1)):
+                return True
+    return False
+
+
 def attribution_claims(aligned: Sequence[AlignedQuote],
                        sentences: Mapping[tuple[str, int], Sentence]) -> list[Claim]:
     """A statement that independent outlets attribute to different speakers."""
@@ -347,6 +369,10 @@ def attribution_claims(aligned: Sequence[AlignedQuote],
                     and not _NEWS_SOURCE.search(w.quote.speaker)):
                 named[w.voice].add(_surname(w.quote.speaker))
         if not any(named[v1].isdisjoint(named[v2]) for v1 in named for v2 in named if v1 < v2):
+            continue
+        # ... and print the same words: a paraphrase credited to two people is as often two
+        # people saying alike on one subject (two senators asking to cancel a meeting).
+        if not _same_words_two_speakers(a):
             continue
         supports = []
         for w in a.wordings:
