@@ -28,14 +28,14 @@ from typing import Literal
 import numpy as np
 
 from . import figures as figures_mod
-from .alignment import AlignedQuote
+from .alignment import AlignedQuote, Wording
 from .metadata import outlet_label
 from .records import Figure, Quote
 
 __all__ = ["COMPONENT", "Claim", "Sentence", "Support", "attribution_claims", "figure_claims",
            "statement_claims"]
 
-COMPONENT = "claims.v6"
+COMPONENT = "claims.v7"
 Status = Literal["corroborated", "single-source", "contradicted"]
 # Cosine of MiniLM sentence embeddings above which two sentences of different
 # articles may state the same fact. Set on the seed pair, where the same-fact
@@ -324,9 +324,9 @@ def _run_words(text: str) -> list[str]:
     return [w.replace("’", "'").lower() for w in _RUN_WORD.findall(text)]
 
 
-def _same_words_two_speakers(a: AlignedQuote) -> bool:
-    """Two wordings credited to different speakers that share a run of words."""
-    ws = [(w, _run_words(w.quote.text)) for w in a.wordings if w.quote.speaker]
+def _same_words_two_speakers(wordings: Sequence[Wording]) -> bool:
+    """Two wordings of two outlets, credited to different speakers, that share a run of words."""
+    ws = [(w, _run_words(w.quote.text)) for w in wordings if w.quote.speaker]
     for i, (w1, t1) in enumerate(ws):
         for w2, t2 in ws[i + 1:]:
             if w1.voice == w2.voice or _surname(w1.quote.speaker or "") == _surname(w2.quote.speaker or ""):
@@ -364,15 +364,17 @@ def attribution_claims(aligned: Sequence[AlignedQuote],
         # Speakers are compared by surname: "Vincente Fox" (a typo) and "Vicente Fox",
         # "Dick Durbin" and "Richard J. Durbin" are one person written two ways.
         named: dict[str, set[str]] = defaultdict(set)
+        counted = []
         for w in a.wordings:
             if (w.quote.speaker and _names_speaker(w.quote.speaker_text) and not reported_within(w.quote)
                     and not _NEWS_SOURCE.search(w.quote.speaker)):
                 named[w.voice].add(_surname(w.quote.speaker))
+                counted.append(w)
         if not any(named[v1].isdisjoint(named[v2]) for v1 in named for v2 in named if v1 < v2):
             continue
         # ... and print the same words: a paraphrase credited to two people is as often two
         # people saying alike on one subject (two senators asking to cancel a meeting).
-        if not _same_words_two_speakers(a):
+        if not _same_words_two_speakers(counted):
             continue
         supports = []
         for w in a.wordings:
