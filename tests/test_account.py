@@ -405,6 +405,25 @@ def test_alike_words_of_two_speakers_are_no_contradiction() -> None:
     assert claims.attribution_claims([g], sents) == []
 
 
+def test_only_wordings_that_name_their_speaker_are_compared_word_for_word() -> None:
+    # Schumer's and Reed's alike requests (both named) and, in a third outlet, Schumer's
+    # exact words given through "he" to someone else: the resolver's guess prints the
+    # same words but is not an outlet naming another speaker
+    a = "Trump should cancel the meeting until Russia takes steps to stop the interference"
+    b = "Trump should immediately cancel his meeting with Russia over the interference"
+    qs = [Quote("a", 0, len(a), a, "indirect", "Chuck Schumer", speaker_text="Chuck Schumer", sentence=0),
+          Quote("b", 0, len(b), b, "indirect", "Jack Reed", speaker_text="Jack Reed", sentence=0),
+          Quote("c", 0, len(a), a, "indirect", "Max Moe", speaker_text="he", sentence=0)]
+    sents = {(q.article, 0): Sentence(q.article, 0, 0, len(q.text), q.text, q.article, q.article)
+             for q in qs}
+    (g,) = alignment.align_quotes(qs, outlet_of={}, voice_of={"a": "a", "b": "b", "c": "c"})
+    assert claims.attribution_claims([g], sents) == []
+    # named in its own sentence, the same words credited to Moe are a contradiction
+    named = [*qs[:2], Quote("c", 0, len(a), a, "indirect", "Max Moe", speaker_text="Max Moe", sentence=0)]
+    (g,) = alignment.align_quotes(named, outlet_of={}, voice_of={"a": "a", "b": "b", "c": "c"})
+    assert len(claims.attribution_claims([g], sents)) == 1
+
+
 def test_one_surname_written_two_ways_is_no_contradiction() -> None:
     text = "I would like to know who those people are, because they follow a false prophet"
     qs = [Quote("a", 0, len(text), text, "direct", "Vicente Fox", speaker_text="Fox", sentence=0),

@@ -29,7 +29,7 @@ import numpy as np
 from .metadata import outlet_label
 from .records import Quote
 
-__all__ = ["COMPONENT", "AlignedQuote", "Wording", "align_quotes", "word_diff"]
+__all__ = ["COMPONENT", "AlignedQuote", "Wording", "align_quotes", "quote_words", "word_diff"]
 
 COMPONENT = "alignment.v6"
 
@@ -65,7 +65,8 @@ _STOP = frozenset(
 )
 
 
-def _words(text: str) -> list[str]:
+def quote_words(text: str) -> list[str]:
+    """A wording's words, lower-cased, with one apostrophe: what alignment compares."""
     return [w.replace("’", "'").lower() for w in _WORD.findall(text)]
 
 
@@ -85,7 +86,7 @@ def _fragments(q: Quote) -> list[list[str]]:
     that hold a content word (the rest of a mixed quote is the reporter's)."""
     if q.kind != "mixed":
         return []
-    runs = (_words(m.group(1)) for m in _QUOTED.finditer(q.text))
+    runs = (quote_words(m.group(1)) for m in _QUOTED.finditer(q.text))
     return [r for r in runs if _content(r)]
 
 
@@ -232,7 +233,7 @@ def align_quotes(
     merged); ``vectors`` (optional, one unit row per quote) adds the paraphrase
     test for quotes of one speaker.
     """
-    words = [_words(q.text) for q in quotes]
+    words = [quote_words(q.text) for q in quotes]
     speakers = [speaker_of(q) for q in quotes]
     n = len(quotes)
     link = np.zeros((n, n), dtype=bool)

@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 
 from . import figures as figures_mod
-from .alignment import AlignedQuote, Wording
+from .alignment import AlignedQuote, Wording, quote_words
 from .metadata import outlet_label
 from .records import Figure, Quote
 
@@ -317,16 +317,11 @@ def _surname(name: str) -> str:
 
 
 RUN_WORDS = 6  # words in a row that two outlets print alike: the same quote, not alike talk
-_RUN_WORD = re.compile(r"[\w’']+")
-
-
-def _run_words(text: str) -> list[str]:
-    return [w.replace("’", "'").lower() for w in _RUN_WORD.findall(text)]
 
 
 def _same_words_two_speakers(wordings: Sequence[Wording]) -> bool:
     """Two wordings of two outlets, credited to different speakers, that share a run of words."""
-    ws = [(w, _run_words(w.quote.text)) for w in wordings if w.quote.speaker]
+    ws = [(w, quote_words(w.quote.text)) for w in wordings if w.quote.speaker]
     for i, (w1, t1) in enumerate(ws):
         for w2, t2 in ws[i + 1:]:
             if w1.voice == w2.voice or _surname(w1.quote.speaker or "") == _surname(w2.quote.speaker or ""):
