@@ -20,7 +20,8 @@ Scores:
 * speakers: of the found mentions, the share whose speaker (the account's, after
   names are merged across the story) is the gold group's full name, with
   ``bench_quotes.py``'s rule (name words contain or are contained, or share the
-  last word). ``--errors`` lists the wrong ones.
+  last word). ``--errors`` lists the wrong ones, and the predicted pairs of
+  aligned mentions that are not gold pairs ("ALIGN").
 * figures: a gold figure mention is found by the predicted figure overlapping
   it most. Pairwise grouping precision/recall as for quotes. Status: for each
   gold figure group, the status of the predicted claim holding most of its
@@ -179,6 +180,11 @@ def evaluate(limit: int | None, part: str = "all", errors: bool = False) -> None
         q["gold_found"] += len(both_found)
         q["pred"] += len(pred_same)
         q["tp"] += len(pred_same & gold_pairs)
+        if errors:
+            for pair in sorted(pred_same - gold_pairs, key=sorted):
+                x, y = sorted(pair)
+                texts = [recs[gold_q[i][0]]["text"][gold_q[i][1]:gold_q[i][2]][:60] for i in (x, y)]
+                spk_errors.append(f"ALIGN {gold_q[x][0]} {texts[0]!r} / {gold_q[y][0]} {texts[1]!r}")
         # relation of the aligned wording, for found mentions in multi-outlet gold groups
         rel_of = {}
         for aq in data["quotes"]:
@@ -322,7 +328,8 @@ def main() -> None:
     ap.add_argument("--speed-stories", type=int, default=8)
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--no-eval", action="store_true", help="only the speed figures")
-    ap.add_argument("--errors", action="store_true", help="list the found quotes whose speaker is wrong")
+    ap.add_argument("--errors", action="store_true",
+                    help="list the found quotes whose speaker is wrong and the wrongly aligned pairs")
     ap.add_argument("--part", choices=["all", "even", "odd", "each"], default="each",
                     help="gold stories to score: even (where thresholds were chosen), odd (held out)")
     args = ap.parse_args()

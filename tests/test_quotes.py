@@ -1472,6 +1472,27 @@ def test_what_reads_as_a_title(content: str, title: bool) -> None:
          "Sen. John Cornyn (R-Texas) speculated that Lieberman could get 100 confirmation votes, "
          "and Sen. John McCain (R-Ariz.), said he would be \u201coverjoyed\u201d if Lieberman "
          "were nominated.\n", ["John Cornyn", "John McCain"]),
+        # a surname with an apostrophe, which the tagger takes for a common noun
+        ("Former Texas congressman Beto O\u2019Rourke said Trump was \u201cracist.\u201d "
+         "O\u2019Rourke added that he would run.\n", ["Beto O'Rourke", "Beto O'Rourke"]),
+        # the person an organisation's title brings in, made an object of its "for"
+        ("The National Organization for Women President Terry O'Neill said the ruling was "
+         "\u201ca disgrace.\u201d\n", ["Terry O'Neill"]),
+        # a name the NER took for an organisation, in apposition to a spokesman
+        ("A spokesman for the Democratic National Committee, Brad Woodhouse, said Mr. Steele "
+         "was \u201cbetting against our troops.\u201d\n", ["Brad Woodhouse"]),
+        # a name with "and" in it, which the parse split in two
+        ("The Gay and Lesbian Alliance Against Defamation has asked supporters to donate "
+         "the cost of a meal.\n", ["The Gay and Lesbian Alliance Against Defamation"]),
+        # an inverted "said NAME" inside the sentence it reports is the name's
+        ("Her comments, said Josh Earnest, the White House press secretary, are "
+         "\u201centirely consistent\u201d with the president's view.\n",
+         ["Josh Earnest", "Josh Earnest"]),
+        ("The decision, said Smith, was wrong.\n", ["Smith", "Smith"]),
+        # what someone's account posted is theirs
+        ("Donald Trump spoke on Friday. This was after Trump\u2019s account tweeted "
+         "Saturday: \u201cI had to fire General Flynn because he lied to the FBI.\u201d\n",
+         ["Donald Trump"]),
     ],
 )
 def test_the_speaker_where_the_parse_goes_astray(text: str, speakers: list[str | None]) -> None:
@@ -1488,6 +1509,11 @@ def test_the_speaker_where_the_parse_goes_astray(text: str, speakers: list[str |
          "though he did not name any individuals or groups.\n",
          ["There are people trying to create fear about immigration across Canada"]),
         ("Too often, he says, they get it wrong.\n", ["Too often", "they get it wrong"]),
+        # an inverted "said NAME" inside the sentence it reports
+        ("Her comments, said Josh Earnest, the White House press secretary, are "
+         "\u201centirely consistent\u201d with the president's view.\n",
+         ["Her comments", "are \u201centirely consistent\u201d with the president's view"]),
+        ("The decision, said Smith, was wrong.\n", ["The decision", "was wrong"]),
         # a clause before a colon is not what a verb after it reports
         ("OTTAWA — The Liberal Party announced a policy that diverged sharply from those of "
          "its opponents: party leader Justin Trudeau promised a hefty rise in infrastructure "

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v39"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v39+attributions.clf.v1"
+COMPONENT = "quotes.rules.v40"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v40+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -796,6 +796,11 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
             else:
                 yield from _learned(doc, t, sent_of)
             return
+        if (aside := _inverted_aside(t)) is not None:
+            who, parts = aside
+            for a, b in parts:
+                yield _Cue(t.text, t.idx, sent_of[t.i], who), a, b
+            return
         # A clause after a colon or semicolon with its own subject is a sentence
         # of its own ("she says she didn't ...: she notes that ..."): the clause
         # before it is the one reported.
@@ -1206,12 +1211,54 @@ def _before_colon(c: Token, t: Token) -> bool:
     return c.i < t.i and any(x.text == ":" for x in t.doc[c.right_edge.i : t.i])
 
 
+def _inverted_aside(t: Token) -> tuple[Token, list[tuple[int, int]]] | None:
+    """ "Her comments, said Josh Earnest, the press secretary, are “entirely
+    consistent”": an inverted "said NAME" set off by commas inside the reported
+    sentence. The parse makes the words before it the verb's subject and the name
+    the reported clause's (or a second subject); the speaker is the name and what
+    was said is the sentence around the aside, in two parts as written."""
+    doc = t.doc
+    sent = t.sent
+    if t.i < 2 or doc[t.i - 1].text != "," or t.i + 1 >= sent.end:
+        return None
+    left = [c for c in t.children if c.dep_ == "nsubj" and c.i < t.i]
+    if len(left) != 1 or left[0].left_edge.i != sent.start or left[0].right_edge.i not in (t.i - 2, t.i - 1):
+        return None
+    # the name right after the verb: proper nouns (a title among them), its head
+    # the subject of the verb or of its clause
+    k = t.i + 1
+    while k < sent.end and doc[k].pos_ == "PROPN":
+        k += 1
+    name = doc[k - 1] if k > t.i + 1 else None
+    if name is None or name.dep_ != "nsubj" or name.head.i not in (t.i, *(
+            c.i for c in t.children if c.dep_ == "ccomp" and c.i > t.i)):
+        return None
+    # the aside ends at the comma after the name and whatever stands in apposition
+    end = max(name.right_edge.i, k - 1)
+    if name.head.i != t.i:
+        end = max([end] + [x.right_edge.i for x in name.children if x.dep_ == "appos"])
+    while end + 1 < sent.end and doc[end + 1].text != "," and doc[end + 1].dep_ == "appos":
+        end += 1
+    if end + 1 >= sent.end or doc[end].text != "," and doc[end + 1].text != ",":
+        return None
+    rest = [x for x in doc[end + 1 : sent.end] if not x.is_punct]
+    if not rest or not any(x.pos_ in ("VERB", "AUX") for x in rest):
+        return None
+    first = doc[sent.start]
+    last_left = doc[t.i - 2]
+    return name, [(first.idx, last_left.idx + len(last_left)), (rest[0].idx, _tok_end(rest[-1]))]
+
+
 def _parenthetical(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int, int]]:
     """"Too often, he says, they get it": the sentence around the cue, in two
     parts as written."""
     subj = [c for c in t.children if c.dep_ == "nsubj"]
     if not subj:
         return
+    if len(subj) > 1 and t.i > 0 and doc[t.i - 1].text == ",":
+        # "The decision, said Smith, was wrong": the parse gave the aside's verb
+        # the sentence's subject too; the speaker is the one after the verb.
+        subj = [c for c in subj if c.i > t.i] or subj
     if t.lemma_.lower() not in _HEARER_VERBS and any(c.dep_ == "dobj" for c in t.children):
         return  # "(we explained his history at that layout above)": an aside with its own object
     core = {t.i} | {x.i for x in subj[0].subtree}
@@ -1699,9 +1746,13 @@ def _consistent_ents(doc: Doc) -> list[Span]:
                 taken[i] = True
     # A surname of a person the NER found, alone as a subject where the NER missed
     # it ("Green himself was excited": Damon Green, though "green" is a word too).
+    # (The tagger takes a surname with an apostrophe inside for a common noun:
+    # "O’Rourke added", and writes it with either apostrophe.)
     for t in doc:
-        if (not taken[t.i] and t.pos_ == "PROPN" and t.dep_ in ("nsubj", "nsubjpass")
-                and t.text in surnames and (t.i + 1 >= len(doc) or doc[t.i + 1].pos_ != "PROPN")
+        if (not taken[t.i] and t.dep_ in ("nsubj", "nsubjpass")
+                and (t.pos_ == "PROPN" or t.pos_ == "NOUN" and _INNER_APOSTROPHE.search(t.text))
+                and t.text.replace("’", "'") in surnames
+                and (t.i + 1 >= len(doc) or doc[t.i + 1].pos_ != "PROPN")
                 and (t.i == 0 or doc[t.i - 1].pos_ != "PROPN")):
             out.append(Span(doc, t.i, t.i + 1, label="PERSON"))
             taken[t.i] = True
@@ -1720,6 +1771,8 @@ def _consistent_ents(doc: Doc) -> list[Span]:
     out.sort(key=lambda e: e.start)
     return out
 
+
+_INNER_APOSTROPHE = re.compile(r"^[A-Z][’'][A-Z][a-z]")  # O’Rourke, D'Souza
 
 # Nouns that describe a person in apposition to a name ("Yuni, a resident of ...").
 _PERSON_NOUNS = frozenset(
@@ -2058,7 +2111,7 @@ _ORG_NOUNS = frozenset(
 # Nouns naming what a source wrote: "her statement said" is hers.
 _DOC_NOUNS = frozenset(
     """
-    statement release post tweet letter email e-mail report document memo filing
+    statement release post tweet account letter email e-mail report document memo filing
     note message website notice blog column op-ed lawsuit complaint submission
     book study survey research analysis poll paper ruling finding decision judgment speech
     interview video advertisement ad petition motion brief affidavit database
@@ -2090,11 +2143,18 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     if tok.lower_ in _RELATIVE and tok.head.dep_ == "relcl" and tok.head.head.i != tok.i:
         tok = tok.head.head  # "officials who say ..." -> officials
     e = _ent_of(res, tok)
+    if e is not None and e.label_ == "ORG" and (person := _person_titled_after(res, e, tok)):
+        return _resolve(res, person)
     if e is None or e.label_ != "PERSON":
         # "One red-state Democrat, Montana Sen. Jon Tester, said": the person in
         # apposition
-        person = next((c for c in tok.children if c.dep_ == "appos"
-                       and (x := _ent_of(res, c)) is not None and x.label_ == "PERSON"), None)
+        # (or a name the NER took for an organisation in apposition to a noun
+        # for a person: "A spokesman for the committee, Brad Woodhouse, said")
+        person = next((c for c in tok.children if c.dep_ == "appos" and (
+            (x := _ent_of(res, c)) is not None and x.label_ == "PERSON"
+            or tok.lemma_.lower() in _PERSON_NOUNS and c.pos_ == "PROPN"
+            and (x is None or x.label_ == "ORG" and 2 <= len(x) <= 3)
+        )), None)
         if person is not None:
             return _resolve(res, person)
     if e is not None and e.label_ == "NORP" and tok.tag_ in ("NN", "NNP") and any(
@@ -2122,6 +2182,12 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     a, b = _noun_phrase(tok)
     written = doc.text[a:b]
     if tok.pos_ == "PROPN":
+        run = _name_run(tok, a, b)
+        if run is not None:
+            # "The Gay and Lesbian Alliance Against Defamation has asked": a name
+            # with "and" in it, which the parse split into two.
+            a, b = run
+            written = doc.text[a:b]
         w = _name_words(written)
         name = _fullest(res, w, "PERSON", a) if w else None
         if not w and tok.text[:1].isupper():
@@ -2184,6 +2250,39 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     while words and words[0].lower() in ("the", "a", "an"):
         words = words[1:]
     return _Speaker(" ".join(words) or None, written, a, b)
+
+
+def _person_titled_after(res: _Resolver, e: Span, tok: Token) -> Token | None:
+    """The person an organisation's title introduces just before the verb ("The
+    National Organization for Women President Terry O'Neill said", where the parse
+    made the organisation the subject and the person an object of its "for")."""
+    doc = res.doc
+    j = e.end
+    while j < len(doc) and j < e.end + 3 and doc[j].lower_ in _TITLE_WORDS | _PERSON_TITLES:
+        j += 1
+    person = res.ent_at.get(j)
+    if (j == e.end or person is None or person.label_ != "PERSON" or person.start != j
+            or tok.head.i != person.end or tok.head.i == tok.i):
+        return None
+    return doc[person.end - 1]
+
+
+def _name_run(tok: Token, a: int, b: int) -> tuple[int, int] | None:
+    """The run of capitalised words that starts at ``tok``'s noun phrase and goes on
+    past it inside ``tok``'s subtree, or None."""
+    text = tok.doc.text
+    stop = tok.right_edge.idx + len(tok.right_edge)
+    for m in _CAPITALISED_RUN.finditer(text, a, stop):
+        if m.start() > b:
+            break
+        if m.start() <= tok.idx < m.end() and m.end() > b:
+            # not two people ("Smith and Jones said")
+            span = tok.doc.char_span(m.start(), m.end(), alignment_mode="expand")
+            if span is None or any(t.ent_type_ == "PERSON" for t in span) \
+                    or sum(t.text[:1].isupper() for t in span) < 3:
+                return None
+            return min(a, m.start()), m.end()
+    return None
 
 
 def _named_in(tok: Token) -> Token | None:
