@@ -1489,6 +1489,30 @@ def test_what_reads_as_a_title(content: str, title: bool) -> None:
          "\u201centirely consistent\u201d with the president's view.\n",
          ["Josh Earnest", "Josh Earnest"]),
         ("The decision, said Smith, was wrong.\n", ["Smith", "Smith"]),
+        # of two people the article calls president, the one mentioned last
+        ("WASHINGTON \u2014 President Trump on Monday said the F.B.I. ruined the life of his "
+         "former adviser. His Democratic opponent for president, Hillary Clinton, suffered no "
+         "consequences. Mr. Trump spoke to reporters.\nAs he left for Utah on Monday, the "
+         "president said he felt \u201cvery badly\u201d for Mr. Flynn.\n", ["Trump", "Trump"]),
+        # an abbreviated title is the role written out ("Gov." ... "the governor")
+        ("Gov. Asa Hutchinson signed the bill on Thursday. Lawmakers in Indiana praised it.\n"
+         "The governor said the law would \u201cprotect everyone.\u201d\n", ["Asa Hutchinson"]),
+        # ... but "a representative" is someone new, not the "Rep." named before
+        ("Rep. Blake Farenthold resigned on Friday. A representative for his office told "
+         "HuffPost in February that the congressman was waiting to see what changes lawmakers "
+         "will add.\n", ["representative for his office"]),
+        # of two governors, the one a surname last named ("Mr. Hutchinson")
+        ("When Gov. Asa Hutchinson spoke on Wednesday, his son listened. Rallies were held "
+         "under another Republican, Gov. Mike Huckabee. Seth Hutchinson joined them.\n"
+         "\u201cIt\u2019s always a lively conversation,\u201d Mr. Hutchinson said.\nOn Wednesday, "
+         "the governor said the bill must be rewritten.\n",
+         ["Seth Hutchinson", "Asa Hutchinson"]),
+        # "the congressman" is not the woman who was the last subject
+        ("Rep. Blake Farenthold used $84,000 in taxpayer funds to settle a lawsuit his former "
+         "communications director, Lauren Greene, had filed in 2014. Greene accused Farenthold "
+         "of telling her he had \u201csexual fantasies\u201d about her.\n\u201cI had no idea how "
+         "to run a congressional office,\u201d the four-term congressman said in December.\n",
+         ["Lauren Greene", "Blake Farenthold"]),
         # what someone's account posted is theirs
         ("Donald Trump spoke on Friday. This was after Trump\u2019s account tweeted "
          "Saturday: \u201cI had to fire General Flynn because he lied to the FBI.\u201d\n",

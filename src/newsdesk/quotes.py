@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v40"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v40+attributions.clf.v1"
+COMPONENT = "quotes.rules.v41"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v41+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -2043,9 +2043,19 @@ def _fullest(
     return " ".join(best)
 
 
+_DEFINITE = "the "  # a role key that only a definite description may use
+_ROLE_ABBREVIATIONS = {
+    "gov.": ("governor",), "sen.": ("senator", "lawmaker"),
+    "rep.": ("representative", "congressman", "congresswoman", "lawmaker"),
+    "gen.": ("general",), "col.": ("colonel",), "capt.": ("captain",), "lt.": ("lieutenant",),
+    "sgt.": ("sergeant",), "supt.": ("superintendent",), "det.": ("detective",),
+    "prof.": ("professor",),
+}
+
+
 def _left_title(doc: Doc, e: Span) -> list[str]:
     """Role nouns written before a name: "Russian President X", "spokesperson X"."""
-    roles = []
+    roles: list[str] = []
     i = e.start - 1
     while i >= 0 and i >= e.start - 4:
         t = doc[i]
@@ -2054,7 +2064,11 @@ def _left_title(doc: Doc, e: Span) -> list[str]:
         if t.dep_ in ("compound", "amod", "nmod") or t.ent_type_ == "NORP" or (
             t.pos_ in ("NOUN", "PROPN") and e.start <= t.head.i < e.end
         ):
-            if t.pos_ in ("NOUN", "PROPN") and t.is_alpha and not t.ent_type_:
+            if t.lower_ in _ROLE_ABBREVIATIONS:
+                # "Gov. Mike Pence ... the governor"; only for a definite description
+                # ("a representative for his office" is someone else)
+                roles.extend(_DEFINITE + r for r in _ROLE_ABBREVIATIONS[t.lower_])
+            elif t.pos_ in ("NOUN", "PROPN") and t.is_alpha and not t.ent_type_:
                 if t.lower_ not in ("mr", "mrs", "ms", "dr"):
                     # "Vice-President X" is the vice-president, not the president
                     roles.append(f"{doc[i - 2].lower_}-{t.lower_}" if _hyphenated(t) else t.lower_)
@@ -2215,10 +2229,25 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
             author = earlier[-1] if earlier else None
         if author is not None:
             return _Speaker(author, written, a, b)
-    cands = res.roles.get(lemma) or res.roles.get(lower)
+    definite = any(c.lower_ == "the" for c in tok.lefts)
+    cands = res.roles.get(lemma) or res.roles.get(lower) or (
+        res.roles.get(_DEFINITE + lemma) if definite else None)
     if cands:
         before = [n for p, n in cands if p < tok.idx]
         name = before[-1] if before else cands[0][1]
+        if len(set(before)) > 1:
+            # "President Trump ... his opponent for president, Hillary Clinton ... Mr.
+            # Trump ... the president said": of the people the article gives the
+            # role, the one mentioned last (by surname too: "Mr. Hutchinson").
+            surname = {n.split()[-1]: n for n in before}
+            last: dict[str, int] = {}
+            for m in res.mentions:
+                if m.start < tok.idx and m.label == "PERSON":
+                    who = m.name if m.name in before else surname.get(m.name.split()[-1])
+                    if who is not None:
+                        last[who] = m.start
+            if last:
+                name = max(last, key=lambda n: last[n])
         return _Speaker(name, written, a, b)
     # "A Superior Court judge chastised the station ... Justice Sean Dunphy directed
     # ...": a description that brings in someone new, then the person the next
@@ -2232,7 +2261,6 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     # "the company": the organisation named before. (Sending other definite
     # descriptions, "the 26-year-old", to the most salient person was neutral on
     # the development half, so they stay as written.)
-    definite = any(c.lower_ == "the" for c in tok.lefts)
     if definite and tok.tag_ == "NN" and lemma in _ORG_NOUNS:
         name = _salient(res, tok, "ORG", lemma)
         if name is not None:
@@ -2242,7 +2270,7 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     if definite and tok.tag_ == "NN" and lemma not in _ORG_NOUNS | _DOC_NOUNS and (
         not any(c.dep_ == "prep" for c in tok.rights)
     ):
-        name = _best(res, tok, "PERSON", None, reach=_DESC_REACH, subjects=True)
+        name = _best(res, tok, "PERSON", _noun_gender(lemma), reach=_DESC_REACH, subjects=True)
         if name is not None:
             return _Speaker(name, written, a, b)
     # A group or an unnamed source ("police", "officials"): the words as written.
@@ -2282,6 +2310,21 @@ def _name_run(tok: Token, a: int, b: int) -> tuple[int, int] | None:
                     or sum(t.text[:1].isupper() for t in span) < 3:
                 return None
             return min(a, m.start()), m.end()
+    return None
+
+
+_MALE_NOUNS = frozenset("man father son brother husband boy king prince uncle grandfather actor".split())
+_FEMALE_NOUNS = frozenset(
+    "woman mother daughter sister wife girl queen princess aunt grandmother actress".split())
+
+
+def _noun_gender(lemma: str) -> str | None:
+    """The gender a noun for a person gives ("the four-term congressman": not Lauren
+    Greene), or None."""
+    if lemma in _FEMALE_NOUNS or lemma.endswith("woman"):
+        return "f"
+    if lemma in _MALE_NOUNS or lemma.endswith("man") and lemma not in ("human", "ottoman"):
+        return "m"
     return None
 
 
