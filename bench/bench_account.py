@@ -20,8 +20,9 @@ Scores:
 * speakers: of the found mentions, the share whose speaker (the account's, after
   names are merged across the story) is the gold group's full name, with
   ``bench_quotes.py``'s rule (name words contain or are contained, or share the
-  last word). ``--errors`` lists the wrong ones, and the predicted pairs of
-  aligned mentions that are not gold pairs ("ALIGN").
+  last word). ``--errors`` lists the wrong ones, the predicted pairs of
+  aligned mentions that are not gold pairs ("ALIGN") and the gold pairs of found
+  mentions left apart ("UNALIGNED").
 * figures: a gold figure mention is found by the predicted figure overlapping
   it most. Pairwise grouping precision/recall as for quotes. Status: for each
   gold figure group, the status of the predicted claim holding most of its
@@ -173,9 +174,9 @@ def evaluate(limit: int | None, part: str = "all", errors: bool = False) -> None
         art_g = [a for a, _, _ in gold_q]
         gold_pairs = _pairs([[i for i, g in enumerate(gold_group) if g == k]
                              for k in set(gold_group)], art_g)
+        both_found = {p for p in gold_pairs if all(i in match for i in p)}
         pred_same = {frozenset((a, b)) for a, b in combinations(match, 2)
                      if art_g[a] != art_g[b] and pred_group[match[a]] == pred_group[match[b]]}
-        both_found = {p for p in gold_pairs if all(i in match for i in p)}
         q["gold"] += len(gold_pairs)
         q["gold_found"] += len(both_found)
         q["pred"] += len(pred_same)
@@ -185,6 +186,10 @@ def evaluate(limit: int | None, part: str = "all", errors: bool = False) -> None
                 x, y = sorted(pair)
                 texts = [recs[gold_q[i][0]]["text"][gold_q[i][1]:gold_q[i][2]][:60] for i in (x, y)]
                 spk_errors.append(f"ALIGN {gold_q[x][0]} {texts[0]!r} / {gold_q[y][0]} {texts[1]!r}")
+            for pair in sorted(both_found - pred_same, key=sorted):
+                x, y = sorted(pair)
+                texts = [recs[gold_q[i][0]]["text"][gold_q[i][1]:gold_q[i][2]][:90] for i in (x, y)]
+                spk_errors.append(f"UNALIGNED {gold_q[x][0]} {texts[0]!r} / {gold_q[y][0]} {texts[1]!r}")
         # relation of the aligned wording, for found mentions in multi-outlet gold groups
         rel_of = {}
         for aq in data["quotes"]:
@@ -329,7 +334,7 @@ def main() -> None:
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--no-eval", action="store_true", help="only the speed figures")
     ap.add_argument("--errors", action="store_true",
-                    help="list the found quotes whose speaker is wrong and the wrongly aligned pairs")
+                    help="list wrong speakers, wrongly aligned pairs and gold pairs left apart")
     ap.add_argument("--part", choices=["all", "even", "odd", "each"], default="each",
                     help="gold stories to score: even (where thresholds were chosen), odd (held out)")
     args = ap.parse_args()
