@@ -100,6 +100,11 @@ def _match(gold: list[tuple[str, int, int]], pred: list[tuple[str, int, int]],
     return out
 
 
+def _context(text: str, a: int, b: int, width: int = 50) -> str:
+    """A figure with some of the sentence around it, the figure in brackets."""
+    return f"{text[max(0, a - width):a]}[{text[a:b]}]{text[b:b + width]}".replace("\n", " ")
+
+
 def _pairs(groups: list[list[int]], article_of: list[str]) -> set[frozenset[int]]:
     return {frozenset((a, b)) for g in groups for a, b in combinations(g, 2)
             if article_of[a] != article_of[b]}
@@ -240,6 +245,15 @@ def evaluate(limit: int | None, part: str = "all", errors: bool = False) -> None
         f["gold_found"] += len({p for p in gpairs if all(i in fmatch for i in p)})
         f["pred"] += len(ppairs)
         f["tp"] += len(ppairs & gpairs)
+        if errors:
+            for pair in sorted({p for p in gpairs if all(i in fmatch for i in p)} - ppairs, key=sorted):
+                x, y = sorted(pair)
+                texts = [_context(recs[gold_f[i][0]]["text"], gold_f[i][1], gold_f[i][2]) for i in (x, y)]
+                spk_errors.append(f"FIGURE-APART {gold_f[x][0]} {texts[0]!r} / {gold_f[y][0]} {texts[1]!r}")
+            for pair in sorted(ppairs - gpairs, key=sorted):
+                x, y = sorted(pair)
+                texts = [_context(recs[gold_f[i][0]]["text"], gold_f[i][1], gold_f[i][2]) for i in (x, y)]
+                spk_errors.append(f"FIGURE-JOINED {gold_f[x][0]} {texts[0]!r} / {gold_f[y][0]} {texts[1]!r}")
         for gi_, g in enumerate(st["figures"]):
             claims_hit = Counter(pred_claim[fmatch[i]] for i, k in enumerate(gold_fg)
                                  if k == gi_ and i in fmatch)

@@ -277,7 +277,19 @@ PAIRS = [
         True,
         False,
     ),
+    # a share, however written, is one percentage
+    ("There is a 2 in 3 chance that we win.", "He gave the party a two-in-three chance.", True, True),
+    ("One in five Americans say so.", "20 percent of Americans say so.", True, True),
+    ("One in five Americans say so.", "3 out of 10 Americans say so.", True, False),
 ]
+
+
+def test_a_share_is_a_percentage(parse) -> None:  # type: ignore[no-untyped-def]
+    f = only(parse, "Nearly 1 in 4 children live in poverty.")
+    assert (f.text, f.kind, f.unit, f.counts, f.approx) == ("Nearly 1 in 4", "percent", "%", "children", True)
+    assert f.value == pytest.approx(25.0)
+    # a number and "in" with no whole after it is no share
+    assert [(x.text, x.kind) for x in figures(parse, "They won 5 in a row.")] == [("5", "count")]
 
 
 @pytest.mark.parametrize(("a", "b", "same", "agree"), PAIRS)

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COMPONENT", "consistent", "extract_figures", "group_figures", "same_quantity"]
 
-COMPONENT = "figures.rules.v3"
+COMPONENT = "figures.rules.v4"
 log = logging.getLogger(__name__)
 
 _MAX_CHARS = 1_000_000  # spaCy's default max_length; longer texts are read up to here
@@ -142,6 +142,8 @@ _UPPER_BOUND = {"up to", "fewer than", "less than", "under", "at most", "as many
 # --- what follows or precedes it ----------------------------------------------------
 
 _PERCENT = re.compile(r"\s?%|\s(?:percent|per cent|pct)\b|\s(?P<pp>percentage points?)\b", re.I)
+# "one in five Americans", "a two-in-three chance", "3 out of 10 voters": a share
+_ODDS = re.compile(rf"[- ](?:in|out of)[- ](?:(?P<d>{_DIGITS})|(?P<dw>{_WORDNUM})){_END}", re.I)
 _AGE_AFTER = re.compile(r"[- ]?(?P<u>years?|months?)[- ]olds?\b", re.I)
 _FRACTION_AFTER = re.compile(
     r"[- ](?:halves|thirds|quarters|fourths|fifths|sixths|sevenths|eighths|ninths|tenths)\b", re.I
@@ -342,6 +344,22 @@ def _precision(digits: str) -> float:
     but at most 2.5 %: "$5 billion" is not a fair way to write 4.5 billion."""
     half_unit = 0.5 * 10 ** -len(digits.split(".")[1]) if "." in digits else 0.5
     return min(half_unit, 0.025 * float(digits))
+
+
+def _share(text: str, doc: Doc, end: int, number: _Number) -> tuple[_Number, int, str | None] | None:
+    """ "one in five Americans", "a 2 in 3 chance": the share as a percentage, where it
+    ends and what it is a share of; or None."""
+    m = _ODDS.match(text, end)
+    if m is None or not number.value or number.ordinal:
+        return None
+    whole = float(m.group("d").replace(",", "")) if m.group("d") is not None else _words_value(m.group("dw"))
+    if whole <= number.value:
+        return None
+    v = 100.0 * number.value / whole
+    span = doc.char_span(m.end(), len(text), alignment_mode="expand")
+    nxt = next((t for t in span if not t.is_space), None) if span is not None else None
+    of = nxt.lower_ if nxt is not None and nxt.pos_ in ("NOUN", "PROPN") else None  # as _percent_counts
+    return _Number(v, v, v, end=m.end()), m.end(), of
 
 
 def _parse_number(m: re.Match[str]) -> _Number | None:
@@ -583,7 +601,12 @@ def _figure(text: str, doc: Doc, m: re.Match[str], article: str, sent_starts: li
     currency = m.group("cur")
     if currency:
         unit = _CURRENCIES.get(currency.strip().lower())
-    if (p := _PERCENT.match(after)) is not None:
+    share = _share(text, doc, end, number) if not currency else None
+    if share is not None:
+        # "2 in 3", "two-in-three": a share, as a percentage so the writings are one value
+        number, end, counts = share
+        kind, unit = "percent", "%"
+    elif (p := _PERCENT.match(after)) is not None:
         kind, unit = "percent", "percentage points" if p.group("pp") else "%"
         end += p.end()
         counts = _percent_counts(doc, start, end)
