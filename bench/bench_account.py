@@ -176,6 +176,10 @@ def evaluate(limit: int | None, part: str = "all", errors: bool = False) -> None
                 spk_errors.append(f"SPEAKER gold={gold_speaker!r} pred={pred_speaker[pi]!r} "
                                   f"{a} {text[s0:e0][:80]!r}")
         q_gold += len(gold_q)
+        if errors:
+            for gi, (a, s0, e0) in enumerate(gold_q):
+                if gi not in match:
+                    spk_errors.append(f"MISSED {a} {_context(recs[a]['text'], s0, e0, 40)[:200]!r}")
         art_g = [a for a, _, _ in gold_q]
         gold_pairs = _pairs([[i for i, g in enumerate(gold_group) if g == k]
                              for k in set(gold_group)], art_g)

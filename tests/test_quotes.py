@@ -132,6 +132,25 @@ def test_indirect_quotes_said_that_and_told() -> None:
     assert b.verb == "told"
 
 
+def test_what_a_written_statement_says_is_its_writers() -> None:
+    text = (
+        "Liz Cheney issued a statement saying that she opposes same-sex marriage.\n"
+        "Michael Steele sent an e-mail to RNC members saying he hoped his statement would "
+        "clear up any confusion.\n"
+        "Rep. Blake Farenthold said after the reports broke that he would repay the money.\n"
+        "Scholars signed a letter asking the government to release the two men.\n"
+    )
+    qs = extract_quotes(text)
+    assert_offsets(text, qs)
+    assert [(q.speaker, q.verb, q.text) for q in qs] == [
+        ("Liz Cheney", "saying", "that she opposes same-sex marriage"),
+        ("Michael Steele", "saying", "he hoped his statement would clear up any confusion"),
+        # the that-clause the parse hung on the time clause between
+        ("Blake Farenthold", "said", "that he would repay the money"),
+        # a request in writing is no report of what was said (ggt's notion)
+    ]
+
+
 def test_indirect_quote_cue_after_and_warned() -> None:
     text = (
         "The central bank governor, Marcus Lindqvist, spoke in Oslo.\n"

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v41"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v41+attributions.clf.v1"
+COMPONENT = "quotes.rules.v42"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v42+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -779,7 +779,7 @@ def _cue_of(doc: Doc, t: Token, sent_of: list[int]) -> Iterable[tuple[_Cue, int,
     lemma = t.lemma_.lower()
     if t.pos_ == "VERB" and lemma in SPEECH_VERBS:
         comps = ([c for c in t.children if c.dep_ == "ccomp" and not _before_colon(c, t)]
-                 or _that_clause_of_object(t)
+                 or _that_clause_of_object(t) or _that_clause_of_adverbial(t)
                  or _bare_clause_after_object(t) or _question_asked(t)
                  or _gerund_subject(t))
         if not comps:
@@ -1179,6 +1179,21 @@ def _that_clause_of_object(verb: Token) -> list[Token]:
     ]
 
 
+_TIME_MARKS = frozenset({"after", "before", "when", "as", "since", "while", "once"})
+
+
+def _that_clause_of_adverbial(verb: Token) -> list[Token]:
+    """ "said after the reports broke that he would repay the $84,000": a that-clause
+    with its own subject that the parse hung on a time clause between the speech
+    verb and it."""
+    return [
+        g for c in verb.children if c.dep_ == "advcl" and c.i > verb.i
+        and any(m.dep_ == "mark" and m.lower_ in _TIME_MARKS for m in c.children)
+        for g in c.children if g.dep_ == "ccomp" and g.i > c.i and _has_subject(g)
+        and any(m.dep_ == "mark" and m.lower_ == "that" for m in g.children)
+    ]
+
+
 def _bare_clause_after_object(verb: Token) -> list[Token]:
     """"told Global News the laws ... favour the owner": the parse made the
     clause's subject a second object and its verb a bare complement."""
@@ -1380,6 +1395,8 @@ def _subject(verb: Token) -> Token | None:
                 verb.tag_ == "VBP" and prev.tag_ == "NNS" or verb.tag_ == "VBZ" and prev.tag_ == "NN"
             ):
                 return prev
+        if v.i == verb.i and (author := _author_of_saying(v)) is not None:
+            return author
         if v.i == verb.i and _continues_outer_speech(v):
             # "said the province will stick with it, insisting ...", "said the
             # plan will work and added ...": the first speaker's, though the parse
@@ -1390,6 +1407,27 @@ def _subject(verb: Token) -> Token | None:
         else:
             return None
     return None
+
+
+_SENDING_VERBS = frozenset("send issue release post write publish email e-mail tweet file".split())
+
+
+def _author_of_saying(v: Token) -> Token | None:
+    """ "Cheney issued a statement saying that ...", "sent an e-mail to RNC members
+    saying ...": a participle hung on what was written (or, misparsed, on whom it was
+    sent to) reports the writer, the subject of the verb that sent it; or None."""
+    if v.dep_ != "acl" or v.tag_ != "VBG" or not any(c.dep_ == "ccomp" for c in v.children):
+        return None  # (not "a letter asking them to ...": a request, not a report)
+    n = v.head
+    if n.pos_ not in ("NOUN", "PROPN"):
+        return None
+    gov = n.head.head if n.dep_ == "pobj" and n.head.dep_ in ("prep", "dative") else n.head
+    if n.dep_ not in ("dobj", "pobj", "dative") or gov.pos_ != "VERB":
+        return None
+    if n.lemma_.lower() not in _DOC_NOUNS and gov.lemma_.lower() not in _SENDING_VERBS:
+        return None
+    subj = _subjects(gov)
+    return subj[0] if subj and subj[0].dep_ == "nsubj" else None
 
 
 def _window_cues(doc: Doc, text: str, segs: list[_Seg], sent_of: list[int]) -> None:
