@@ -311,6 +311,21 @@ def test_place_named_in_a_title_is_not_a_surname() -> None:
     assert labels == ["GPE", "GPE"]
 
 
+def test_a_closing_mark_ends_its_sentence_and_starts_no_other() -> None:
+    from newsdesk import nlp
+
+    # BASIL: the model made the closing quote a sentence of its own, so "The Arizona
+    # Republican" was two sentences from McCain and stayed a party, not a person
+    text = (
+        "Speaking on ABC's \"This Week,\" Sen. John McCain, R-Ariz., said Steele's comments "
+        "were \"wildly inaccurate.\"\nThe Arizona Republican said Steele needs to assess "
+        "whether he can still function in his job.\n"
+    )
+    sents = [s.text.strip() for s in nlp.parse(text).sents]
+    assert len(sents) == 2 and sents[0].endswith('inaccurate."')
+    assert [q.speaker for q in extract_quotes(text)] == ["John McCain", "John McCain"]
+
+
 def test_unresolved_pronoun_is_none_never_the_pronoun() -> None:
     text = '"It was a long night for everyone," he said.\n'
     qs = extract_quotes(text)

