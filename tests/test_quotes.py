@@ -1547,6 +1547,10 @@ def test_what_reads_as_a_title(content: str, title: bool) -> None:
          "of telling her he had \u201csexual fantasies\u201d about her.\n\u201cI had no idea how "
          "to run a congressional office,\u201d the four-term congressman said in December.\n",
          ["Lauren Greene", "Blake Farenthold"]),
+        # a cue verb the parse took for an adjective of the name after it
+        ("Elizabeth Lauten, a Republican aide, wrote on Facebook that the girls should show "
+         "class. \"Rise to the occasion.\" added Lauten, who works for a congressman.\n",
+         ["Elizabeth Lauten", "Elizabeth Lauten"]),
         # what someone's account posted is theirs
         ("Donald Trump spoke on Friday. This was after Trump\u2019s account tweeted "
          "Saturday: \u201cI had to fire General Flynn because he lied to the FBI.\u201d\n",

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v42"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v42+attributions.clf.v1"
+COMPONENT = "quotes.rules.v43"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v43+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -2135,7 +2135,9 @@ def _noun_phrase(tok: Token) -> tuple[int, int]:
     """Character span of the noun phrase headed by ``tok`` (no relative clauses)."""
     idx = {tok.i}
     for c in tok.lefts:
-        if c.dep_ in ("det", "amod", "compound", "nmod", "poss", "nummod", "quantmod"):
+        if c.dep_ in ("det", "amod", "compound", "nmod", "poss", "nummod", "quantmod") and not (
+            c.tag_ in ("VBD", "VBZ") and c.is_lower  # '... respect." added Lauten': the cue
+        ):
             idx.update(x.i for x in c.subtree)
     for c in tok.rights:
         if c.dep_ == "compound" or c.dep_ == "prep" and c.lower_ in ("of", "for", "at", "from"):
