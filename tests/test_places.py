@@ -58,3 +58,10 @@ def test_a_name_with_a_verb_inside_is_no_name() -> None:
                 "hyper-sensitive and volatile mosque debate.\n")
     assert all(not any(t.is_lower and t.tag_.startswith("VB") for t in e) for e in doc.ents)
     assert "Jim Manley" in [e.text for e in doc.ents]
+
+
+def test_web_platforms_and_online_outlets_are_organisations() -> None:
+    # BASIL: the small model takes 81 of 86 "Twitter" for a person
+    doc = nlp.parse("Trump wrote on Twitter that he was right. He told Politico the plan was dead.\n")
+    labels = {e.text: e.label_ for e in doc.ents}
+    assert labels["Twitter"] == "ORG" and labels["Politico"] == "ORG"
