@@ -311,6 +311,23 @@ def test_place_named_in_a_title_is_not_a_surname() -> None:
     assert labels == ["GPE", "GPE"]
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # after a quote any verb is a cue ("she laughed"), but only of someone who
+        # could have said it (PolNeAR: the balloons were Trump's speaker)
+        ("When Trump finally wrapped up \u2014 \u201cI will fight for you, and I will win for "
+         "you!\u201d \u2014 the balloons cascaded down on the crowd.\n", [(None, None)]),
+        ("Mary Smith met the mayor on Monday.\n\u201cThat is wonderful!\u201d she laughed.\n",
+         [("Mary Smith", "laughed")]),
+        ("\u201cThat is wonderful!\u201d the woman laughed.\n", [("woman", "laughed")]),
+    ],
+)
+def test_any_verb_after_a_quote_needs_someone_who_could_speak(
+        text: str, expected: list[tuple[str | None, str | None]]) -> None:
+    assert [(q.speaker, q.verb) for q in extract_quotes(text)] == expected
+
+
 def test_a_closing_mark_ends_its_sentence_and_starts_no_other() -> None:
     from newsdesk import nlp
 

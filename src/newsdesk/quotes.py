@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v43"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v43+attributions.clf.v1"
+COMPONENT = "quotes.rules.v44"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v44+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -1600,10 +1600,17 @@ def _cue_after(toks: list[Token], sent_of: list[int], strict: bool) -> _Cue | No
         if spk is None:
             continue
         if lemma in SPEECH_VERBS or (
-            not strict and lemma not in _CUE_ONLY_WITH_CLAUSE and k <= 4
+            not strict and lemma not in _CUE_ONLY_WITH_CLAUSE and k <= 4 and _may_speak(spk)
         ):
             return _Cue(t.text, t.idx, sent_of[t.i], spk)
     return None
+
+
+def _may_speak(x: Token) -> bool:
+    """Could ``x`` say something ('"...!" she laughed'), as far as the words tell:
+    a name, a pronoun or a noun for a person or group; not "the balloons cascaded"."""
+    return (x.pos_ in ("PROPN", "PRON") or x.ent_type_ in ("PERSON", "ORG", "NORP")
+            or x.lemma_.lower() in _PERSON_NOUNS | _ORG_NOUNS)
 
 
 def _cue_before(toks: list[Token], sent_of: list[int]) -> _Cue | None:
