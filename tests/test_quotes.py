@@ -1568,6 +1568,10 @@ def test_what_reads_as_a_title(content: str, title: bool) -> None:
         ("Elizabeth Lauten, a Republican aide, wrote on Facebook that the girls should show "
          "class. \"Rise to the occasion.\" added Lauten, who works for a congressman.\n",
          ["Elizabeth Lauten", "Elizabeth Lauten"]),
+        # "what" is nobody: the parse hung the cue on a clause whose subject it is
+        ("But state Rep. Gilda Cobb-Hunter, a member of the Democratic National Committee, "
+         "recalled what happened in 2008 to point out that Clinton\u2019s lead could erode.\n",
+         ["Gilda Cobb-Hunter"]),
         # what someone's account posted is theirs
         ("Donald Trump spoke on Friday. This was after Trump\u2019s account tweeted "
          "Saturday: \u201cI had to fire General Flynn because he lied to the FBI.\u201d\n",

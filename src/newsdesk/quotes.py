@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v44"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v44+attributions.clf.v1"
+COMPONENT = "quotes.rules.v45"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v45+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -1363,6 +1363,9 @@ def _subjects(v: Token) -> list[Token]:
     return sorted((c for c in subj if c.i < v.i), key=lambda c: -c.i) + [c for c in subj if c.i > v.i]
 
 
+_FREE_RELATIVES = frozenset({"what", "whatever", "which", "whichever"})
+
+
 def _subject(verb: Token) -> Token | None:
     """The source of a speech verb, climbing through "went on to say", "adding"."""
     v: Token | None = verb
@@ -1370,6 +1373,10 @@ def _subject(verb: Token) -> Token | None:
         if v is None:
             return None
         subj = _subjects(v)
+        if subj and subj[0].lower_ in _FREE_RELATIVES and v.dep_ in ("ccomp", "xcomp", "advcl", "conj"):
+            # "recalled what happened in 2008 to point out that ...": the parse hung
+            # the verb on a clause whose subject is "what"; the speaker is further up
+            subj = []
         if subj:
             if subj[0].dep_ == "nsubjpass":
                 agent = [c for c in v.children if c.dep_ == "agent"]
