@@ -20,9 +20,11 @@ Scores:
 * speakers: of the found mentions, the share whose speaker (the account's, after
   names are merged across the story) is the gold group's full name, with
   ``bench_quotes.py``'s rule (name words contain or are contained, or share the
-  last word). ``--errors`` lists the wrong ones, the predicted pairs of
-  aligned mentions that are not gold pairs ("ALIGN") and the gold pairs of found
-  mentions left apart ("UNALIGNED").
+  last word). ``--errors`` lists the wrong ones ("SPEAKER"), the gold mentions
+  not found ("MISSED"), the predicted pairs of aligned mentions that are not gold
+  pairs ("ALIGN"), the gold pairs of found mentions left apart ("UNALIGNED"), and
+  for figures the gold pairs left apart and the pairs joined wrongly
+  ("FIGURE-APART", "FIGURE-JOINED").
 * figures: a gold figure mention is found by the predicted figure overlapping
   it most. Pairwise grouping precision/recall as for quotes. Status: for each
   gold figure group, the status of the predicted claim holding most of its
