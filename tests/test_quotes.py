@@ -1572,6 +1572,10 @@ def test_what_reads_as_a_title(content: str, title: bool) -> None:
         ("But state Rep. Gilda Cobb-Hunter, a member of the Democratic National Committee, "
          "recalled what happened in 2008 to point out that Clinton\u2019s lead could erode.\n",
          ["Gilda Cobb-Hunter"]),
+        # a share of a group is not the person a poll listed with a percentage
+        ("The poll had Donald Trump, 35 percent, ahead. With 47 percent of Cuban Americans "
+         "saying they will certainly support Hillary Clinton, the race is open.\n",
+         ["47 percent of Cuban Americans"]),
         # what someone's account posted is theirs
         ("Donald Trump spoke on Friday. This was after Trump\u2019s account tweeted "
          "Saturday: \u201cI had to fire General Flynn because he lied to the FBI.\u201d\n",

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v45"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v45+attributions.clf.v1"
+COMPONENT = "quotes.rules.v46"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v46+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -2284,7 +2284,9 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
         if author is not None:
             return _Speaker(author, written, a, b)
     definite = any(c.lower_ == "the" for c in tok.lefts)
-    cands = res.roles.get(lemma) or res.roles.get(lower) or (
+    # (not a number of them: "47 percent of Cuban Americans", "two officials")
+    counted = any(c.dep_ == "nummod" for c in tok.children)
+    cands = None if counted else res.roles.get(lemma) or res.roles.get(lower) or (
         res.roles.get(_DEFINITE + lemma) if definite else None)
     if cands:
         before = [n for p, n in cands if p < tok.idx]
