@@ -1576,6 +1576,10 @@ def test_what_reads_as_a_title(content: str, title: bool) -> None:
         ("The poll had Donald Trump, 35 percent, ahead. With 47 percent of Cuban Americans "
          "saying they will certainly support Hillary Clinton, the race is open.\n",
          ["47 percent of Cuban Americans"]),
+        # a participle the parse hung on a clause whose subject cannot speak
+        ("Rice's comments came as Netanyahu turned down an invitation to meet Senate Democrats, "
+         "saying such a session could \"compound the misperception of partisanship.\"\n",
+         ["Netanyahu"]),
         # what someone's account posted is theirs
         ("Donald Trump spoke on Friday. This was after Trump\u2019s account tweeted "
          "Saturday: \u201cI had to fire General Flynn because he lied to the FBI.\u201d\n",

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v46"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v46+attributions.clf.v1"
+COMPONENT = "quotes.rules.v47"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v47+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -1410,9 +1410,26 @@ def _subject(verb: Token) -> Token | None:
             # hung it on the reported clause.
             v = v.head.head
         elif v.dep_ in ("conj", "xcomp", "advcl", "ccomp") and v.head.i != v.i:
+            if v.i == verb.i and (nearer := _nearer_speaker(v)) is not None:
+                return nearer
             v = v.head
         else:
             return None
+    return None
+
+
+def _nearer_speaker(v: Token) -> Token | None:
+    """ "Rice's comments came as Netanyahu turned down an invitation ..., saying such a
+    session could ...": a participle the parse hung on a clause whose subject cannot
+    speak belongs to the clause just before it whose subject can; or None."""
+    head = v.head
+    if v.dep_ != "advcl" or v.tag_ != "VBG" or not (subj := _subjects(head)) or _may_speak(subj[0]):
+        return None
+    between = [c for c in head.children if c.dep_ == "advcl" and c.i < v.i and c.i != v.i]
+    for c in reversed(between):
+        own = _subjects(c)
+        if own and own[0].dep_ == "nsubj" and _may_speak(own[0]):
+            return own[0]
     return None
 
 
