@@ -1577,8 +1577,9 @@ def test_what_reads_as_a_title(content: str, title: bool) -> None:
          "saying they will certainly support Hillary Clinton, the race is open.\n",
          ["47 percent of Cuban Americans"]),
         # a participle the parse hung on a clause whose subject cannot speak
-        ("Rice's comments came as Netanyahu turned down an invitation to meet Senate Democrats, "
-         "saying such a session could \"compound the misperception of partisanship.\"\n",
+        ("Rice's comments came as Netanyahu turned down an invitation to meet privately with "
+         "leading Senate Democrats during his trip to Washington, saying such a session could "
+         "\"compound the misperception of partisanship\" surrounding his visit.\n",
          ["Netanyahu"]),
         # what someone's account posted is theirs
         ("Donald Trump spoke on Friday. This was after Trump\u2019s account tweeted "
