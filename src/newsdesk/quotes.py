@@ -1425,8 +1425,8 @@ def _nearer_speaker(v: Token) -> Token | None:
     head = v.head
     if v.dep_ != "advcl" or v.tag_ != "VBG" or not (subj := _subjects(head)) or _may_speak(subj[0]):
         return None
-    between = [c for c in head.children if c.dep_ == "advcl" and c.i < v.i and c.i != v.i]
-    for c in reversed(between):
+    before = [c for c in head.children if c.dep_ == "advcl" and c.i < v.i]
+    for c in reversed(before):
         own = _subjects(c)
         if own and own[0].dep_ == "nsubj" and _may_speak(own[0]):
             return own[0]
