@@ -673,6 +673,23 @@ def test_figure_status_by_independent_voices() -> None:
     assert vague[0].outlets == ("x",)
 
 
+def test_equal_amounts_join_at_a_looser_context_than_contradictions() -> None:
+    # "which he estimates would cost about $8 billion" / "estimates the price tag at
+    # around $8 billion": one amount, what it counts worded apart, sentences 0.35 close.
+    s = {("a", 0): _sent("a", "x"), ("b", 0): _sent("b", "y")}
+    money = [_fig("a", 8e9, "about $8 billion", "cost", True, "money"),
+             _fig("b", 8e9, "around $8 billion", "estimate", True, "money")]
+    (joined,) = claims.figure_claims(money, s, lambda a, b: 0.35)
+    assert joined.status == "corroborated"
+    assert len(claims.figure_claims(money, s, lambda a, b: 0.25)) == 2
+    # "the 12th day" / "the 14th day" of a shutdown in two days' articles, as close:
+    # no contradiction (disagreeing values need the stricter context).
+    days = [_fig("a", 12, "12th day", "day", kind="ordinal"),
+            _fig("b", 14, "14th day", "day", kind="ordinal")]
+    assert [c.status for c in claims.figure_claims(days, s, lambda a, b: 0.35)] == ["single-source"] * 2
+    assert [c.status for c in claims.figure_claims(days, s, lambda a, b: 0.45)] == ["contradicted"]
+
+
 def test_statement_claims_one_sentence_per_article() -> None:
     ss = [_sent("a", "x", "The mayor opened the new bridge over the river on Monday."),
           _sent("b", "y", "On Monday the mayor opened the river's new bridge to traffic."),
