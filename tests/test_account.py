@@ -259,6 +259,15 @@ def test_alignment_relations_and_separation() -> None:
     assert any(len(g.wordings) == 1 and g.speaker == "John Roe" for g in out)
 
 
+def test_acronyms_in_two_house_styles_are_one_wording() -> None:
+    # The New York Times writes "F.B.I." and "U.S.", most outlets "FBI" and "US".
+    qs = [_q("a", "Hillary Clinton lied many times to the F.B.I. and the U.S. did nothing", "Donald Trump"),
+          _q("b", "Hillary Clinton lied many times to the FBI and the US did nothing", "Donald Trump")]
+    (one,) = alignment.align_quotes(qs, outlet_of={"a": "A", "b": "B"}, voice_of={"a": "a", "b": "b"})
+    assert [w.relation for w in one.wordings] == ["verbatim", "verbatim"]
+    assert alignment.quote_words("the F.B.I.") == alignment.quote_words("the FBI") == ["the", "fbi"]
+
+
 def test_a_mixed_quotes_quoted_words_align_it_with_their_statement() -> None:
     # 'saying they fought "heroically."' reports the statement whose words it quotes;
     # a one-word fragment counts only for the same speaker, a long one for anyone.

@@ -31,7 +31,7 @@ from .records import Quote
 
 __all__ = ["COMPONENT", "AlignedQuote", "Wording", "align_quotes", "quote_words", "word_diff"]
 
-COMPONENT = "alignment.v6"
+COMPONENT = "alignment.v7"
 
 Relation = Literal["verbatim", "truncated", "paraphrased"]
 # Containment of content words above which two wordings are one statement.
@@ -65,8 +65,14 @@ _STOP = frozenset(
 )
 
 
+# "F.B.I." and "FBI", "U.S." and "US": one acronym in two house styles.
+_DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
+
+
 def quote_words(text: str) -> list[str]:
-    """A wording's words, lower-cased, with one apostrophe: what alignment compares."""
+    """A wording's words, lower-cased, with one apostrophe and acronyms without
+    their dots: what alignment compares."""
+    text = _DOTTED.sub(lambda m: m.group(0).replace(".", "") + " ", text)
     return [w.replace("’", "'").lower() for w in _WORD.findall(text)]
 
 
