@@ -718,7 +718,7 @@ def test_statement_claims_one_sentence_per_article() -> None:
     ("last June", (date(2025, 6, 1), "month")),
     ("August 2024", (date(2024, 8, 1), "month")),
     ("Sept. 5, 2025", (date(2025, 9, 5), "day")),
-    ("Dec. 31", (date(2024, 12, 31), "day")),
+    ("Dec. 31", (date(2025, 12, 31), "day")),  # no tense given: the nearest Dec. 31
     ("yesterday", (date(2025, 9, 2), "day")),
     ("three-and-a-half years", None),
     ("the 1990s", None),
@@ -726,6 +726,33 @@ def test_statement_claims_one_sentence_per_article() -> None:
 ])
 def test_resolve_date(expr: str, expected: tuple[date, str] | None) -> None:
     assert resolve_date(expr, datetime(2025, 9, 3, 12)) == expected
+
+
+@pytest.mark.parametrize(("expr", "published", "tense", "expected"), [
+    ("Dec. 31", datetime(2025, 9, 3), "past", (date(2024, 12, 31), "day")),
+    ("Dec. 31", datetime(2025, 12, 5), "past", (date(2024, 12, 31), "day")),  # not ahead of publication
+    ("Feb. 15", datetime(2019, 1, 25), None, (date(2019, 2, 15), "day")),  # "until Feb. 15"
+    ("February", datetime(2017, 12, 4), "past", (date(2017, 2, 1), "month")),  # "fired in February"
+    ("February", datetime(2018, 12, 20), "future", (date(2019, 2, 1), "month")),  # "will leave in February"
+    ("December", datetime(2019, 1, 25), None, (date(2018, 12, 1), "month")),
+    ("last June", datetime(2025, 9, 3), "future", (date(2025, 6, 1), "month")),
+    ("next March", datetime(2025, 3, 20), None, (date(2026, 3, 1), "month")),
+    ("Thursday", datetime(2016, 6, 8), "future", (date(2016, 6, 9), "day")),  # "will meet on Thursday"
+    ("Thursday", datetime(2016, 6, 8), None, (date(2016, 6, 2), "day")),
+    ("next Tuesday", datetime(2018, 10, 30), None, (date(2018, 11, 6), "day")),  # a Tuesday
+])
+def test_resolve_date_by_tense(expr: str, published: datetime, tense: str | None,
+                               expected: tuple[date, str]) -> None:
+    assert resolve_date(expr, published, tense) == expected  # type: ignore[arg-type]
+
+
+def test_the_tense_of_a_dates_verb_sets_its_year() -> None:
+    a = _dated("a1", "Flynn stepped down in February. The speech, scheduled for March 3, was moved. "
+               "The government will stay open until Feb. 15. The Dec. 27 debate was sponsored by Newsmax.",
+               "t", "Daily One", "https://dailyone.example/t", datetime(2018, 1, 25))
+    days = {d.text: d.day for d in analyse_article(a).dates}
+    assert days == {"February": date(2017, 2, 1), "March 3": date(2018, 3, 3),
+                    "Feb. 15": date(2018, 2, 15), "Dec. 27": date(2017, 12, 27)}
 
 
 def test_relative_dates_need_a_publication_date() -> None:

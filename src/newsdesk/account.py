@@ -40,6 +40,7 @@ from .timeline import DateMention, Event
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Span
 
 __all__ = ["COMPONENT", "Account", "ArticleAnalysis", "account_markdown", "analyse_article",
            "analysis_hash", "build_account", "cited_articles", "claim_line", "components", "quote_line",
@@ -136,12 +137,40 @@ def analyse_article(article: Article, pipeline: Language | None = None) -> Artic
     for ent in doc.ents:
         if ent.label_ != "DATE":
             continue
-        resolved = timeline.resolve_date(ent.text, article.published)
+        resolved = timeline.resolve_date(ent.text, article.published, _tense(ent))
         if resolved:
             dates.append(DateMention(article.id, sentence_of(ent.start_char), ent.start_char,
                                      ent.end_char, ent.text, resolved[0], resolved[1]))
     return ArticleAnalysis(article.id, sentences, tuple(mentions), tuple(roles), tuple(qs),
                            tuple(figs), tuple(dates))
+
+
+# Auxiliaries of a verb in the future tense, and of a perfect or passive in the past.
+_FUTURE_AUX = frozenset({"will", "'ll", "’ll", "shall", "wo"})
+_PAST_AUX = frozenset({"had", "has", "have", "was", "were"})
+
+
+def _tense(ent: Span) -> timeline.Tense | None:
+    """The tense of the verb a date expression tells the time of: "fired in
+    February" past, "will leave in February" future; "scheduled for March 3"
+    nothing, nor a date that modifies a noun ("the Dec. 27 debate was sponsored
+    by ...", "by the February deadline"), whose verb's tense is not its time."""
+    tok = ent.root
+    for _ in range(4):
+        if tok.pos_ in ("VERB", "AUX"):
+            break
+        head = tok.head
+        if head is tok or head.pos_ not in ("ADP", "VERB", "AUX"):
+            return None
+        tok = head
+    if tok.pos_ not in ("VERB", "AUX"):
+        return None
+    aux = {c.lower_ for c in tok.children if c.dep_ in ("aux", "auxpass")}
+    if aux & _FUTURE_AUX:
+        return "future"
+    if tok.tag_ == "VBD" or tok.tag_ == "VBN" and aux & _PAST_AUX:
+        return "past"
+    return None
 
 
 _CLOSERS = "\"”’'»)"

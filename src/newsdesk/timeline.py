@@ -5,9 +5,12 @@ publication date. dateparser (installed with htmldate) was tried first and does
 not follow news conventions: it puts "on Wednesday" in a Wednesday article a
 week earlier, fails on "last June", and parses "the 1990s" as the moment of
 parsing. The rules: a weekday is the latest such day up to and including the
-publication day; a month without a year is the latest such month up to it;
-expressions with no calendar anchor (durations such as "three years", decades,
-"early in the Cold War") are not dates of events.
+publication day, or with a verb in the future tense the next; a month (or a day
+of one) without a year is, with a verb in the past tense or after "last", the
+latest such month up to publication, and otherwise the nearest one ("until Feb.
+15" in an article of 25 January 2019 is 2019-02-15, "fired in February" in one of
+December 2017 is 2017-02); expressions with no calendar anchor (durations such
+as "three years", decades, "early in the Cold War") are not dates of events.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-__all__ = ["COMPONENT", "DateMention", "Event", "resolve_date", "timeline"]
+__all__ = ["COMPONENT", "DateMention", "Event", "Tense", "resolve_date", "timeline"]
 
-COMPONENT = "timeline.v1"
+COMPONENT = "timeline.v2"
 Precision = Literal["day", "month", "year"]
+# What the clause of a date expression says of its time, from its verb (None: nothing).
+Tense = Literal["past", "future"]
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -72,9 +77,12 @@ class Event:
         return self.day.isoformat()
 
 
-def resolve_date(expression: str, published: datetime | None) -> tuple[date, Precision] | None:
-    """The calendar date an expression names, with its precision, or None."""
+def resolve_date(expression: str, published: datetime | None,
+                 tense: Tense | None = None) -> tuple[date, Precision] | None:
+    """The calendar date an expression names, with its precision, or None.
+    ``tense`` is that of the clause the expression is in, where known."""
     e = expression.lower().strip()
+    words = e.split()
     base = published.replace(tzinfo=None) if published else None
     for word, delta in _RELATIVE_DAY.items():
         if re.search(rf"\b{word}\b", e):
@@ -83,8 +91,13 @@ def resolve_date(expression: str, published: datetime | None) -> tuple[date, Pre
         if re.search(rf"\b{wd}\b", e):
             if base is None:
                 return None
+            if (tense == "future" or "next" in words) and "last" not in words:
+                ahead = (i - base.weekday()) % 7
+                if "next" in words and ahead == 0:
+                    ahead = 7
+                return (base + timedelta(days=ahead)).date(), "day"
             back = (base.weekday() - i) % 7
-            if "last" in e.split() and back == 0:
+            if "last" in words and back == 0:
                 back = 7
             return (base - timedelta(days=back)).date(), "day"
     year_m = _YEAR.search(e)
@@ -98,10 +111,25 @@ def resolve_date(expression: str, published: datetime | None) -> tuple[date, Pre
         if year_m:
             year = int(year_m.group(1))
         elif base is not None:
-            # A month named without a year is the latest such month up to publication.
+            # In the past tense, or "last June": the latest such month up to publication.
             year = base.year if month <= base.month else base.year - 1
-            if "last" in e.split() and month == base.month:
+            if "last" in words and month == base.month:
                 year -= 1
+            if day_m and month == base.month and int(day_m.group(1)) > base.day:
+                year = base.year - 1  # "Dec. 31" in the past of 5 December
+            if "last" not in words and tense != "past":
+                # Otherwise the nearest ("the deadline of Feb. 15", "elections in
+                # March"), a past one on a tie; "next March" is the coming one.
+                day = int(day_m.group(1)) if day_m else 15
+                near = []
+                for y in (base.year - 1, base.year, base.year + 1):
+                    try:
+                        near.append(date(y, month, day))
+                    except ValueError:
+                        continue
+                pool = [d for d in near if d >= base.date()] if "next" in words else near
+                if pool:
+                    year = min(pool, key=lambda d: (abs((d - base.date()).days), d)).year
         else:
             return None
         if day_m:
