@@ -682,6 +682,18 @@ def test_figure_status_by_independent_voices() -> None:
     assert vague[0].outlets == ("x",)
 
 
+def test_two_figures_of_one_sentence_are_two_claims_with_two_ids() -> None:
+    # "... extending protections for 700,000 illegal immigrants ... and 300,000
+    # immigrants from countries designated unsafe to return": one sentence, one count.
+    text = "It protects 700,000 immigrants and 300,000 immigrants."
+    s = {("a", 0): _sent("a", "x", text), ("b", 0): _sent("b", "y")}
+    figs = [Figure("a", 12, 30, "700,000 immigrants", 700000, "immigrants", "immigrants", "count", False, 0),
+            Figure("a", 35, 53, "300,000 immigrants", 300000, "immigrants", "immigrants", "count", False, 0)]
+    out = claims.figure_claims(figs, s)
+    assert sorted(c.value for c in out) == [300000, 700000]
+    assert len({c.id for c in out}) == 2
+
+
 def test_equal_amounts_join_at_a_looser_context_than_contradictions() -> None:
     # "which he estimates would cost about $8 billion" / "estimates the price tag at
     # around $8 billion": one amount, what it counts worded apart, sentences 0.35 close.

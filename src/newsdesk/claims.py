@@ -35,7 +35,7 @@ from .records import Figure, Quote
 __all__ = ["COMPONENT", "Claim", "Sentence", "Support", "attribution_claims", "figure_claims",
            "statement_claims"]
 
-COMPONENT = "claims.v8"
+COMPONENT = "claims.v9"
 Status = Literal["corroborated", "single-source", "contradicted"]
 # Cosine of MiniLM sentence embeddings above which two sentences of different
 # articles may state the same fact. Set on the seed pair, where the same-fact
@@ -118,7 +118,11 @@ class Claim:
 
 
 def _claim_id(kind: str, supports: Sequence[Support], extra: str = "") -> str:
-    key = kind + extra + "|" + "|".join(sorted(f"{s.article}:{s.start}" for s in supports))
+    # The expression's own offset too: one sentence can state two figures of one
+    # kind ("700,000 illegal immigrants ... and 300,000 immigrants").
+    key = kind + extra + "|" + "|".join(sorted(
+        f"{s.article}:{s.start}" + ("" if s.expression_start is None else f":{s.expression_start}")
+        for s in supports))
     return hashlib.sha1(key.encode()).hexdigest()[:12]
 
 
