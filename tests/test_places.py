@@ -65,3 +65,24 @@ def test_web_platforms_and_online_outlets_are_organisations() -> None:
     doc = nlp.parse("Trump wrote on Twitter that he was right. He told Politico the plan was dead.\n")
     labels = {e.text: e.label_ for e in doc.ents}
     assert labels["Twitter"] == "ORG" and labels["Politico"] == "ORG"
+
+
+_PAIR = ("Defense Secretary Jim Mattis resigned on Thursday after President Donald Trump pulled "
+         "troops from Syria.\nTrump denied that he had been looking to replace Mattis.\n"
+         "A major split between Trump and Mattis concerned Russian President Vladimir Putin.\n"
+         "The defense secretary has characterized Putin as trying to undermine NATO, Mattis said.\n")
+
+
+def test_two_people_the_model_joins_are_two_people() -> None:
+    # HuffPost on Mattis: the small model makes "Trump and Mattis" one ORG, and every
+    # "Trump" and "Mattis" of the article was then resolved to it.
+    doc = nlp.parse(_PAIR)
+    assert not [e.text for e in doc.ents if " and " in e.text]
+    assert [(e.text, e.label_) for e in doc.ents if e.start_char > _PAIR.index("split")][:2] == [
+        ("Trump", "PERSON"), ("Mattis", "PERSON")]
+    from newsdesk.quotes import extract_quotes
+
+    assert [q.speaker for q in extract_quotes(_PAIR)] == ["Donald Trump", "Jim Mattis"]
+    # a firm named after two people nobody in the article is called stays one name
+    doc = nlp.parse("Procter & Gamble said sales rose. Chief executive Jon Moeller said so.\n")
+    assert "Procter & Gamble" in [e.text for e in doc.ents]
