@@ -262,6 +262,14 @@ def test_report_speaks_for_its_author() -> None:
     assert q.speaker is not None and q.speaker.endswith("Harbour Institute")
 
 
+def test_a_letter_of_a_name_ending_in_s_is_its_writers() -> None:
+    # HuffPost on Mattis: "Mattis’" with a bare apostrophe is no possessive to the parse
+    text = ("Defense Secretary Jim Mattis resigned on Thursday.\n"
+            "Mattis’ resignation letter addressed to Trump indicates his final day in office "
+            "will be Feb. 28.\n")
+    assert find(extract_quotes(text), "final day").speaker == "Jim Mattis"
+
+
 def test_description_after_a_sentence_about_one_person() -> None:
     text = (
         "Tomasz Wielicki moved to Halifax in 2016 and found work at the port.\n"

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v47"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v47+attributions.clf.v1"
+COMPONENT = "quotes.rules.v48"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v48+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -2456,8 +2456,13 @@ def _author(res: _Resolver, tok: Token) -> str | None:
     """Who wrote the document noun ``tok``: its owner ("her statement", "the RCMP
     report", "a study by X", "a statement e-mailed by X"), or else the subject of
     the verb that made it ("X released a report", "X said in the company's post")."""
+    doc = tok.doc
     owners = [c for c in tok.children if c.dep_ == "poss" or (
         c.dep_ == "compound" and c.ent_type_ in ("PERSON", "ORG"))]
+    # "Mattis’ resignation letter": a name ending in s with a bare apostrophe, which
+    # the small model does not parse as a possessive.
+    owners += [c for c in tok.lefts if c.dep_ in ("nmod", "compound") and c.pos_ == "PROPN"
+               and c.i + 1 < tok.i and doc[c.i + 1].text in ("’", "'") and c.lower_.endswith("s")]
     owners += [g for c in tok.children if c.dep_ in ("prep", "agent")
                and c.lower_ in ("by", "from", "of") for g in c.children if g.dep_ == "pobj"
                and (g.ent_type_ in ("PERSON", "ORG") or c.lower_ != "of")]
