@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v48"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v48+attributions.clf.v1"
+COMPONENT = "quotes.rules.v49"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v49+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -1735,6 +1735,9 @@ def _name_words(s: str) -> tuple[str, ...]:
     words = [w.strip(".,") for w in s.replace("’", "'").split()]
     if words and words[-1].endswith("'s"):
         words[-1] = words[-1][:-2]
+    if len(words) > 1 and words[0].lower() == "the" and words[1].lower() not in _TITLE_WORDS:
+        # "The Washington Post reported" is the Washington Post's ("The King" is a title)
+        words = words[1:]
     while words and words[0].lower() in _TITLE_WORDS:
         words = words[1:]
     return tuple(w for w in words if w)
@@ -1865,6 +1868,9 @@ _PERSON_TITLES = frozenset(
 _MODALS = frozenset("may might will would can could should must shall".split())
 
 
+_NOMINAL_DEPS = frozenset({"nsubj", "nsubjpass", "dobj", "pobj", "appos", "compound"})
+
+
 def _person_before_verb(e: Span) -> Span:
     """A person span that runs on into a headline's verb ("Trump Says He Never
     Suggested ...", "Trump May Not Have ..."): the name before it, or ``e``."""
@@ -1872,7 +1878,10 @@ def _person_before_verb(e: Span) -> Span:
 
     if e.label_ != "PERSON":
         return e
-    k = next((k for k in range(1, len(e)) if e[k].pos_ in ("VERB", "AUX", "PRON", "PART", "ADV")), None)
+    # (not a surname the tagger took for a verb but the parse for a noun: "Rev. John
+    # Paul Hopping of ... told HuffPost", where "Hopping" is the subject)
+    k = next((k for k in range(1, len(e)) if e[k].pos_ in ("VERB", "AUX", "PRON", "PART", "ADV")
+              and e[k].dep_ not in _NOMINAL_DEPS), None)
     if k is None:
         return e
     if k > 1 and e[k - 1].lower_ in _MODALS:
