@@ -283,6 +283,20 @@ def test_an_outlet_is_named_without_its_article() -> None:
     assert q.speaker == "Associated Press" and q.speaker_text == "The Associated Press"
 
 
+def test_a_statement_from_a_described_person_named_in_apposition_is_theirs() -> None:
+    text = ("Rep. Tom Miller will be charged, prosecutors said.\n"
+            "\"We are disappointed by the decision,\" said the statement from Miller's attorney, "
+            "Anna Berg.\n")
+    assert find(extract_quotes(text), "disappointed").speaker == "Anna Berg"
+
+
+def test_the_suit_says_is_the_lawsuits_author() -> None:
+    text = ("The lawsuit from the Harbour Institute argues that the fares are unlawful.\n"
+            "\"Fares have doubled since 2010,\" the suit says.\n")
+    q = find(extract_quotes(text), "doubled")
+    assert q.speaker is not None and q.speaker.endswith("Harbour Institute")
+
+
 def test_description_after_a_sentence_about_one_person() -> None:
     text = (
         "Tomasz Wielicki moved to Halifax in 2016 and found work at the port.\n"

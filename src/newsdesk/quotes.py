@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v49"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v49+attributions.clf.v1"
+COMPONENT = "quotes.rules.v50"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v50+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -2206,7 +2206,7 @@ _ORG_NOUNS = frozenset(
 _DOC_NOUNS = frozenset(
     """
     statement release post tweet account letter email e-mail report document memo filing
-    note message website notice blog column op-ed lawsuit complaint submission
+    note message website notice blog column op-ed lawsuit suit complaint submission
     book study survey research analysis poll paper ruling finding decision judgment speech
     interview video advertisement ad petition motion brief affidavit database
     """.split()
@@ -2216,6 +2216,7 @@ _DOC_FAMILY = {w: fam for fam in (
     frozenset("report study survey research analysis paper poll".split()),
     frozenset("statement release".split()),
     frozenset("post tweet blog".split()),
+    frozenset("lawsuit suit complaint".split()),
 ) for w in fam}
 _RELATIVE = frozenset({"who", "which", "that", "whom"})
 
@@ -2496,7 +2497,11 @@ def _author(res: _Resolver, tok: Token) -> str | None:
         if o.lemma_.lower() in _DOC_NOUNS:
             continue
         inner = _resolve(res, o)
-        if inner.name is not None and (o.ent_type_ or o.lower_ in PRONOUNS or o.pos_ == "PROPN"):
+        if inner.name is not None and (o.ent_type_ or o.lower_ in PRONOUNS or o.pos_ == "PROPN"
+                                       or any(c.dep_ == "appos" and c.ent_type_ == "PERSON"
+                                              for c in o.children)):
+            # (a description with the person's name in apposition: "the statement
+            # from Grimm's attorney, William McGinley")
             return inner.name
     return None
 
