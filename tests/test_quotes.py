@@ -275,6 +275,13 @@ def test_report_speaks_for_its_author() -> None:
     # a document's owner described, with the person's name in apposition
     ("Rep. Tom Miller will be charged, prosecutors said.\n\"We are disappointed by the "
      "decision,\" said the statement from Miller's attorney, Anna Berg.\n", "disappointed", "Anna Berg"),
+    # a time is no speaker: the parse made "Friday" the subject
+    ("Earlier Friday, chairman of the House Intelligence Committee Rep. Adam Schiff (D-Calif.) "
+     "revealed that his committee had begun searching for witnesses.\n", "begun searching",
+     "Adam Schiff"),
+    # an age the model tags DATE is a person
+    ("I made up a narration.\n“No, that’s the mom,” says my two-year-old.\n", "the mom",
+     "two-year-old"),
     # "the suit" is the lawsuit named before
     ("The lawsuit from the Harbour Institute argues that the fares are unlawful.\n\"Fares have "
      "doubled since 2010,\" the suit says.\n", "doubled", "Harbour Institute"),

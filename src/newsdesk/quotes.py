@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v50"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v50+attributions.clf.v1"
+COMPONENT = "quotes.rules.v51"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v51+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -2221,6 +2221,9 @@ _DOC_FAMILY = {w: fam for fam in (
 _RELATIVE = frozenset({"who", "which", "that", "whom"})
 
 
+_TIME_LABELS = frozenset({"DATE", "TIME"})
+
+
 def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     if tok is None:
         return _Speaker(None, None, None, None)
@@ -2237,6 +2240,17 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
         tok = doc[outside[0].end - 1]
     if tok.lower_ in _RELATIVE and tok.head.dep_ == "relcl" and tok.head.head.i != tok.i:
         tok = tok.head.head  # "officials who say ..." -> officials
+    if tok.ent_type_ in _TIME_LABELS and tok.lower_ not in ("old", "olds"):
+        # A time never speaks: "Earlier Friday, chairman of the committee Rep. Adam
+        # Schiff revealed" (the parse made Friday the subject); the person named
+        # between it and the verb, else no one. (An age does: "says my two-year-old".)
+        verb = tok.head
+        between = [e for e in res.ents if tok.idx < e.start_char and e.end_char <= verb.idx
+                   and e.label_ in ("PERSON", "ORG")]
+        between.sort(key=lambda e: (e.label_ != "PERSON", e.start_char))
+        if not between or tok.i >= verb.i:
+            return _Speaker(None, None, None, None)
+        return _resolve(res, doc[between[0].end - 1])
     e = _ent_of(res, tok)
     if e is not None and e.label_ == "ORG" and (person := _person_titled_after(res, e, tok)):
         return _resolve(res, person)
