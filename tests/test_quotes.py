@@ -282,6 +282,10 @@ def test_report_speaks_for_its_author() -> None:
     # an age the model tags DATE is a person
     ("I made up a narration.\n“No, that’s the mom,” says my two-year-old.\n", "the mom",
      "two-year-old"),
+    # a description without its relative clause
+    ("On Twitter, senators posted. An executive from Apple Inc., which plans to build a big "
+     "manufacturing plant in Mesa, called Ms. Brewer to urge her to reject it.\n", "reject it",
+     "executive from Apple Inc."),
     # "the suit" is the lawsuit named before
     ("The lawsuit from the Harbour Institute argues that the fares are unlawful.\n\"Fares have "
      "doubled since 2010,\" the suit says.\n", "doubled", "Harbour Institute"),

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v51"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v51+attributions.clf.v1"
+COMPONENT = "quotes.rules.v52"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v52+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -2181,13 +2181,18 @@ def _noun_phrase(tok: Token) -> tuple[int, int]:
             idx.update(x.i for x in c.subtree)
     for c in tok.rights:
         if c.dep_ == "compound" or c.dep_ == "prep" and c.lower_ in ("of", "for", "at", "from"):
-            idx.update(x.i for x in c.subtree)
+            # not a relative clause inside ("An executive from Apple Inc., which plans
+            # to build a plant in Mesa,")
+            clauses = {x.i for r in c.subtree if r.dep_ == "relcl" for x in r.subtree}
+            idx.update(x.i for x in c.subtree if x.i not in clauses)
     lo = hi = tok.i
     while lo - 1 in idx:
         lo -= 1
     while hi + 1 in idx:
         hi += 1
     doc = tok.doc
+    while hi > tok.i and doc[hi].is_punct and doc[hi].text not in (")", "]"):
+        hi -= 1
     while lo >= 2 and _hyphenated(doc[lo]):
         lo -= 2  # "Fact-checkers", "Vice-president": the tokenizer split the word
     return doc[lo].idx, doc[hi].idx + len(doc[hi])
