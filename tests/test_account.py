@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import newsdesk
-from newsdesk import accountbook, alignment, claims, quotes
+from newsdesk import accountbook, alignment, claims, entities, nlp, quotes
 from newsdesk.account import (
     analyse_article,
     build_account,
@@ -531,10 +531,31 @@ def test_a_nickname_or_a_middle_name_is_one_person() -> None:
     assert bauer.name == "Robert F. Bauer" and {"Robert F. Bauer", "Bauer"} <= set(bauer.aliases)
     assert by_alias["Hillary Clinton"].name == "Hillary Rodham Clinton"
     assert by_alias["Dick Blumenthal"] is by_alias["Blumenthal"] is by_alias["Richard Blumenthal"]
-    assert by_alias["Issa"].name == "Representative Darrell Issa"
+    # one person, shown without the title of office the fullest form carries
+    assert by_alias["Issa"].name == "Darrell Issa"
+    assert "Representative Darrell Issa" in by_alias["Issa"].aliases
     assert by_alias["Bill Clinton"] is not by_alias["Hillary Clinton"]
     assert by_alias["John Paul Smith"] is not by_alias["John Peter Smith"]
     assert by_alias["George H. W. Bush"] is not by_alias["George W. Bush"]
+
+
+def test_names_lose_editors_brackets_and_keep_titles_of_rank() -> None:
+    def m(text: str, start: int, label: str = "PERSON") -> Mention:
+        return Mention("a", start, start + len(text), text, label)
+
+    # "[special prosecutor Robert] Mueller": the mention's text without the brackets
+    doc = nlp.parse("He called it “a big F-U from [special prosecutor Robert] Mueller.”\n")
+    assert [x.text for x in entities.article_mentions(doc, "a")[0]] == ["Robert Mueller"]
+    ents = merge_entities([m("Representative K. Michael Conaway", 0), m("Conaway", 100),
+                           m("King Abdullah", 200), m("Pope Francis", 300)])
+    assert sorted(e.name for e in ents) == ["K. Michael Conaway", "King Abdullah", "Pope Francis"]
+
+
+def test_o_k_is_no_person() -> None:
+    # The New York Times: "You might think that it’s O.K. that ..."
+    doc = nlp.parse("“You might think that it’s O.K. that they lied,” Schiff said. “I don’t think "
+                    "that’s O.K.”\n")
+    assert not [e for e in doc.ents if e.label_ == "PERSON" and "O.K" in e.text]
 
 
 def test_words_without_a_capital_are_no_entity() -> None:

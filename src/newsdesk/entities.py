@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COMPONENT", "EntityIndex", "article_mentions", "merge_entities", "name_key"]
 
-COMPONENT = "entities.rules.v5"
+COMPONENT = "entities.rules.v6"
 
 Kind = Literal["person", "organisation", "place", "group", "other"]
 _KIND: dict[str, Kind] = {
@@ -131,7 +131,8 @@ def _clean_span(span: Span) -> tuple[int, int, str] | None:
     if not tokens:
         return None
     start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
-    text = span.doc.text[start:end]
+    # an editor's brackets are no part of a name ("[special prosecutor Robert] Mueller")
+    text = re.sub(r"\s+", " ", re.sub(r"[\[\]]", "", span.doc.text[start:end])).strip()
     if not any(c.isupper() for c in text):
         return None  # "n’t" and "lesbian group" are no names
     return start, end, text
@@ -379,6 +380,8 @@ def merge_entities(mentions: Iterable[Mention], roles: Iterable[Role] = (),
         forms = Counter(m.text for m in ms)
         name = _fullest(forms)
         kind = Counter(kind_of[k] for k in keys for _ in by_key[k]).most_common(1)[0][0]
+        if kind == "person":
+            name = _untitled(name)
         all_ms = ms + sorted(extra.get(root, ()), key=lambda m: (m.article, m.start))
         aliases = tuple(sorted({m.text for m in all_ms}, key=lambda a: (-forms.get(a, 0), a)))
         entities.append(Entity(
@@ -433,6 +436,21 @@ def _join_acronyms(keys: Sequence[str], kind_of: Mapping[str, Kind], parent: dic
         for k in spelled:
             if k != target:
                 parent[k] = target
+
+
+# Titles of office and courtesy a person's name is shown without ("Representative K.
+# Michael Conaway" is K. Michael Conaway); "King Abdullah" and "Pope Francis" keep theirs.
+_OFFICE_TITLES = frozenset(
+    "mr mrs ms miss dr prof rep sen gov pres president senator representative congressman "
+    "congresswoman governor mayor premier minister chancellor".split()
+)
+
+
+def _untitled(name: str) -> str:
+    words = name.split()
+    while len(words) > 1 and name_key(words[0]) in _OFFICE_TITLES:
+        words = words[1:]
+    return " ".join(words)
 
 
 def _fullest(forms: Counter[str]) -> str:

