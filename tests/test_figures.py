@@ -206,10 +206,21 @@ def test_words_to_numbers(parse) -> None:  # type: ignore[no-untyped-def]
         "Three-fifths of the council voted.",
         "One councillor said the plan was rushed.",
         "She gave a one-on-one interview.",
+        # parts of names and ranks
+        "Russia was expelled from what was then the Group of Eight.",
+        "Britain's FTSE 100 sank on Tuesday.",
+        "It looks like a boxy version of the Fiat 500.",
+        "Mr. Mattis, a retired four-star Marine general, was rebuffed.",
+        "He bought coffee at a 7-Eleven store.",
     ],
 )
 def test_skips_numbers_that_are_not_facts(parse, sentence: str) -> None:  # type: ignore[no-untyped-def]
     assert figures(parse, sentence) == []
+
+
+def test_a_number_word_with_a_capital_after_a_dateline_is_a_fact(parse) -> None:  # type: ignore[no-untyped-def]
+    f = only(parse, "DENVER — Two heartland states filed the first major court challenge.")
+    assert f.value == 2 and f.counts == "states"
 
 
 def test_list_numbering_is_skipped_but_the_item_text_is_read(parse) -> None:  # type: ignore[no-untyped-def]

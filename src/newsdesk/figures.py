@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COMPONENT", "consistent", "extract_figures", "group_figures", "same_quantity"]
 
-COMPONENT = "figures.rules.v4"
+COMPONENT = "figures.rules.v5"
 log = logging.getLogger(__name__)
 
 _MAX_CHARS = 1_000_000  # spaCy's default max_length; longer texts are read up to here
@@ -791,6 +791,8 @@ def _skipped_by_context(
         or _appositive_age(doc, text, start, end, number) is not None  # spaCy calls "Sasha, 13," a date
     ):
         return True
+    if span is not None and len(span) and _in_a_name(doc, span[0], core, after, number.word):
+        return True
     if number.word and number.value is not None and number.value <= 2:
         w = core.lower()
         if w in ("one", "two") and re.search(r"\b(\w+)\s+$", before):
@@ -802,6 +804,21 @@ def _skipped_by_context(
         if w == "one" and re.match(r"\s+(?:of|another|by|day|time|point|side|hand|way|thing)\b", after, re.I):
             return True
     return False
+
+
+def _in_a_name(doc: Doc, first: Token, core: str, after: str, word: bool) -> bool:
+    """A number that is part of a name or a rank, not a quantity: a number word with a
+    capital right after a word ("the Group of Seven", "the Final Four"; not after a
+    dateline's dash or a quotation mark), a number right after a proper noun ("Fortune
+    500", "FTSE 100", "Organization 1"), or joined to a capitalised word or to "star"
+    ("7-Eleven", "a four-star general")."""
+    prev = doc[first.i - 1] if first.i > 0 else None
+    if word and core[:1].isupper() and prev is not None and prev.is_alpha and not first.is_sent_start:
+        return True
+    if (core[:1].isdigit() and prev is not None and prev.pos_ == "PROPN" and not prev.is_sent_start
+            and prev.text[:1].isupper() and prev.whitespace_ and prev.ent_type_ not in ("DATE", "GPE")):
+        return True
+    return re.match(r"-(?:[A-Z]|star\b)", after) is not None
 
 
 # --- comparing ----------------------------------------------------------------------
