@@ -286,6 +286,10 @@ def test_report_speaks_for_its_author() -> None:
     ("On Twitter, senators posted. An executive from Apple Inc., which plans to build a big "
      "manufacturing plant in Mesa, called Ms. Brewer to urge her to reject it.\n", "reject it",
      "executive from Apple Inc."),
+    # a surname never stands for an organisation named after the person
+    ("President Trump spoke on Saturday.\n“Social Media is totally discriminating against "
+     "Republican/Conservative voices,” Mr. Trump wrote on Twitter.\n“Speaking loudly and clearly "
+     "for the Trump Administration, we won’t let that happen,” he added.\n", "totally", "Trump"),
     # "the suit" is the lawsuit named before
     ("The lawsuit from the Harbour Institute argues that the fares are unlawful.\n\"Fares have "
      "doubled since 2010,\" the suit says.\n", "doubled", "Harbour Institute"),

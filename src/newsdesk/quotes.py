@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v52"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v52+attributions.clf.v1"
+COMPONENT = "quotes.rules.v53"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v53+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -162,6 +162,7 @@ class _Resolver:
     in_quote: list[bool]
     canon: dict[tuple[int, int], str] = field(default_factory=dict)  # ent char span -> name
     names: list[tuple[str, ...]] = field(default_factory=list)
+    person_names: set[tuple[str, ...]] = field(default_factory=set)
     name_first: dict[str, int] = field(default_factory=dict)
     acronyms: dict[str, str] = field(default_factory=dict)
     gender: dict[str, str] = field(default_factory=dict)
@@ -1935,6 +1936,8 @@ def _build_resolver(doc: Doc, sent_of: list[int], in_quote: list[bool]) -> _Reso
         if w and w not in res.names:
             res.names.append(w)
             res.name_first[" ".join(w)] = e.start_char
+        if w and e.label_ == "PERSON":
+            res.person_names.add(w)
         # "Assembly of First Nations (AFN)"
         if e.label_ == "ORG" and e.end + 2 < len(doc) and doc[e.end].text == "(":
             acr = doc[e.end + 1].text
@@ -2108,7 +2111,12 @@ def _fullest(
     for n in res.names:
         if len(n) <= len(w) or len(n) > 5:
             continue
-        ok = n[-len(w) :] == w or (len(w) == 1 and n[0] == w[0]) or n[: len(w)] == w
+        # a first name or the start of a name stands for a person's full name only,
+        # never for an organisation named after one ("Mr. Trump" is not "Trump
+        # Administration", "Obama" not "Obama Foundation")
+        ok = n[-len(w) :] == w or (
+            ((len(w) == 1 and n[0] == w[0]) or n[: len(w)] == w)
+            and (label != "PERSON" or n in res.person_names))
         if not ok:
             continue
         if gender is not None and _first_name_gender(n[0]) not in (None, gender):
