@@ -290,6 +290,12 @@ def test_report_speaks_for_its_author() -> None:
     ("President Trump spoke on Saturday.\n“Social Media is totally discriminating against "
      "Republican/Conservative voices,” Mr. Trump wrote on Twitter.\n“Speaking loudly and clearly "
      "for the Trump Administration, we won’t let that happen,” he added.\n", "totally", "Trump"),
+    # a name once after a person's title is a person, though the model calls it an
+    # organisation everywhere in the article (Fox: "President Trump ... he said")
+    ("President Trump said Friday that he will support a short-term spending bill.\n“I am very "
+     "proud to announce we have reached a deal,” he said to applause.\nHe said the deal would "
+     "keep the government open for three weeks.\nTrump announced the deal in the Rose Garden.\n"
+     "Trump also said the wall was needed.\n", "three weeks", "Trump"),
     # "the suit" is the lawsuit named before
     ("The lawsuit from the Harbour Institute argues that the fares are unlawful.\n\"Fares have "
      "doubled since 2010,\" the suit says.\n", "doubled", "Harbour Institute"),

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v53"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v53+attributions.clf.v1"
+COMPONENT = "quotes.rules.v54"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v54+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -1770,6 +1770,13 @@ def _consistent_ents(doc: Doc) -> list[Span]:
         ranked = sorted(v.items(), key=lambda kv: -kv[1])
         if len(ranked) > 1 and ranked[0][1] > ranked[1][1]:
             label_of[text] = ranked[0][0]
+    # A name written once after a person's title is a person wherever it stands: Fox
+    # writes "President Trump said ... Trump announced ...", and the small model tags
+    # every "Trump" of that article an organisation, leaving each "he" nobody to be.
+    for e in ents:
+        if (e.label_ in _NAME_LABELS and e.start > 0 and doc[e.start - 1].lower_ in _PERSON_TITLES
+                and all(t.pos_ == "PROPN" and t.text[:1].isupper() for t in e)):
+            label_of[e.text] = "PERSON"
     # A surname only from a name of capitalised words ("Lisa Schuh", not "the
     # Birth of Modern Canada"), and never a word the article uses as a place.
     surnames = {
