@@ -296,6 +296,9 @@ def test_report_speaks_for_its_author() -> None:
      "proud to announce we have reached a deal,” he said to applause.\nHe said the deal would "
      "keep the government open for three weeks.\nTrump announced the deal in the Rose Garden.\n"
      "Trump also said the wall was needed.\n", "three weeks", "Trump"),
+    # "co", half of a word split at its hyphen, made the subject: the person after it
+    ("“This deal was morally reprehensible. He failed in that today,” said Indivisible "
+     "co-founder Ezra Levin. “The big blue wave is coming.”\n", "blue wave", "Ezra Levin"),
     # "the suit" is the lawsuit named before
     ("The lawsuit from the Harbour Institute argues that the fares are unlawful.\n\"Fares have "
      "doubled since 2010,\" the suit says.\n", "doubled", "Harbour Institute"),

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v54"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v54+attributions.clf.v1"
+COMPONENT = "quotes.rules.v55"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v55+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -2260,6 +2260,13 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
         tok = doc[outside[0].end - 1]
     if tok.lower_ in _RELATIVE and tok.head.dep_ == "relcl" and tok.head.head.i != tok.i:
         tok = tok.head.head  # "officials who say ..." -> officials
+    if (tok.i + 3 < len(doc) and _hyphenated(doc[tok.i + 2]) and not tok.ent_type_
+            and doc[tok.i + 3].ent_type_ == "PERSON"):
+        # "said Indivisible co-founder Ezra Levin": the parse made "co", the first half
+        # of a word split at its hyphen, the subject; the person named right after it.
+        e = _ent_of(res, doc[tok.i + 3])
+        if e is not None and e.label_ == "PERSON":
+            return _resolve(res, doc[e.end - 1])
     if tok.ent_type_ in _TIME_LABELS and tok.lower_ not in ("old", "olds"):
         # A time never speaks: "Earlier Friday, chairman of the committee Rep. Adam
         # Schiff revealed" (the parse made Friday the subject); the person named
