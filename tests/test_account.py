@@ -28,7 +28,7 @@ from newsdesk.account import (
 from newsdesk.claims import Sentence
 from newsdesk.entities import EntityIndex, merge_entities, name_key
 from newsdesk.metadata import publisher_aliases, publisher_key, publisher_voices
-from newsdesk.records import Article, Figure, Mention, Quote
+from newsdesk.records import Article, Figure, Mention, Quote, speaker_parts
 from newsdesk.timeline import resolve_date
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -389,6 +389,9 @@ def test_a_report_within_a_report_is_no_contradiction() -> None:
     (("James Comey", "Comey"), ("New York Times", "the Times"), False),
     (("James Comey", "Comey"), ("CNN", "CNN"), False),
     (("James Comey", "Comey"), ("Donald Trump", "Trump"), True),
+    # people who spoke together and one of them alone: no contradiction
+    (("Nick Sandmann and Nathan Phillips", "Sandmann and Phillips"), ("Nick Sandmann", "Sandmann"), False),
+    (("Nick Sandmann and Nathan Phillips", "Sandmann and Phillips"), ("Donald Trump", "Trump"), True),
 ])
 def test_suffixes_and_news_organisations_make_no_contradiction(
         first: tuple[str, str], second: tuple[str, str], contradicted: bool) -> None:
@@ -431,6 +434,18 @@ def test_only_wordings_that_name_their_speaker_are_compared_word_for_word() -> N
     named = [*qs[:2], Quote("c", 0, len(a), a, "indirect", "Max Moe", speaker_text="Max Moe", sentence=0)]
     (g,) = alignment.align_quotes(named, outlet_of={}, voice_of={"a": "a", "b": "b", "c": "c"})
     assert len(claims.attribution_claims([g], sents)) == 1
+
+
+def test_people_who_spoke_together_share_the_statement_with_each() -> None:
+    text = "the bridge will reopen on Monday after the inspection is finished"
+    qs = [_q("a", text, "Jane Doe and John Roe"), _q("b", text, "John Roe"), _q("c", text, "Max Moe")]
+    (g,) = alignment.align_quotes(qs, outlet_of={}, voice_of={"a": "a", "b": "b", "c": "c"})
+    assert {w.quote.speaker: w.different_speaker for w in g.wordings} == {
+        "Jane Doe and John Roe": False, "John Roe": False, "Max Moe": True}
+    # an organisation with "and" in its name is one speaker, not two
+    assert speaker_parts("Department of Health and Human Services") == (
+        "Department of Health and Human Services",)
+    assert speaker_parts("Jane Doe, John Roe and Max Moe") == ("Jane Doe", "John Roe", "Max Moe")
 
 
 def test_one_surname_written_two_ways_is_no_contradiction() -> None:
@@ -830,6 +845,21 @@ def test_a_summary_quote_cites_only_outlets_giving_it_to_the_same_speaker() -> N
     assert group["speaker"] == "Jane Doe"
     (line,) = [s for s in acc["summary"] if words in s["text"]]
     assert sorted({c["article"] for c in line["citations"]}) == ["a1", "b1"]
+
+
+def test_a_joint_speaker_is_shown_with_each_persons_full_name() -> None:
+    words = "The bridge will reopen on Monday once the inspectors have finished their work"
+    arts = [
+        _dated("a1", f'Mayor Jane Doe and council member John Roe met on Friday. "{words}," Doe and Roe '
+               "said.", "Bridge", "Daily One", "https://dailyone.example/b", datetime(2024, 5, 8)),
+        _dated("b1", f'"{words}," Jane Doe told reporters on Friday. Traffic was heavy.',
+               "Bridge", "Town Two", "https://towntwo.example/b", datetime(2024, 5, 8)),
+    ]
+    acc = build_account("st-j", arts, {x.id: analyse_article(x) for x in arts}).to_json()
+    (group,) = [q for q in acc["quotes"] if len(q["wordings"]) == 2]
+    assert {w["speaker"] for w in group["wordings"]} == {"Jane Doe and John Roe", "Jane Doe"}
+    assert not any(w["different_speaker"] for w in group["wordings"])
+    assert not [c for c in acc["claims"] if c["kind"] == "attribution"]
 
 
 @pytest.mark.parametrize("day, precision, ahead", [

@@ -307,6 +307,26 @@ def test_speakers_the_small_model_misparses(text: str, fragment: str, speaker: s
     assert find(extract_quotes(text), fragment).speaker == speaker
 
 
+def test_people_named_together_speak_together() -> None:
+    text = (
+        "Economists David Autor and Gordon Hanson have studied trade for years. Autor and "
+        "Hanson said that trade is only one factor among many.\n\n"
+        '"We will sue," said Nick Sandmann and Nathan Phillips. "It was fine," they said.\n\n'
+        "Sen. Bernie Sanders and his wife, Jane, said they were happy with the vote.\n\n"
+        "U.S. Reps. John Lewis, Andre Carson and Emanuel Cleaver said some demonstrators "
+        "yelled at them.\n"
+    )
+    qs = extract_quotes(text)
+    q = find(qs, "one factor")
+    assert (q.speaker, q.speaker_text) == ("David Autor and Gordon Hanson", "Autor and Hanson")
+    assert find(qs, "We will sue").speaker == "Nick Sandmann and Nathan Phillips"
+    assert find(qs, "It was fine").speaker == "Nick Sandmann and Nathan Phillips"
+    # a person and a description: the person named
+    assert find(qs, "happy with the vote").speaker == "Bernie Sanders"
+    # three people, the last of whom the small model tags an organisation
+    assert find(qs, "yelled at them").speaker == "John Lewis, Andre Carson and Emanuel Cleaver"
+
+
 def test_description_after_a_sentence_about_one_person() -> None:
     text = (
         "Tomasz Wielicki moved to Halifax in 2016 and found work at the port.\n"
@@ -1349,7 +1369,7 @@ def test_a_quote_after_a_colon_is_the_subjects(text: str, speaker: str | None) -
          "Philip Bump"),
         ("VOTERS CARE ABOUT INSPIRATION - Frank Newport and Jim Harter: \u201cWe found that "
          "the leadership strengths most correlated with the vote were inspiring.\u201d\n",
-         "Frank Newport"),
+         "Frank Newport and Jim Harter"),  # two authors ("We found"), since quotes v56
         ("But polls did predict the Democratic caucus - HuffPollster: \u201cWhile the Iowa "
          "caucuses provided a polling upset, most pollsters got the Democrats right.\u201d\n",
          "HuffPollster"),

@@ -35,7 +35,7 @@ from .alignment import AlignedQuote, Wording
 from .claims import Claim, Sentence
 from .entities import EntityIndex, Role
 from .metadata import outlet_label, publisher_voices
-from .records import Article, Entity, Figure, Mention, Quote
+from .records import Article, Entity, Figure, Mention, Quote, speaker_parts
 from .timeline import DateMention, Event
 
 if TYPE_CHECKING:
@@ -354,6 +354,10 @@ def build_account(
     index = EntityIndex(ents)
 
     def speaker(q: Quote) -> str | None:
+        parts = speaker_parts(q.speaker)
+        if len(parts) > 1:  # people who spoke together, each by their merged name
+            names = [index.canonical(p) or p for p in parts]
+            return ", ".join(names[:-1]) + " and " + names[-1]
         return index.canonical(q.speaker)
 
     all_quotes = [q for x in an for q in x.quotes]

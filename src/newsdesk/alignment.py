@@ -27,11 +27,11 @@ from typing import Literal
 import numpy as np
 
 from .metadata import outlet_label
-from .records import Quote
+from .records import Quote, speaker_parts
 
 __all__ = ["COMPONENT", "AlignedQuote", "Wording", "align_quotes", "quote_words", "word_diff"]
 
-COMPONENT = "alignment.v7"
+COMPONENT = "alignment.v8"
 
 Relation = Literal["verbatim", "truncated", "paraphrased"]
 # Containment of content words above which two wordings are one statement.
@@ -179,11 +179,16 @@ def word_diff(reference: str, other: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _one_speaker(a: str | None, b: str | None) -> bool:
+    """The same speaker, or people who share a voice ("Autor and Hanson" and "Autor")."""
+    return a is not None and b is not None and (a == b or bool(set(speaker_parts(a)) & set(speaker_parts(b))))
+
+
 def _same_statement(a: Quote, b: Quote, wa: list[str], wb: list[str], speaker_a: str | None,
                     speaker_b: str | None, cosine: float | None) -> int:
     """2: the words say so (a shared run, most content words); 1: only the
     embeddings say so; 0: not the same statement."""
-    same_speaker = speaker_a is not None and speaker_a == speaker_b
+    same_speaker = _one_speaker(speaker_a, speaker_b)
     short, long = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
     if _contains_run(short, long) and (len(short) >= MIN_RUN_WORDS or same_speaker):
         return 2
@@ -318,7 +323,7 @@ def align_quotes(
             wordings.append(Wording(
                 quote=q, outlet=outlet_of.get(q.article), voice=voice_of.get(q.article, q.article),
                 relation=relation,
-                different_speaker=bool(speakers[i] and speaker and speakers[i] != speaker),
+                different_speaker=bool(speakers[i] and speaker and not _one_speaker(speakers[i], speaker)),
                 diff=word_diff(ref.text, q.text),
             ))
         key = "|".join(sorted(f"{quotes[i].article}:{quotes[i].start}" for i in members))

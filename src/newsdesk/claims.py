@@ -30,12 +30,12 @@ import numpy as np
 from . import figures as figures_mod
 from .alignment import AlignedQuote, Wording, quote_words
 from .metadata import outlet_label
-from .records import Figure, Quote
+from .records import Figure, Quote, speaker_parts
 
 __all__ = ["COMPONENT", "Claim", "Sentence", "Support", "attribution_claims", "figure_claims",
            "statement_claims"]
 
-COMPONENT = "claims.v9"
+COMPONENT = "claims.v10"
 Status = Literal["corroborated", "single-source", "contradicted"]
 # Cosine of MiniLM sentence embeddings above which two sentences of different
 # articles may state the same fact. Set on the seed pair, where the same-fact
@@ -323,6 +323,12 @@ def _surname(name: str) -> str:
     return (words or name.split())[-1].casefold()
 
 
+def _surnames(name: str) -> set[str]:
+    """Each speaker's surname: people who spoke together ("Autor and Hanson") share
+    the statement with either of them alone."""
+    return {_surname(p) for p in speaker_parts(name)}
+
+
 RUN_WORDS = 6  # words in a row that two outlets print alike: the same quote, not alike talk
 
 
@@ -331,7 +337,7 @@ def _same_words_two_speakers(wordings: Sequence[Wording]) -> bool:
     ws = [(w, quote_words(w.quote.text)) for w in wordings if w.quote.speaker]
     for i, (w1, t1) in enumerate(ws):
         for w2, t2 in ws[i + 1:]:
-            if w1.voice == w2.voice or _surname(w1.quote.speaker or "") == _surname(w2.quote.speaker or ""):
+            if w1.voice == w2.voice or _surnames(w1.quote.speaker or "") & _surnames(w2.quote.speaker or ""):
                 continue
             short, long = (t1, t2) if len(t1) <= len(t2) else (t2, t1)
             grams = {tuple(long[k:k + RUN_WORDS]) for k in range(len(long) - RUN_WORDS + 1)}
@@ -370,7 +376,7 @@ def attribution_claims(aligned: Sequence[AlignedQuote],
         for w in a.wordings:
             if (w.quote.speaker and _names_speaker(w.quote.speaker_text) and not reported_within(w.quote)
                     and not _NEWS_SOURCE.search(w.quote.speaker)):
-                named[w.voice].add(_surname(w.quote.speaker))
+                named[w.voice] |= _surnames(w.quote.speaker)
                 counted.append(w)
         if not any(named[v1].isdisjoint(named[v2]) for v1 in named for v2 in named if v1 < v2):
             continue

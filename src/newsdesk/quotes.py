@@ -34,7 +34,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from newsdesk.records import Quote, QuoteKind
+from newsdesk.records import Quote, QuoteKind, speaker_parts
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v55"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v55+attributions.clf.v1"
+COMPONENT = "quotes.rules.v56"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v56+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -339,7 +339,7 @@ def _extract_doc(
             continue
         para = wpara[bisect.bisect_right(paras, start) - 1]
         if qcue is not None:
-            spk = _resolve(res, qcue.speaker)
+            spk = _joint(res, qcue.speaker, _resolve(res, qcue.speaker))
             verb: str | None = qcue.verb_text
             sentence: int | None = qcue.sentence
         else:
@@ -351,6 +351,10 @@ def _extract_doc(
             sentence = sent_of[tok] if tok is not None else None
         if qcue is not None and spk.name is None and spk.text is None and prev is not None:
             spk = _Speaker(prev.name, None, None, None)
+        if (spk.name is None and (spk.text or "").lower() == "they" and prev is not None
+                and para - prev_para <= _FLOAT_REACH and len(speaker_parts(prev.name)) > 1):
+            # '"We will sue," said Sandmann and Phillips. ... "It was fine," they said.'
+            spk = _Speaker(prev.name, spk.text, spk.start, spk.end)
         out.append(
             Quote(
                 article=article_id,
@@ -2402,6 +2406,36 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     while words and words[0].lower() in ("the", "a", "an"):
         words = words[1:]
     return _Speaker(" ".join(words) or None, written, a, b)
+
+
+def _joint(res: _Resolver, tok: Token | None, spk: _Speaker) -> _Speaker:
+    """ "Autor and Hanson said", "said Nick Sandmann and Nathan Phillips": people named
+    together as the subject speak together; the speaker is all of them ("David Autor
+    and Gordon Hanson"), not the first. Only named people: "Sanders and his wife"
+    stays Sanders's, an organisation named with "and" in it stays one name."""
+    if tok is None or spk.name is None or spk.start is None:
+        return spk
+    e = _ent_of(res, tok)
+    if e is None or e.label_ != "PERSON" or not any(
+            c.dep_ == "cc" and c.lower_ in ("and", "&") for x in (tok, *tok.conjuncts) for c in x.children):
+        return spk
+    names, end = [spk.name], spk.end or e.end_char
+    for c in tok.conjuncts:
+        ce = _ent_of(res, c)
+        if ce is None or ce.start_char < e.end_char or ce.label_ != "PERSON" and not (
+                # "John Lewis, Andre Carson and Emanuel Cleaver said": a name the small
+                # model tagged an organisation, in a row of people, with a first name
+                ce.label_ == "ORG" and 2 <= len(ce) <= 3 and _first_name_gender(ce[0].text) is not None):
+            continue
+        other = _resolve(res, res.doc[ce.end - 1]).name
+        if other is None or other in names:
+            continue
+        names.append(other)
+        end = max(end, ce.end_char)
+    if len(names) == 1:
+        return spk
+    joined = ", ".join(names[:-1]) + " and " + names[-1]
+    return _Speaker(joined, res.doc.text[spk.start:end], spk.start, end)
 
 
 def _person_titled_after(res: _Resolver, e: Span, tok: Token) -> Token | None:

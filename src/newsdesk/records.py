@@ -6,6 +6,7 @@ Errors travel as IngestProblem records so one bad record never stops the others.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -139,6 +140,22 @@ class Quote:
     speaker_end: int | None = None
     verb: str | None = None
     sentence: int | None = None  # index of the sentence (in the article) holding the cue
+
+
+_JOINT = re.compile(r", | and ")
+
+
+def speaker_parts(speaker: str | None) -> tuple[str, ...]:
+    """The people of a joint speaker ("David Autor and Gordon Hanson" -> both), or the
+    speaker alone. Split only where every part is a capitalised name of two words or
+    more, so "Department of Health and Human Services" stays one name."""
+    if not speaker:
+        return ()
+    parts = _JOINT.split(speaker)
+    if len(parts) > 1 and all(
+            len(p.split()) >= 2 and all(w[:1].isupper() or w[:1] in "'’" for w in p.split()) for p in parts):
+        return tuple(parts)
+    return (speaker,)
 
 
 @dataclass(frozen=True, slots=True)
