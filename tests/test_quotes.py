@@ -299,6 +299,11 @@ def test_report_speaks_for_its_author() -> None:
     # "co", half of a word split at its hyphen, made the subject: the person after it
     ("“This deal was morally reprehensible. He failed in that today,” said Indivisible "
      "co-founder Ezra Levin. “The big blue wave is coming.”\n", "blue wave", "Ezra Levin"),
+    # an indictment or a bill is no description of the person just named
+    ("Rep. Duncan Hunter was indicted on Tuesday in San Diego.\nThe indictment also alleged "
+     "that the pair spent thousands of dollars on video games.\n", "video games", "indictment"),
+    ("Roger Stone pleaded not guilty on Friday in Washington.\nThe bill says that the "
+     "committee must meet five times.\n", "must meet", "bill"),
     # "the suit" is the lawsuit named before
     ("The lawsuit from the Harbour Institute argues that the fares are unlawful.\n\"Fares have "
      "doubled since 2010,\" the suit says.\n", "doubled", "Harbour Institute"),

@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v56"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v56+attributions.clf.v1"
+COMPONENT = "quotes.rules.v57"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v57+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -2242,6 +2242,16 @@ _DOC_FAMILY = {w: fam for fam in (
     frozenset("post tweet blog".split()),
     frozenset("lawsuit suit complaint".split()),
 ) for w in fam}
+# Things that are said to say ("the indictment alleged", "the bill says") but are
+# neither people nor documents with an author: a description of one is never the
+# person just named ("Hunter ... The indictment also alleged" is not Hunter's), and
+# its owner is not its author ("Hunter's indictment").
+_THINGS = frozenset(
+    """
+    indictment charge warrant subpoena verdict transcript bill legislation measure
+    proposal plan law data figure result budget order agreement deal contract treaty
+    """.split()
+)
 _RELATIVE = frozenset({"who", "which", "that", "whom"})
 
 
@@ -2382,7 +2392,7 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
     # sentence brings in by name.
     indefinite = any(c.lower_ in ("a", "an", "one") and c.dep_ in ("det", "nummod")
                      for c in tok.lefts)
-    if indefinite and tok.tag_ == "NN" and lemma not in _ORG_NOUNS | _DOC_NOUNS:
+    if indefinite and tok.tag_ == "NN" and lemma not in _ORG_NOUNS | _DOC_NOUNS | _THINGS:
         name = _introduced_next(res, tok)
         if name is not None:
             return _Speaker(name, written, a, b)
@@ -2395,7 +2405,7 @@ def _resolve(res: _Resolver, tok: Token | None) -> _Speaker:
             return _Speaker(name, written, a, b)
     # "The 32-year-old labourer said": a singular description right after a
     # sentence about one person is that person.
-    if definite and tok.tag_ == "NN" and lemma not in _ORG_NOUNS | _DOC_NOUNS and (
+    if definite and tok.tag_ == "NN" and lemma not in _ORG_NOUNS | _DOC_NOUNS | _THINGS and (
         not any(c.dep_ == "prep" for c in tok.rights)
     ):
         name = _best(res, tok, "PERSON", _noun_gender(lemma), reach=_DESC_REACH, subjects=True)
