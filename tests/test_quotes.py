@@ -299,6 +299,9 @@ def test_report_speaks_for_its_author() -> None:
     # "co", half of a word split at its hyphen, made the subject: the person after it
     ("“This deal was morally reprehensible. He failed in that today,” said Indivisible "
      "co-founder Ezra Levin. “The big blue wave is coming.”\n", "blue wave", "Ezra Levin"),
+    # a title word in an institution's name is no title ("Justice" before "Department")
+    ("Rep. Duncan Hunter was indicted on Tuesday.\nThe Justice Department said that the pair "
+     "had spent campaign money on themselves.\n", "campaign money", "Justice Department"),
     # an indictment or a bill is no description of the person just named
     ("Rep. Duncan Hunter was indicted on Tuesday in San Diego.\nThe indictment also alleged "
      "that the pair spent thousands of dollars on video games.\n", "video games", "indictment"),

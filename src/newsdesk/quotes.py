@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v57"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v57+attributions.clf.v1"
+COMPONENT = "quotes.rules.v58"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v58+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -1740,10 +1740,12 @@ def _name_words(s: str) -> tuple[str, ...]:
     words = [w.strip(".,") for w in s.replace("’", "'").split()]
     if words and words[-1].endswith("'s"):
         words[-1] = words[-1][:-2]
-    if len(words) > 1 and words[0].lower() == "the" and words[1].lower() not in _TITLE_WORDS:
+    # (a title word in an institution's name is no title: "the Justice Department")
+    institution = len(words) > 1 and words[-1].lower() in _ORG_LAST_WORDS | _ORG_NOUNS
+    if len(words) > 1 and words[0].lower() == "the" and (words[1].lower() not in _TITLE_WORDS or institution):
         # "The Washington Post reported" is the Washington Post's ("The King" is a title)
         words = words[1:]
-    while words and words[0].lower() in _TITLE_WORDS:
+    while words and words[0].lower() in _TITLE_WORDS and not institution:
         words = words[1:]
     return tuple(w for w in words if w)
 
@@ -1929,7 +1931,8 @@ def _person_after_title(e: Span) -> Span:
         if e[k].lower_ in _PERSON_TITLES:
             rest = e[k + 1:]
             if 1 <= len(rest) <= 3 and all(t.pos_ == "PROPN" and t.text[:1].isupper()
-                                           and t.lower_ not in _TITLE_WORDS for t in rest):
+                                           and t.lower_ not in _TITLE_WORDS for t in rest) and (
+                    rest[-1].lower_ not in _ORG_LAST_WORDS | _ORG_NOUNS):  # "the Justice Department"
                 return Span(e.doc, rest.start, rest.end, label="PERSON")
             break
     return e
