@@ -475,7 +475,7 @@ def test_word_diff() -> None:
 
 def test_entities_merge_spellings_surnames_and_roles() -> None:
     ms = [Mention("a", 0, 11, "Kim Jong-un", "PERSON"), Mention("b", 0, 11, "Kim Jong Un", "PERSON"),
-          Mention("b", 20, 23, "Kim", "PERSON"), Mention("a", 30, 44, "Vladimir Putin", "PERSON"),
+          Mention("a", 20, 23, "Kim", "PERSON"), Mention("a", 30, 44, "Vladimir Putin", "PERSON"),
           Mention("b", 50, 55, "Putin", "PERSON"), Mention("a", 60, 64, "Kyiv", "GPE"),
           Mention("a", 70, 78, "Jane Kim", "PERSON")]
     from newsdesk.entities import Role
@@ -489,9 +489,48 @@ def test_entities_merge_spellings_surnames_and_roles() -> None:
     assert idx.canonical("the Russian president") == "Vladimir Putin"
     putin = idx.resolve("Putin")
     assert putin is not None and any(m.label == "ROLE" for m in putin.mentions)
-    # "Kim" fits two full names (Kim Jong-un and Jane Kim): left alone, not guessed
+    # "Kim" fits two full names (Kim Jong-un and Jane Kim), and its article writes both:
+    # left alone, not guessed
     kim_entities = {e.name for e in ents if "Kim" in e.aliases}
     assert kim_entities == {"Kim"}
+
+
+def test_a_part_name_is_the_one_full_name_its_article_writes() -> None:
+    # Fox names only Duncan Hunter, HuffPost both him and Margaret Hunter (BASIL)
+    texts = {"fox": "Rep. Duncan Hunter was indicted. Hunter denied it. Mrs. Hunter did not.",
+             "hpo": "Duncan Hunter and Margaret Hunter were indicted. Hunter denied it."}
+
+    def m(aid: str, name: str, nth: int = 0) -> Mention:
+        start = [i for i in range(len(texts[aid])) if texts[aid].startswith(name, i)][nth]
+        return Mention(aid, start, start + len(name), name, "PERSON")
+
+    ms = [m("fox", "Duncan Hunter"), m("fox", "Hunter", 1), m("fox", "Hunter", 2),
+          m("hpo", "Duncan Hunter"), m("hpo", "Margaret Hunter"), m("hpo", "Hunter", 2)]
+    ents = {e.name: e for e in merge_entities(ms, (), texts)}
+    assert [(x.article, x.start) for x in ents["Duncan Hunter"].mentions if x.text == "Hunter"] == [
+        ("fox", texts["fox"].index("Hunter denied"))]
+    # "Mrs. Hunter" is not Duncan, and HuffPost's "Hunter" could be either of two
+    assert sorted((x.article, x.start) for x in ents["Hunter"].mentions) == [
+        ("fox", texts["fox"].index("Hunter did")), ("hpo", texts["hpo"].index("Hunter denied"))]
+
+
+def test_a_titled_or_famous_surname_is_not_a_relative_named_in_full() -> None:
+    # "President Obama" in an article naming only Sasha Obama in full is not Sasha; nor is
+    # "Trump" Ivanka where the other articles name Donald Trump in full
+    texts = {"a": "President Obama spoke. Sasha Obama laughed. Trump tweeted.",
+             "b": "Sasha Obama waved. Donald Trump spoke.", "c": "Donald Trump spoke.",
+             "d": "Ivanka Trump spoke. Trump tweeted.", "e": "Malia Obama waved."}
+
+    def m(aid: str, name: str, nth: int = 0) -> Mention:
+        start = [i for i in range(len(texts[aid])) if texts[aid].startswith(name, i)][nth]
+        return Mention(aid, start, start + len(name), name, "PERSON")
+
+    ms = [m("a", "Obama"), m("a", "Sasha Obama"), m("e", "Malia Obama"), m("b", "Sasha Obama"),
+          m("b", "Donald Trump"), m("c", "Donald Trump"), m("d", "Ivanka Trump"), m("d", "Trump", 1)]
+    ents = {e.name: e for e in merge_entities(ms, (), texts)}
+    assert [x.text for x in ents["Obama"].mentions] == ["Obama"]
+    assert [x.text for x in ents["Trump"].mentions] == ["Trump"]
+    assert len(ents["Sasha Obama"].mentions) == 2 and len(ents["Ivanka Trump"].mentions) == 1
 
 
 def test_a_surname_the_model_tags_an_organisation_joins_its_person() -> None:

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COMPONENT", "EntityIndex", "article_mentions", "merge_entities", "name_key"]
 
-COMPONENT = "entities.rules.v6"
+COMPONENT = "entities.rules.v7"
 
 Kind = Literal["person", "organisation", "place", "group", "other"]
 _KIND: dict[str, Kind] = {
@@ -347,6 +347,7 @@ def merge_entities(mentions: Iterable[Mention], roles: Iterable[Role] = (),
         roots = {_root(parent, f) for f in fits}
         if len(roots) == 1:
             parent[k] = roots.pop()
+    moved = _part_names_by_article(by_key, persons, parent, texts) if texts else {}
     capitals = {k for k, ms in by_key.items()
                 if any(re.sub(r"[\s.]", "", m.text).isupper() for m in ms)}
     _join_acronyms([k for k in by_key if k in capitals or len(k.split()) > 1], kind_of, parent)
@@ -376,7 +377,10 @@ def merge_entities(mentions: Iterable[Mention], roles: Iterable[Role] = (),
 
     entities = []
     for root, keys in groups.items():
-        ms = sorted((m for k in keys for m in by_key[k]), key=lambda m: (m.article, m.start))
+        ms = sorted([*(m for k in keys for m in by_key[k]), *moved.get(root, ())],
+                    key=lambda m: (m.article, m.start))
+        if not ms:
+            continue  # a part-name whose every mention went to its article's person
         forms = Counter(m.text for m in ms)
         name = _fullest(forms)
         kind = Counter(kind_of[k] for k in keys for _ in by_key[k]).most_common(1)[0][0]
@@ -391,6 +395,77 @@ def merge_entities(mentions: Iterable[Mention], roles: Iterable[Role] = (),
         ))
     entities.sort(key=lambda e: (-len(e.mentions), e.name))
     return entities
+
+
+_HONORIFIC_BEFORE = re.compile(r"\b(Mr|Mrs|Ms|Miss)\.?\s*$")
+_WORD_BEFORE = re.compile(r"([A-Za-z]+)\.?\s*$")
+_OFFICES = TITLES - {"mr", "mrs", "ms", "miss"}
+
+
+def _part_names_by_article(by_key: dict[str, list[Mention]], persons: Sequence[str],
+                           parent: Mapping[str, str], texts: Mapping[str, str]) -> dict[str, list[Mention]]:
+    """A part-name that several full names of the story fit ("Hunter": Duncan Hunter
+    and Margaret Hunter) is, mention by mention, the one of them its own article
+    writes: Fox names only Duncan Hunter, so its "Hunter" is he. Not when a "Mrs." or
+    "Mr." before it gives the other gender, and not where the article writes both
+    (there it stays apart, as before). Takes those mentions out of ``by_key`` and
+    returns them by the root of the person they now belong to."""
+    from .quotes import first_name_gender
+
+    articles_of = {f: {m.article for m in by_key[f]} for f in persons}
+    moved: dict[str, list[Mention]] = defaultdict(list)
+    for k in persons:
+        words = _person_words(k)
+        # a surname alone ("Hunter"), not a first part ("Glenn Beck" of a headline's
+        # "Glenn Beck CPAC")
+        if k in parent or len(words) != 1:
+            continue
+        fits = [f for f in persons
+                if f != k and len(_person_words(f)) > 1 and _person_words(f)[-1] == words[0]]
+        candidates = {_root(parent, f) for f in fits}
+        if len(candidates) < 2:
+            continue
+        spread: dict[str, set[str]] = defaultdict(set)  # the articles writing each full name
+        for f in fits:
+            spread[_root(parent, f)] |= articles_of[f]
+        keep = []
+        for m in by_key[k]:
+            roots = {_root(parent, f) for f in fits if m.article in articles_of[f]}
+            who = roots.pop() if len(roots) == 1 else None
+            # ... and only for the story's most widely named of them: a famous surname
+            # stands alone for its best-known bearer ("Trump" in an article naming only
+            # Ivanka Trump is still Donald Trump, whom the other articles name), and a
+            # headline's "Obama Willing" is nobody's full name.
+            if who is not None and (any(len(spread[c]) >= len(spread[who]) for c in candidates - {who})
+                                    or first_name_gender(_person_words(who)[0]) is None):
+                who = None
+            # ... nor one whom the article also calls by first name alone: that is how
+            # news writes of a principal's family ("Sasha", "Ivanka"), whose surname
+            # alone is the principal's.
+            if who is not None and any(x.article == m.article for x in by_key.get(_person_words(who)[0], ())):
+                who = None
+            # ... nor a surname under a title of office ("President Obama" in an article
+            # naming only Sasha Obama in full): a titled surname is someone in their own
+            # right, whom the article need not name in full.
+            word = _WORD_BEFORE.search(texts.get(m.article, "")[max(0, m.start - 16):m.start])
+            first = (m.text.split() or [""])[0].strip(".").lower()
+            if who is not None and ((word is not None and word.group(1).lower() in _OFFICES)
+                                    or first in _OFFICES):
+                who = None
+            if who is not None:
+                # the title before the mention, or as its first word
+                before = texts.get(m.article, "")[max(0, m.start - 6):m.start]
+                h = (_HONORIFIC_BEFORE.search(before)
+                     or _HONORIFIC_BEFORE.search((m.text.split() or [""])[0] + " "))
+                said = None if h is None else ("m" if h.group(1) == "Mr" else "f")
+                if said is not None and first_name_gender(_person_words(who)[0]) not in (None, said):
+                    who = None
+            if who is None:
+                keep.append(m)
+            else:
+                moved[who].append(m)
+        by_key[k] = keep
+    return moved
 
 
 # Words an acronym skips ("National Association for the Advancement of Colored People").

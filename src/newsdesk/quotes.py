@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc, Span, Token
 
-__all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes"]
+__all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes", "first_name_gender"]
 
 log = logging.getLogger(__name__)
 
@@ -2091,6 +2091,11 @@ def _first_names() -> dict[str, str]:
 
 def _first_name_gender(first: str) -> str | None:
     return _first_names().get(first.lower().strip("."))
+
+
+def first_name_gender(first: str) -> str | None:
+    """ "m" or "f" for a first name one gender holds far more often, else None."""
+    return _first_name_gender(first)
 
 
 _NAME_RATIO = 5.0
