@@ -315,6 +315,32 @@ def test_speakers_the_small_model_misparses(text: str, fragment: str, speaker: s
     assert find(extract_quotes(text), fragment).speaker == speaker
 
 
+def test_a_surname_the_model_calls_a_place_is_still_the_person() -> None:
+    # In one HuffPost article the small model tags "Schiff" a place (LOC) five times, so
+    # the "he" after "Schiff, in response to his critics, ..." went to Trump.
+    from spacy.tokens import Span
+
+    from newsdesk.nlp import parse
+
+    text = ("Rep. Adam Schiff spoke in Washington on Monday.\n\nSchiff, in response to his "
+            "critics, doubled down on his questions about the inquiry, which indicted more than "
+            "30 people, including several close to President Donald Trump.\n\n"
+            "\u201cI don\u2019t think it\u2019s OK,\u201d he said Thursday.\n")
+    doc = parse(text)
+    at = next(t.i for t in doc if t.text == "Schiff" and t.is_sent_start)
+    doc.ents = [e for e in doc.ents if not (e.start <= at < e.end)] + [Span(doc, at, at + 1, label="LOC")]
+    (q,) = extract_quotes(text, doc=doc)
+    assert q.speaker == "Adam Schiff"
+
+
+def test_several_people_described_are_not_one_of_them() -> None:
+    # "Some sheriffs said" is the sheriffs, not the one sheriff the article named before
+    text = ("Adam Hayward, the sheriff of Deuel County, spoke on Monday.\n\n"
+            "Some sheriffs said that they have seen more marijuana entering their towns.\n")
+    (q,) = extract_quotes(text)
+    assert q.speaker == "Some sheriffs"
+
+
 def test_people_named_together_speak_together() -> None:
     text = (
         "Economists David Autor and Gordon Hanson have studied trade for years. Autor and "
