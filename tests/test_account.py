@@ -646,6 +646,21 @@ def test_acronyms_join_the_name_they_spell() -> None:
     assert len(ents) == 5  # NAACP, U.S., NATO, Apple, the association
 
 
+def test_one_acronym_in_two_house_styles_is_one_name_whatever_its_labels() -> None:
+    # the small model tags "F.B.I." a place and "FBI" an organisation in one story
+    def m(text: str, label: str, start: int, article: str = "a") -> Mention:
+        return Mention(article, start, start + len(text), text, label)
+
+    ms = [m("FBI", "ORG", 0), m("FBI", "ORG", 10, "b"), m("F.B.I.", "GPE", 50), m("NRA", "ORG", 90),
+          m("National Rifle Association", "GPE", 100), m("National Rifle Association", "GPE", 200)]
+    ents = merge_entities(ms)
+    fbi = next(e for e in ents if "FBI" in e.aliases)
+    assert set(fbi.aliases) == {"FBI", "F.B.I."} and fbi.kind == "organisation"
+    nra = next(e for e in ents if "NRA" in e.aliases)
+    assert "National Rifle Association" in nra.aliases
+    assert len(ents) == 2
+
+
 def test_publisher_key_counts_one_publisher_once() -> None:
     assert publisher_key(None, "https://www.bbc.co.uk/news/x") == publisher_key("bbc.com") == "bbc"
     assert publisher_key("BBC News") == "bbc"

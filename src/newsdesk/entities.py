@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COMPONENT", "EntityIndex", "article_mentions", "merge_entities", "name_key"]
 
-COMPONENT = "entities.rules.v7"
+COMPONENT = "entities.rules.v8"
 
 Kind = Literal["person", "organisation", "place", "group", "other"]
 _KIND: dict[str, Kind] = {
@@ -490,17 +490,27 @@ def _join_acronyms(keys: Sequence[str], kind_of: Mapping[str, Kind], parent: dic
     States"). Several spellings of one acronym join each other too."""
     by_acronym: dict[tuple[str, Kind], list[str]] = defaultdict(list)
     longer: dict[tuple[str, Kind], list[str]] = defaultdict(list)
+    spellings: dict[str, list[tuple[str, Kind]]] = defaultdict(list)
     for k in keys:
         kind = kind_of[k]
         if kind == "person" or k in parent:
             continue
         short = _acronym(k)
         if short:
-            by_acronym[(short, kind)].append(k)
+            spellings[short].append((k, kind))
             continue
         words = [w for w in k.split() if w not in _ACRONYM_SKIP]
         if len(words) >= 2:
             longer[("".join(w[0] for w in words), kind)].append(k)
+    # One acronym in two house styles is one name whatever kind the model gave each
+    # spelling ("FBI" an organisation, "F.B.I." a place in one Times article): the kind
+    # of the longer name it spells, else of most spellings, an organisation on a tie.
+    for short, ks in spellings.items():
+        kinds = Counter(kind for _, kind in ks)
+        long_kinds = [kd for a, kd in longer if a == short]
+        kind = long_kinds[0] if len(long_kinds) == 1 else max(
+            kinds, key=lambda kd: (kinds[kd], kd == "organisation"))
+        by_acronym[(short, kind)] += [k for k, _ in ks]
     for ak, spelled in by_acronym.items():
         full = longer.get(ak, [])
         target = full[0] if len(full) == 1 else None
