@@ -299,6 +299,11 @@ def test_report_speaks_for_its_author() -> None:
     # "co", half of a word split at its hyphen, made the subject: the person after it
     ("“This deal was morally reprehensible. He failed in that today,” said Indivisible "
      "co-founder Ezra Levin. “The big blue wave is coming.”\n", "blue wave", "Ezra Levin"),
+    # a name right after a noun for a person is a person, whatever the model tags it
+    ("Strzok attorney Aitan Goelman said in a statement on Monday that his client was "
+     "fired. Goelman said the deputy director overruled the office.\n\n"
+     "\u201cThis decision should be deeply troubling to all Americans,\u201d the attorney "
+     "said.\n", "deeply troubling", "Aitan Goelman"),
     # a title word in an institution's name is no title ("Justice" before "Department")
     ("Rep. Duncan Hunter was indicted on Tuesday.\nThe Justice Department said that the pair "
      "had spent campaign money on themselves.\n", "campaign money", "Justice Department"),

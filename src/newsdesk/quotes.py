@@ -44,8 +44,8 @@ __all__ = ["COMPONENT", "COMPONENT_ATTRIBUTIONS", "extract_quotes", "first_name_
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "quotes.rules.v59"
-COMPONENT_ATTRIBUTIONS = "quotes.rules.v59+attributions.clf.v1"
+COMPONENT = "quotes.rules.v60"
+COMPONENT_ATTRIBUTIONS = "quotes.rules.v60+attributions.clf.v1"
 
 # spaCy's limit is 1,000,000 characters, and the parser's memory grows with a
 # document; longer texts are parsed in pieces cut at paragraph breaks.
@@ -1781,8 +1781,12 @@ def _consistent_ents(doc: Doc) -> list[Span]:
     # A name written once after a person's title is a person wherever it stands: Fox
     # writes "President Trump said ... Trump announced ...", and the small model tags
     # every "Trump" of that article an organisation, leaving each "he" nobody to be.
+    # So is a name right after a noun for a person ("Strzok attorney Aitan Goelman said",
+    # an organisation to the small model, so "the attorney said" went to someone else).
     for e in ents:
-        if (e.label_ in _NAME_LABELS and e.start > 0 and doc[e.start - 1].lower_ in _PERSON_TITLES
+        if (e.label_ in _NAME_LABELS and e.start > 0 and (
+                doc[e.start - 1].lower_ in _PERSON_TITLES
+                or doc[e.start - 1].lemma_.lower() in _PERSON_NOUNS and doc[e.start - 1].pos_ == "NOUN")
                 and all(t.pos_ == "PROPN" and t.text[:1].isupper() for t in e)):
             label_of[e.text] = "PERSON"
     # A surname only from a name of capitalised words ("Lisa Schuh", not "the
@@ -1869,7 +1873,7 @@ _PERSON_NOUNS = frozenset(
     """
     resident man woman boy girl mother father son daughter wife husband sister brother
     student teacher worker owner farmer spokesperson spokesman spokeswoman doctor nurse
-    lawyer survivor witness victim volunteer driver neighbour neighbor friend fan
+    lawyer attorney survivor witness victim volunteer driver neighbour neighbor friend fan
     professor researcher analyst expert activist founder employee veteran grandmother
     grandfather parent player coach artist author writer singer actor chef
     """.split()
