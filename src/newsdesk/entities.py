@@ -402,16 +402,44 @@ _WORD_BEFORE = re.compile(r"([A-Za-z]+)\.?\s*$")
 _OFFICES = TITLES - {"mr", "mrs", "ms", "miss"}
 
 
+def _may_be(who: str, m: Mention, candidates: set[str], spread: Mapping[str, set[str]],
+            by_key: Mapping[str, list[Mention]], texts: Mapping[str, str]) -> bool:
+    """May the bare surname ``m`` be ``who``, the one full name its article writes?"""
+    from .quotes import first_name_gender
+
+    first = _person_words(who)[0]
+    gender = first_name_gender(first)
+    # Only the story's most widely named of them: a famous surname stands alone for its
+    # best-known bearer ("Trump" in an article naming only Ivanka Trump is still Donald
+    # Trump, whom the other articles name), and a headline's "Obama Willing" is nobody.
+    if any(len(spread[c]) >= len(spread[who]) for c in candidates - {who}) or gender is None:
+        return False
+    # Not one whom the article also calls by first name alone: that is how news writes
+    # of a principal's family ("Sasha", "Ivanka"), whose surname alone is the principal's.
+    if any(x.article == m.article for x in by_key.get(first, ())):
+        return False
+    # Not a surname under a title of office ("President Obama" in an article naming only
+    # Sasha Obama in full): someone in their own right, whom the article need not name
+    # in full. Nor under "Mr."/"Mrs." of the other gender. (The title stands before the
+    # mention or as its first word.)
+    text = texts.get(m.article, "")
+    word = _WORD_BEFORE.search(text[max(0, m.start - 16):m.start])
+    title = (m.text.split() or [""])[0].strip(".").lower()
+    if word is not None and word.group(1).lower() in _OFFICES or title in _OFFICES:
+        return False
+    h = (_HONORIFIC_BEFORE.search(text[max(0, m.start - 6):m.start])
+         or _HONORIFIC_BEFORE.search((m.text.split() or [""])[0] + " "))
+    return h is None or gender == ("m" if h.group(1) == "Mr" else "f")
+
+
 def _part_names_by_article(by_key: dict[str, list[Mention]], persons: Sequence[str],
                            parent: Mapping[str, str], texts: Mapping[str, str]) -> dict[str, list[Mention]]:
     """A part-name that several full names of the story fit ("Hunter": Duncan Hunter
     and Margaret Hunter) is, mention by mention, the one of them its own article
     writes: Fox names only Duncan Hunter, so its "Hunter" is he. Not when a "Mrs." or
-    "Mr." before it gives the other gender, and not where the article writes both
-    (there it stays apart, as before). Takes those mentions out of ``by_key`` and
-    returns them by the root of the person they now belong to."""
-    from .quotes import first_name_gender
-
+    "Mr." before it gives the other gender (the other conditions: ``_may_be``), and
+    not where the article writes both (there it stays apart, as before). Takes those
+    mentions out of ``by_key`` and returns them by the root of their person."""
     articles_of = {f: {m.article for m in by_key[f]} for f in persons}
     moved: dict[str, list[Mention]] = defaultdict(list)
     for k in persons:
@@ -432,34 +460,8 @@ def _part_names_by_article(by_key: dict[str, list[Mention]], persons: Sequence[s
         for m in by_key[k]:
             roots = {_root(parent, f) for f in fits if m.article in articles_of[f]}
             who = roots.pop() if len(roots) == 1 else None
-            # ... and only for the story's most widely named of them: a famous surname
-            # stands alone for its best-known bearer ("Trump" in an article naming only
-            # Ivanka Trump is still Donald Trump, whom the other articles name), and a
-            # headline's "Obama Willing" is nobody's full name.
-            if who is not None and (any(len(spread[c]) >= len(spread[who]) for c in candidates - {who})
-                                    or first_name_gender(_person_words(who)[0]) is None):
+            if who is not None and not _may_be(who, m, candidates, spread, by_key, texts):
                 who = None
-            # ... nor one whom the article also calls by first name alone: that is how
-            # news writes of a principal's family ("Sasha", "Ivanka"), whose surname
-            # alone is the principal's.
-            if who is not None and any(x.article == m.article for x in by_key.get(_person_words(who)[0], ())):
-                who = None
-            # ... nor a surname under a title of office ("President Obama" in an article
-            # naming only Sasha Obama in full): a titled surname is someone in their own
-            # right, whom the article need not name in full.
-            word = _WORD_BEFORE.search(texts.get(m.article, "")[max(0, m.start - 16):m.start])
-            first = (m.text.split() or [""])[0].strip(".").lower()
-            if who is not None and ((word is not None and word.group(1).lower() in _OFFICES)
-                                    or first in _OFFICES):
-                who = None
-            if who is not None:
-                # the title before the mention, or as its first word
-                before = texts.get(m.article, "")[max(0, m.start - 6):m.start]
-                h = (_HONORIFIC_BEFORE.search(before)
-                     or _HONORIFIC_BEFORE.search((m.text.split() or [""])[0] + " "))
-                said = None if h is None else ("m" if h.group(1) == "Mr" else "f")
-                if said is not None and first_name_gender(_person_words(who)[0]) not in (None, said):
-                    who = None
             if who is None:
                 keep.append(m)
             else:

@@ -1979,7 +1979,7 @@ def _build_resolver(doc: Doc, sent_of: list[int], in_quote: list[bool]) -> _Reso
             elif len(name.split()) >= 2 or len(w) == 1 and not any(
                 len(n) > 1 and n[-1] == w[0] for n in res.names
             ):
-                g = _first_name_gender(name.split()[0])
+                g = first_name_gender(name.split()[0])
                 if g:
                     res.name_gender.setdefault(name, g)
             for role in _left_title(doc, e) + _appos_roles(e):
@@ -2097,13 +2097,9 @@ def _first_names() -> dict[str, str]:
     return out
 
 
-def _first_name_gender(first: str) -> str | None:
-    return _first_names().get(first.lower().strip("."))
-
-
 def first_name_gender(first: str) -> str | None:
     """ "m" or "f" for a first name one gender holds far more often, else None."""
-    return _first_name_gender(first)
+    return _first_names().get(first.lower().strip("."))
 
 
 _NAME_RATIO = 5.0
@@ -2146,7 +2142,7 @@ def _fullest(
             and (label != "PERSON" or n in res.person_names))
         if not ok:
             continue
-        if gender is not None and _first_name_gender(n[0]) not in (None, gender):
+        if gender is not None and first_name_gender(n[0]) not in (None, gender):
             continue
         first = res.name_first.get(" ".join(n), 0)
         # Prefer longer names, then the one introduced last before this mention.
@@ -2259,9 +2255,9 @@ _DOC_FAMILY = {w: fam for fam in (
     frozenset("lawsuit suit complaint".split()),
 ) for w in fam}
 # Things that are said to say ("the indictment alleged", "the bill says") but are
-# neither people nor documents with an author: a description of one is never the
-# person just named ("Hunter ... The indictment also alleged" is not Hunter's), and
-# its owner is not its author ("Hunter's indictment").
+# neither people nor documents with an author (so not in _DOC_NOUNS: "Hunter's
+# indictment" is not Hunter's writing): a description of one is never the person just
+# named ("Hunter ... The indictment also alleged" is not Hunter's).
 _THINGS = frozenset(
     """
     indictment charge warrant subpoena verdict transcript bill legislation measure
@@ -2451,7 +2447,7 @@ def _joint(res: _Resolver, tok: Token | None, spk: _Speaker) -> _Speaker:
         if ce is None or ce.start_char < e.end_char or ce.label_ != "PERSON" and not (
                 # "John Lewis, Andre Carson and Emanuel Cleaver said": a name the small
                 # model tagged an organisation, in a row of people, with a first name
-                ce.label_ == "ORG" and 2 <= len(ce) <= 3 and _first_name_gender(ce[0].text) is not None):
+                ce.label_ == "ORG" and 2 <= len(ce) <= 3 and first_name_gender(ce[0].text) is not None):
             continue
         other = _resolve(res, res.doc[ce.end - 1]).name
         if other is None or other in names:
